@@ -1,0 +1,243 @@
+// Package gobuild turns a folder of Go plugin source into a WebAssembly
+// module, so that tools.yaml can name a plugin's source and
+// `go run ./cmd/easel serve` works on a fresh clone without a build step.
+//
+// A build runs the Go toolchain with GOOS=wasip1 GOARCH=wasm
+// -buildmode=c-shared (a WASI reactor, see docs/abi.md). Its output is cached
+// under the cache folder by a content hash of everything that can change it:
+// the Go version, go.mod and go.sum, and the source of every package of the
+// plugin's own module that the plugin imports, directly or not. A second start
+// with unchanged source therefore costs one hash, not a build.
+package gobuild
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"go/parser"
+	"go/token"
+	"hash"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+)
+
+// Builder builds Go plugins into a cache folder. It is safe for concurrent
+// use; concurrent builds of one plugin write the same file atomically.
+type Builder struct {
+	// CacheDir receives the built modules.
+	CacheDir string
+	// GoCommand is the go binary; empty means "go" from PATH.
+	GoCommand string
+}
+
+// Build returns the path of the wasm module built from the Go package in dir,
+// building it only when no module with the same content hash is cached.
+func (b *Builder) Build(ctx context.Context, dir string) (string, error) {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	key, err := b.Key(dir)
+	if err != nil {
+		return "", fmt.Errorf("build plugin %s: %w", dir, err)
+	}
+	out := filepath.Join(b.CacheDir, "plugins", filepath.Base(dir)+"-"+key[:16]+".wasm")
+	if _, err := os.Stat(out); err == nil {
+		return out, nil
+	}
+	if err := b.compile(ctx, dir, out); err != nil {
+		return "", fmt.Errorf("build plugin %s: %w", dir, err)
+	}
+	return out, nil
+}
+
+func (b *Builder) goCommand() (string, error) {
+	name := b.GoCommand
+	if name == "" {
+		name = "go"
+	}
+	path, err := exec.LookPath(name)
+	if err != nil {
+		return "", fmt.Errorf("the plugin is Go source and building it needs the Go toolchain (%s not found in PATH); install Go or point tools.yaml at a built .wasm", name)
+	}
+	return path, nil
+}
+
+func (b *Builder) compile(ctx context.Context, dir, out string) error {
+	goBin, err := b.goCommand()
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(out), ".build-*.wasm")
+	if err != nil {
+		return err
+	}
+	tmp.Close()
+	defer os.Remove(tmp.Name())
+	cmd := exec.CommandContext(ctx, goBin, "build", "-buildmode=c-shared", "-trimpath", "-o", tmp.Name(), ".")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
+	var stderr bytes.Buffer
+	cmd.Stdout = io.Discard
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		msg := strings.TrimSpace(stderr.String())
+		if msg == "" {
+			msg = err.Error()
+		}
+		return fmt.Errorf("go build failed:\n%s", msg)
+	}
+	return os.Rename(tmp.Name(), out)
+}
+
+// Key is the content hash that names the build of the plugin in dir.
+func (b *Builder) Key(dir string) (string, error) {
+	root, modPath, err := findModule(dir)
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "easel-gobuild-v1\x00%s\x00wasip1/wasm\x00", runtime.Version())
+	for _, f := range []string{"go.mod", "go.sum"} {
+		if err := hashFile(h, root, filepath.Join(root, f)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return "", err
+		}
+	}
+	dirs, err := localPackages(dir, root, modPath)
+	if err != nil {
+		return "", err
+	}
+	for _, d := range dirs {
+		if err := hashPackage(h, root, d); err != nil {
+			return "", err
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// findModule walks up from dir to the go.mod that owns it.
+func findModule(dir string) (root, modPath string, err error) {
+	for d := dir; ; d = filepath.Dir(d) {
+		data, err := os.ReadFile(filepath.Join(d, "go.mod"))
+		if err == nil {
+			for _, line := range strings.Split(string(data), "\n") {
+				if f := strings.Fields(line); len(f) >= 2 && f[0] == "module" {
+					return d, strings.Trim(f[1], `"`), nil
+				}
+			}
+			return "", "", fmt.Errorf("%s/go.mod has no module line", d)
+		}
+		if filepath.Dir(d) == d {
+			return "", "", fmt.Errorf("%s is not inside a Go module (no go.mod above it)", dir)
+		}
+	}
+}
+
+// localPackages returns dir and the folders of every package of the same
+// module it imports transitively, sorted.
+func localPackages(dir, root, modPath string) ([]string, error) {
+	seen := map[string]bool{}
+	var walk func(d string) error
+	walk = func(d string) error {
+		if seen[d] {
+			return nil
+		}
+		seen[d] = true
+		imports, err := packageImports(d)
+		if err != nil {
+			return err
+		}
+		for _, imp := range imports {
+			if imp == modPath || strings.HasPrefix(imp, modPath+"/") {
+				rel := strings.TrimPrefix(strings.TrimPrefix(imp, modPath), "/")
+				if err := walk(filepath.Join(root, filepath.FromSlash(rel))); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	if err := walk(dir); err != nil {
+		return nil, err
+	}
+	dirs := make([]string, 0, len(seen))
+	for d := range seen {
+		dirs = append(dirs, d)
+	}
+	sort.Strings(dirs)
+	return dirs, nil
+}
+
+// packageImports lists the imports of the non-test Go files in d.
+func packageImports(d string) ([]string, error) {
+	files, err := goFiles(d)
+	if err != nil {
+		return nil, err
+	}
+	var imports []string
+	fset := token.NewFileSet()
+	for _, f := range files {
+		parsed, err := parser.ParseFile(fset, f, nil, parser.ImportsOnly)
+		if err != nil {
+			return nil, err
+		}
+		for _, imp := range parsed.Imports {
+			imports = append(imports, strings.Trim(imp.Path.Value, `"`))
+		}
+	}
+	return imports, nil
+}
+
+func goFiles(d string) ([]string, error) {
+	entries, err := os.ReadDir(d)
+	if err != nil {
+		return nil, err
+	}
+	var files []string
+	for _, e := range entries {
+		name := e.Name()
+		if e.Type().IsRegular() && strings.HasSuffix(name, ".go") && !strings.HasSuffix(name, "_test.go") {
+			files = append(files, filepath.Join(d, name))
+		}
+	}
+	return files, nil
+}
+
+// hashPackage adds the embeddable content of a package folder: its Go files
+// and any other regular file beside them (go:embed may use those).
+func hashPackage(h hash.Hash, root, d string) error {
+	entries, err := os.ReadDir(d)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries { // ReadDir is sorted by name
+		if e.Type().IsRegular() && !strings.HasSuffix(e.Name(), "_test.go") {
+			if err := hashFile(h, root, filepath.Join(d, e.Name())); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func hashFile(h hash.Hash, root, path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	rel, _ := filepath.Rel(root, path)
+	fmt.Fprintf(h, "%s\x00%d\x00", filepath.ToSlash(rel), len(data))
+	h.Write(data)
+	return nil
+}
