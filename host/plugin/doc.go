@@ -1,0 +1,26 @@
+// Package plugin runs easel's WebAssembly tool plugins.
+//
+// A [Runtime] owns one wazero runtime, its compilation cache and the host
+// functions of ABI v1 (module "easel_v1", see docs/abi.md). [Runtime.Load]
+// compiles a module once, checks that it exports the ABI, asks it to describe
+// its tool and returns a [Plugin]: the tool's metadata plus a pool of
+// instances. [Plugin.Call] runs one MCP tool call on a pooled instance.
+//
+// # Isolation
+//
+// A plugin is untrusted code. Each instance serves one call at a time and is
+// discarded after any trap, ABI violation, cancellation or timeout, so a broken
+// call never poisons the next one. Instances get WASI with no files, no
+// environment and no sockets; their only way out is the host functions, and
+// the only network route is [Requester], which the host points at the
+// configured ComfyUI server. The runtime is built with close-on-context-done so
+// that a cancelled or timed-out call stops even a plugin that spins forever.
+//
+// # Notes
+//
+//   - Guest stdout and stderr are logged line by line, tagged with the tool
+//     name; long lines are cut.
+//   - Clocks are real and the random source is crypto/rand (wazero's defaults
+//     are deterministic fakes). Sleeps are real but sliced, so that a sleeping
+//     plugin still notices its deadline.
+package plugin

@@ -1,0 +1,253 @@
+package plugin
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+
+	"github.com/easel-mcp/easel/host/comfyui"
+	"github.com/tetratelabs/wazero/api"
+)
+
+// Requester is the one network route a plugin has: HTTP requests to the
+// configured ComfyUI server. *comfyui.Client implements it; tests may pass
+// anything else.
+type Requester interface {
+	Do(ctx context.Context, req comfyui.Request) (*comfyui.Response, error)
+}
+
+// Progress is one progress report from a plugin (the ABI's progress message).
+type Progress struct {
+	Progress float64 `json:"progress"`
+	Total    float64 `json:"total,omitempty"`
+	Message  string  `json:"message,omitempty"`
+}
+
+// callState is what the host functions of one export call need. It travels in
+// the call's context, because that is the only thing wazero hands from the
+// caller of an export to the host functions the guest calls during it.
+type callState struct {
+	inst     *instance
+	describe bool // easel_describe is running: no ComfyUI requests
+	progress func(Progress)
+}
+
+type callStateKey struct{}
+
+func withCallState(ctx context.Context, st *callState) context.Context {
+	return context.WithValue(ctx, callStateKey{}, st)
+}
+
+func stateFrom(ctx context.Context) *callState {
+	st, _ := ctx.Value(callStateKey{}).(*callState)
+	if st == nil {
+		// Only reachable if a host function is called outside an export
+		// call, which wazero does not do; fail loudly rather than guess.
+		panic(errors.New("easel host function called outside a plugin call"))
+	}
+	return st
+}
+
+// abiViolation is panicked by host functions when the guest breaks the ABI
+// (a pointer outside memory, a malformed message). wazero turns the panic into
+// an error of the export call, and the instance is discarded.
+type abiViolation struct{ msg string }
+
+func (v abiViolation) Error() string { return "ABI violation: " + v.msg }
+
+func violate(format string, args ...any) {
+	panic(abiViolation{fmt.Sprintf(format, args...)})
+}
+
+// read copies guest memory, since a view goes stale when memory grows.
+func read(mod api.Module, fn string, ptr, n uint32) []byte {
+	b, ok := mod.Memory().Read(ptr, n)
+	if !ok {
+		violate("%s: range [%d, %d+%d) is outside the plugin's memory (%d bytes)", fn, ptr, ptr, n, mod.Memory().Size())
+	}
+	return bytes.Clone(b)
+}
+
+// writeOrStash implements the ABI's write-or-stash convention and returns
+// the value the host function gives back: the full length of answer.
+func writeOrStash(mod api.Module, inst *instance, fn string, answer []byte, ptr, capacity uint32) uint64 {
+	if uint64(len(answer)) > uint64(^uint32(0)>>1) {
+		violate("%s: answer of %d bytes does not fit the ABI", fn, len(answer))
+	}
+	if uint32(len(answer)) <= capacity {
+		if !mod.Memory().Write(ptr, answer) {
+			violate("%s: buffer [%d, %d+%d) is outside the plugin's memory", fn, ptr, ptr, capacity)
+		}
+		inst.stash = nil
+		return uint64(len(answer))
+	}
+	inst.stash = answer
+	return uint64(len(answer))
+}
+
+// instantiateHostModule provides the easel_v1 host functions to every
+// plugin of the runtime.
+func (r *Runtime) instantiateHostModule(ctx context.Context) error {
+	b := r.wz.NewHostModuleBuilder(HostModule)
+	fn := func(name string, f api.GoModuleFunc, params, results []api.ValueType) {
+		b.NewFunctionBuilder().WithGoModuleFunction(f, params, results).WithName(name).Export(name)
+	}
+	fn("take", r.hostTake, []api.ValueType{i32, i32}, []api.ValueType{i32})
+	fn("config", r.hostConfig, []api.ValueType{i32, i32}, []api.ValueType{i32})
+	fn("log", r.hostLog, []api.ValueType{i32, i32, i32}, nil)
+	fn("progress", r.hostProgress, []api.ValueType{i32, i32}, nil)
+	fn("comfyui_request", r.hostComfyUIRequest, []api.ValueType{i32, i32, i32, i32}, []api.ValueType{i32})
+	_, err := b.Instantiate(ctx)
+	return err
+}
+
+// Results of take, as documented in docs/abi.md.
+var (
+	takeNothing  = api.EncodeI32(-1)
+	takeTooSmall = api.EncodeI32(-2)
+)
+
+func (r *Runtime) hostTake(ctx context.Context, mod api.Module, stack []uint64) {
+	st := stateFrom(ctx)
+	ptr, capacity := api.DecodeU32(stack[0]), api.DecodeU32(stack[1])
+	stash := st.inst.stash
+	switch {
+	case stash == nil:
+		stack[0] = takeNothing
+	case uint64(len(stash)) > uint64(capacity):
+		stack[0] = takeTooSmall
+	default:
+		if !mod.Memory().Write(ptr, stash) {
+			violate("take: buffer [%d, %d+%d) is outside the plugin's memory", ptr, ptr, capacity)
+		}
+		st.inst.stash = nil
+		stack[0] = uint64(len(stash))
+	}
+}
+
+func (r *Runtime) hostConfig(ctx context.Context, mod api.Module, stack []uint64) {
+	st := stateFrom(ctx)
+	stack[0] = writeOrStash(mod, st.inst, "config", st.inst.plugin.configMessage, api.DecodeU32(stack[0]), api.DecodeU32(stack[1]))
+}
+
+// maxLogMessage bounds one log line from a plugin.
+const maxLogMessage = 8 << 10
+
+func (r *Runtime) hostLog(ctx context.Context, mod api.Module, stack []uint64) {
+	st := stateFrom(ctx)
+	level, ptr, n := api.DecodeI32(stack[0]), api.DecodeU32(stack[1]), api.DecodeU32(stack[2])
+	msg := read(mod, "log", ptr, min(n, maxLogMessage))
+	var lvl slog.Level
+	switch {
+	case level <= 0:
+		lvl = slog.LevelDebug
+	case level == 1:
+		lvl = slog.LevelInfo
+	case level == 2:
+		lvl = slog.LevelWarn
+	default:
+		lvl = slog.LevelError
+	}
+	st.inst.plugin.logger.Log(ctx, lvl, string(msg), "source", "plugin")
+}
+
+func (r *Runtime) hostProgress(ctx context.Context, mod api.Module, stack []uint64) {
+	st := stateFrom(ctx)
+	msg := read(mod, "progress", api.DecodeU32(stack[0]), api.DecodeU32(stack[1]))
+	if st.progress == nil {
+		return
+	}
+	var p Progress
+	if err := json.Unmarshal(msg, &p); err != nil {
+		violate("progress: message is not JSON: %v", err)
+	}
+	st.progress(p)
+}
+
+// requestHeader is the header line of a comfyui_request message.
+type requestHeader struct {
+	Method      string            `json:"method"`
+	Path        string            `json:"path"`
+	Query       map[string]string `json:"query,omitempty"`
+	ContentType string            `json:"content_type,omitempty"`
+}
+
+// responseHeader is the header line of a comfyui_request answer.
+type responseHeader struct {
+	Status      int    `json:"status"`
+	ContentType string `json:"content_type,omitempty"`
+	URL         string `json:"url,omitempty"`
+	Error       string `json:"error,omitempty"`
+}
+
+func (r *Runtime) hostComfyUIRequest(ctx context.Context, mod api.Module, stack []uint64) {
+	st := stateFrom(ctx)
+	msg := read(mod, "comfyui_request", api.DecodeU32(stack[0]), api.DecodeU32(stack[1]))
+	answer := st.inst.plugin.comfyUIRequest(ctx, st, msg)
+	stack[0] = writeOrStash(mod, st.inst, "comfyui_request", answer, api.DecodeU32(stack[2]), api.DecodeU32(stack[3]))
+}
+
+// comfyUIRequest performs one plugin request and frames the answer. Failures
+// that are not the plugin's fault (server down, timeout) and requests the host
+// refuses become status 0 with a message, never a trap.
+func (p *Plugin) comfyUIRequest(ctx context.Context, st *callState, msg []byte) []byte {
+	head, body, ok := bytes.Cut(msg, []byte{'\n'})
+	if !ok {
+		violate("comfyui_request: message has no header line")
+	}
+	var h requestHeader
+	if err := json.Unmarshal(head, &h); err != nil {
+		violate("comfyui_request: header is not JSON: %v", err)
+	}
+	fail := func(format string, args ...any) []byte {
+		return frame(responseHeader{Error: fmt.Sprintf(format, args...)}, nil)
+	}
+	switch {
+	case st.describe:
+		return fail("ComfyUI requests are not allowed while a plugin describes itself")
+	case p.requester == nil:
+		return fail("this easel has no ComfyUI connection configured")
+	case !validMethod(h.Method):
+		return fail("request refused: %q is not an HTTP method easel forwards", h.Method)
+	}
+	if err := comfyui.CheckPath(h.Path); err != nil {
+		p.logger.Warn("plugin request refused", "path", h.Path, "err", err)
+		return fail("request refused: %v", err)
+	}
+	req := comfyui.Request{Method: h.Method, Path: h.Path, Body: body, ContentType: h.ContentType}
+	if len(h.Query) > 0 {
+		req.Query = make(url.Values, len(h.Query))
+		for k, v := range h.Query {
+			req.Query.Set(k, v)
+		}
+	}
+	resp, err := p.requester.Do(ctx, req)
+	if err != nil {
+		return fail("%v", err)
+	}
+	return frame(responseHeader{Status: resp.Status, ContentType: resp.ContentType, URL: resp.URL}, resp.Body)
+}
+
+func validMethod(m string) bool {
+	switch m {
+	case "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE":
+		return true
+	}
+	return false
+}
+
+// frame builds a framed message: one JSON header line, '\n', raw bytes.
+func frame(header any, body []byte) []byte {
+	h, err := json.Marshal(header)
+	if err != nil {
+		panic(err) // the headers are our own structs
+	}
+	out := make([]byte, 0, len(h)+1+len(body))
+	out = append(out, h...)
+	out = append(out, '\n')
+	return append(out, body...)
+}

@@ -1,0 +1,411 @@
+package plugin
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/easel-mcp/easel/host/comfyui"
+	"github.com/easel-mcp/easel/host/gobuild"
+)
+
+// cacheDir is shared by the package's tests so that the probe plugin is
+// built and compiled once per test binary, not once per test.
+var cacheDir string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "easel-plugin-test-")
+	if err != nil {
+		panic(err)
+	}
+	cacheDir = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// probeWasm is the testdata/probe plugin, built once per test binary.
+var probeWasm = sync.OnceValues(func() ([]byte, error) {
+	b := &gobuild.Builder{CacheDir: cacheDir}
+	path, err := b.Build(context.Background(), filepath.Join("testdata", "probe"))
+	if err != nil {
+		return nil, err
+	}
+	return os.ReadFile(path)
+})
+
+// requesterFunc adapts a function to Requester.
+type requesterFunc func(ctx context.Context, req comfyui.Request) (*comfyui.Response, error)
+
+func (f requesterFunc) Do(ctx context.Context, req comfyui.Request) (*comfyui.Response, error) {
+	return f(ctx, req)
+}
+
+// emptyQueue answers like an idle ComfyUI.
+var emptyQueue = requesterFunc(func(ctx context.Context, req comfyui.Request) (*comfyui.Response, error) {
+	if req.Method != "GET" || req.Path != "/queue" {
+		return &comfyui.Response{Status: 404, URL: "http://comfy.test" + req.Path}, nil
+	}
+	return &comfyui.Response{Status: 200, ContentType: "application/json", URL: "http://comfy.test/queue",
+		Body: []byte(`{"queue_running": [], "queue_pending": []}`)}, nil
+})
+
+// syncBuffer is a goroutine-safe log sink.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+type fixture struct {
+	rt  *Runtime
+	log *syncBuffer
+}
+
+func newFixture(t testing.TB) *fixture {
+	t.Helper()
+	log := &syncBuffer{}
+	rt, err := NewRuntime(context.Background(), RuntimeConfig{
+		CacheDir: cacheDir,
+		Logger:   slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rt.Close(context.Background()) })
+	return &fixture{rt: rt, log: log}
+}
+
+func (f *fixture) load(t testing.TB, spec Spec) *Plugin {
+	t.Helper()
+	wasm, err := probeWasm()
+	if err != nil {
+		t.Fatalf("build probe plugin: %v", err)
+	}
+	if spec.Name == "" {
+		spec.Name = "probe"
+	}
+	spec.Wasm = wasm
+	p, err := f.rt.Load(context.Background(), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close(context.Background()) })
+	return p
+}
+
+// result is the part of a CallToolResult the tests read.
+type result struct {
+	Content []struct {
+		Type string `json:"type"`
+		Text string `json:"text"`
+	} `json:"content"`
+	StructuredContent *struct {
+		Mode string `json:"mode"`
+		Text string `json:"text"`
+	} `json:"structuredContent"`
+	IsError bool `json:"isError"`
+}
+
+func call(t testing.TB, p *Plugin, args string) (result, error) {
+	t.Helper()
+	return callCtx(context.Background(), t, p, args, nil)
+}
+
+func callCtx(ctx context.Context, t testing.TB, p *Plugin, args string, progress func(Progress)) (result, error) {
+	t.Helper()
+	raw, err := p.Call(ctx, json.RawMessage(args), progress)
+	var r result
+	if err == nil {
+		if jerr := json.Unmarshal(raw, &r); jerr != nil {
+			t.Fatalf("result %s: %v", raw, jerr)
+		}
+	}
+	return r, err
+}
+
+func mustEcho(t testing.TB, p *Plugin) {
+	t.Helper()
+	r, err := call(t, p, `{"mode": "echo", "text": "hello"}`)
+	if err != nil || r.IsError || r.StructuredContent == nil || r.StructuredContent.Text != "hello" {
+		t.Fatalf("echo = %+v, %v; want structured text hello", r, err)
+	}
+}
+
+func TestDescribe(t *testing.T) {
+	f := newFixture(t)
+	p := f.load(t, Spec{})
+	tool := p.Tool()
+	if tool.Name != "probe" || tool.Description == "" {
+		t.Fatalf("tool = %+v", tool)
+	}
+	for _, want := range []string{`"mode"`, `"enum"`, `"spin"`} {
+		if !strings.Contains(string(tool.InputSchema), want) {
+			t.Errorf("inputSchema %s lacks %s", tool.InputSchema, want)
+		}
+	}
+	if !strings.Contains(string(tool.OutputSchema), `"text"`) {
+		t.Errorf("outputSchema %s lacks text", tool.OutputSchema)
+	}
+}
+
+func TestLoadRefuses(t *testing.T) {
+	f := newFixture(t)
+	wasm, err := probeWasm()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		spec Spec
+		want string
+	}{
+		{"another tool's name", Spec{Name: "get_job_status", Wasm: wasm}, `describes tool "probe" but tools.yaml declares it as "get_job_status"`},
+		{"not wasm", Spec{Name: "probe", Wasm: []byte("#!/bin/sh\necho hi\n")}, "not a valid WebAssembly module"},
+		{"wrong exports", Spec{Name: "probe", Wasm: wrongSignatureModule()}, "export easel_call has type ()->(), want (i32,i32)->(i64)"},
+		{"missing exports", Spec{Name: "probe", Wasm: wrongSignatureModule()}, "missing export easel_alloc(i32)->(i32)"},
+		{"bad name", Spec{Name: "no spaces", Wasm: wasm}, "not a valid tool name"},
+		{"bad config", Spec{Name: "probe", Wasm: wasm, Config: json.RawMessage("{")}, "config is not valid JSON"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := f.rt.Load(context.Background(), tt.spec)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Load error = %v, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// wrongSignatureModule is a hand-assembled module exporting memory and an
+// easel_call of type ()->().
+func wrongSignatureModule() []byte {
+	return []byte{
+		0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version
+		0x01, 0x04, 0x01, 0x60, 0x00, 0x00, // type section: () -> ()
+		0x03, 0x02, 0x01, 0x00, // function section: func 0 has type 0
+		0x05, 0x03, 0x01, 0x00, 0x01, // memory section: min 1 page
+		0x07, 0x17, 0x02, // export section, 2 entries
+		0x06, 'm', 'e', 'm', 'o', 'r', 'y', 0x02, 0x00,
+		0x0a, 'e', 'a', 's', 'e', 'l', '_', 'c', 'a', 'l', 'l', 0x00, 0x00,
+		0x0a, 0x04, 0x01, 0x02, 0x00, 0x0b, // code section: empty body
+	}
+}
+
+func TestCall(t *testing.T) {
+	f := newFixture(t)
+	p := f.load(t, Spec{Requester: emptyQueue, Config: json.RawMessage(`{"greeting": "hi there"}`)})
+	tests := []struct {
+		args, want string
+		isError    bool
+	}{
+		{`{"mode": "echo", "text": "hello"}`, "hello", false},
+		{`{"mode": "queue"}`, "2", false},
+		{`{"mode": "config"}`, "hi there", false},
+		{`{"mode": "big", "bytes": 100000}`, strings.Repeat("b", 100000), false},
+		{`{"mode": "nope"}`, `argument "mode"`, true},
+		{`{"mode": "echo", "extra": 1}`, `unknown argument "extra"`, true},
+		{`{}`, `argument "mode" is required`, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.args, func(t *testing.T) {
+			r, err := call(t, p, tt.args)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.IsError != tt.isError {
+				t.Fatalf("isError = %v, want %v: %+v", r.IsError, tt.isError, r)
+			}
+			if tt.isError {
+				if len(r.Content) == 0 || !strings.Contains(r.Content[0].Text, tt.want) {
+					t.Fatalf("error text %+v does not contain %q", r.Content, tt.want)
+				}
+				return
+			}
+			if r.StructuredContent == nil || r.StructuredContent.Text != tt.want {
+				t.Fatalf("structured text = %+v, want %.40q", r.StructuredContent, tt.want)
+			}
+		})
+	}
+}
+
+func TestComfyUIFailureIsAToolError(t *testing.T) {
+	f := newFixture(t)
+	down := requesterFunc(func(ctx context.Context, req comfyui.Request) (*comfyui.Response, error) {
+		return nil, errors.New("ComfyUI unreachable at http://127.0.0.1:1/queue: connection refused")
+	})
+	p := f.load(t, Spec{Requester: down})
+	r, err := call(t, p, `{"mode": "queue"}`)
+	if err != nil || !r.IsError || !strings.Contains(r.Content[0].Text, "ComfyUI unreachable at http://127.0.0.1:1/queue: connection refused") {
+		t.Fatalf("got %+v, %v; want the host's message as a tool error", r, err)
+	}
+}
+
+func TestRequestsAreChecked(t *testing.T) {
+	f := newFixture(t)
+	var paths []string
+	var mu sync.Mutex
+	rec := requesterFunc(func(ctx context.Context, req comfyui.Request) (*comfyui.Response, error) {
+		mu.Lock()
+		paths = append(paths, req.Method+" "+req.Path)
+		mu.Unlock()
+		return emptyQueue(ctx, req)
+	})
+	p := f.load(t, Spec{Requester: rec})
+	if r, err := call(t, p, `{"mode": "queue"}`); err != nil || r.IsError {
+		t.Fatalf("queue: %+v %v", r, err)
+	}
+	if fmt.Sprint(paths) != "[GET /queue]" {
+		t.Fatalf("requests = %v, want [GET /queue]", paths)
+	}
+	// A plugin cannot request during describe: it has no ComfyUI then, by design.
+	st := &callState{describe: true}
+	msg := p.comfyUIRequest(context.Background(), st, []byte(`{"method":"GET","path":"/queue"}`+"\n"))
+	if !bytes.Contains(msg, []byte("not allowed while a plugin describes itself")) {
+		t.Fatalf("request during describe answered %s", msg)
+	}
+	st.describe = false
+	for _, path := range []string{"/../etc/passwd", "queue", "/view?filename=x", "/a/%2e%2e/b"} {
+		msg := p.comfyUIRequest(context.Background(), st, []byte(`{"method":"GET","path":"`+path+`"}`+"\n"))
+		if !bytes.HasPrefix(msg, []byte(`{"status":0,"error":"request refused`)) {
+			t.Errorf("path %q answered %s, want a refusal", path, msg)
+		}
+	}
+	if fmt.Sprint(paths) != "[GET /queue]" {
+		t.Fatalf("refused requests reached ComfyUI: %v", paths)
+	}
+}
+
+func TestProgressAndLog(t *testing.T) {
+	f := newFixture(t)
+	p := f.load(t, Spec{})
+	var got []Progress
+	if _, err := callCtx(context.Background(), t, p, `{"mode": "progress"}`, func(pr Progress) { got = append(got, pr) }); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(got) != "[{1 3 step 1} {2 3 step 2} {3 3 step 3}]" {
+		t.Errorf("progress = %v", got)
+	}
+	if _, err := call(t, p, `{"mode": "log", "text": "marker-42"}`); err != nil {
+		t.Fatal(err)
+	}
+	if logs := f.log.String(); !strings.Contains(logs, "probe log line") || !strings.Contains(logs, "marker-42") || !strings.Contains(logs, "tool=probe") {
+		t.Errorf("plugin log not in host log:\n%s", logs)
+	}
+}
+
+// Each failing call costs that call only: the instance is replaced and the
+// next call succeeds.
+func TestFailuresAreContained(t *testing.T) {
+	f := newFixture(t)
+	p := f.load(t, Spec{CallTimeout: 500 * time.Millisecond, MaxOutputBytes: 1 << 20, MaxInstances: 2})
+	tests := []struct {
+		args, want string
+	}{
+		{`{"mode": "panic"}`, "probe panicked on purpose"},
+		{`{"mode": "spin"}`, "timed out after 500ms"},
+		{`{"mode": "sleep"}`, "timed out after 500ms"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.args, func(t *testing.T) {
+			_, err := call(t, p, tt.args)
+			var ce *CallError
+			if !errors.As(err, &ce) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error = %v, want a CallError containing %q", err, tt.want)
+			}
+			mustEcho(t, p)
+		})
+	}
+}
+
+func TestOutputLimit(t *testing.T) {
+	f := newFixture(t)
+	p := f.load(t, Spec{MaxOutputBytes: 1 << 20})
+	_, err := call(t, p, `{"mode": "big", "bytes": 2000000}`)
+	if err == nil || !strings.Contains(err.Error(), "over the 1048576-byte limit") {
+		t.Fatalf("error = %v, want the output limit", err)
+	}
+	mustEcho(t, p)
+}
+
+func TestCancel(t *testing.T) {
+	f := newFixture(t)
+	p := f.load(t, Spec{})
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(100*time.Millisecond, cancel)
+	_, err := callCtx(ctx, t, p, `{"mode": "spin"}`, nil)
+	if err == nil || !strings.Contains(err.Error(), "cancelled") {
+		t.Fatalf("error = %v, want cancelled", err)
+	}
+	mustEcho(t, p)
+}
+
+func TestStderrIsBoundedAndLogged(t *testing.T) {
+	f := newFixture(t)
+	p := f.load(t, Spec{})
+	r, err := call(t, p, `{"mode": "stderr", "bytes": 3000000}`)
+	if err != nil || r.IsError {
+		t.Fatalf("stderr mode: %+v %v", r, err)
+	}
+	if !strings.Contains(f.log.String(), "stream=stderr") {
+		t.Error("stderr lines not logged")
+	}
+}
+
+func TestConcurrentCalls(t *testing.T) {
+	f := newFixture(t)
+	p := f.load(t, Spec{MaxInstances: 2})
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for i := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			text := fmt.Sprint("call-", i)
+			raw, err := p.Call(context.Background(), json.RawMessage(`{"mode": "echo", "text": "`+text+`"}`), nil)
+			if err == nil && !bytes.Contains(raw, []byte(text)) {
+				err = fmt.Errorf("call %d got %s", i, raw)
+			}
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func BenchmarkCallEcho(b *testing.B) {
+	f := newFixture(b)
+	p := f.load(b, Spec{})
+	args := json.RawMessage(`{"mode": "echo", "text": "hello"}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := p.Call(context.Background(), args, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

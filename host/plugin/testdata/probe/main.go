@@ -1,0 +1,77 @@
+// Command probe is a test plugin for host/plugin: each mode exercises one
+// behaviour of the host, well-behaved or not.
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/easel-mcp/easel/sdk"
+)
+
+type Input struct {
+	Mode  string `json:"mode" enum:"echo,panic,spin,sleep,queue,progress,log,stderr,big,config"`
+	Text  string `json:"text,omitempty"`
+	Bytes int    `json:"bytes,omitempty" minimum:"0"`
+}
+
+type Output struct {
+	Mode string `json:"mode"`
+	Text string `json:"text"`
+}
+
+func init() {
+	sdk.Register(sdk.Tool[Input, Output]{
+		Name:        "probe",
+		Description: "Test plugin: behaves according to mode.",
+		Handler:     handle,
+	})
+}
+
+func main() {}
+
+func handle(c *sdk.Call, in Input) (Output, error) {
+	out := Output{Mode: in.Mode}
+	switch in.Mode {
+	case "echo":
+		out.Text = in.Text
+	case "panic":
+		panic("probe panicked on purpose")
+	case "spin":
+		for {
+		}
+	case "sleep":
+		time.Sleep(time.Hour)
+	case "queue":
+		var q map[string]any
+		if err := c.ComfyUI().GetJSON("/queue", nil, &q); err != nil {
+			return out, err
+		}
+		out.Text = fmt.Sprint(len(q))
+	case "progress":
+		for i := 1; i <= 3; i++ {
+			c.Progress(float64(i), 3, fmt.Sprintf("step %d", i))
+		}
+		out.Text = "progressed"
+	case "log":
+		c.Logger().Info("probe log line", "text", in.Text)
+		out.Text = "logged"
+	case "stderr":
+		line := strings.Repeat("x", 1000)
+		for written := 0; written < in.Bytes; written += len(line) {
+			fmt.Fprintln(os.Stderr, line)
+		}
+		out.Text = "wrote"
+	case "big":
+		out.Text = strings.Repeat("b", in.Bytes)
+	case "config":
+		var cfg map[string]any
+		if err := c.Config(&cfg); err != nil {
+			return out, err
+		}
+		out.Text = fmt.Sprint(cfg["greeting"])
+	}
+	return out, nil
+}

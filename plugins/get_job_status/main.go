@@ -1,0 +1,77 @@
+// Command get_job_status is the easel plugin behind the get_job_status tool:
+// the status of one ComfyUI job, decided from /queue and /history the way
+// ComfyUI itself records it.
+//
+// Build: GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o get_job_status.wasm
+// (easel does this itself when tools.yaml names this folder).
+package main
+
+import (
+	"time"
+
+	"github.com/easel-mcp/easel/sdk"
+)
+
+// Input is the tool's arguments.
+type Input struct {
+	PromptID string `json:"prompt_id" description:"The prompt ID returned by enqueue_workflow" minLength:"1" maxLength:"256"`
+}
+
+const description = `Checks the status of ONE ComfyUI job by prompt_id: whether it is pending (with its queue position), running, or done, and once done whether it succeeded, failed (node, exception, traceback) or was interrupted, with timings and cached nodes. Queries the connected ComfyUI server, which must be running. Use get_queue for the whole queue and get_history for output filenames. found=false means ComfyUI has no such job: never queued, deleted from the queue before it ran, or lost when ComfyUI restarted (history is kept in memory only).`
+
+func init() {
+	sdk.Register(sdk.Tool[Input, Status]{
+		Name:        "get_job_status",
+		Title:       "Get job status",
+		Description: description,
+		Annotations: sdk.Annotations{ReadOnly: true, Idempotent: true},
+		Handler:     handle,
+	})
+}
+
+func main() {}
+
+// historyRetries are the pauses before asking /history again when a job is
+// in neither /queue nor /history: newer ComfyUI versions can show a finished
+// job in neither for a moment, and reporting it unknown would be false.
+var historyRetries = []time.Duration{50 * time.Millisecond, 150 * time.Millisecond, 300 * time.Millisecond}
+
+func handle(c *sdk.Call, in Input) (Status, error) {
+	comfy := c.ComfyUI()
+	st := Status{PromptID: in.PromptID}
+
+	var q queue
+	if err := comfy.GetJSON("/queue", nil, &q); err != nil {
+		return st, err
+	}
+	if q.find(in.PromptID, &st) {
+		return st, nil
+	}
+	entry, err := history(comfy, in.PromptID)
+	for i := 0; err == nil && entry == nil && i < len(historyRetries); i++ {
+		time.Sleep(historyRetries[i])
+		entry, err = history(comfy, in.PromptID)
+	}
+	if err != nil {
+		return st, err
+	}
+	if entry == nil {
+		// Last look at the queue: the id may have been queued meanwhile.
+		if err := comfy.GetJSON("/queue", nil, &q); err != nil {
+			return st, err
+		}
+		q.find(in.PromptID, &st)
+		return st, nil
+	}
+	entry.fill(&st)
+	return st, nil
+}
+
+// history fetches /history/{id}; nil means ComfyUI has no entry for it.
+func history(comfy *sdk.ComfyUI, id string) (*historyEntry, error) {
+	var h map[string]*historyEntry
+	if err := comfy.GetJSON(sdk.Path("history", id), nil, &h); err != nil {
+		return nil, err
+	}
+	return h[id], nil
+}

@@ -1,0 +1,71 @@
+package sdk
+
+import (
+	"fmt"
+	"testing"
+)
+
+// fakeHost is the host interface for native tests: it records what the
+// plugin sent and answers ComfyUI requests with a function of the test's.
+type fakeHost struct {
+	t          testing.TB
+	cfg        string // the config host function's answer
+	cfgCalls   int
+	logs       []string // "level message"
+	progresses []string
+	requests   []fakeRequest
+	// respond answers a request; nil answers 404 with an empty body.
+	respond func(req fakeRequest) []byte
+}
+
+// fakeRequest is one decoded comfyui_request.
+type fakeRequest struct {
+	requestHeader
+	Body string
+}
+
+func (h *fakeHost) config() []byte {
+	h.cfgCalls++
+	if h.cfg == "" {
+		return []byte(`{"tool":"fake","config":{}}`)
+	}
+	return []byte(h.cfg)
+}
+
+func (h *fakeHost) log(level int32, msg string) {
+	h.logs = append(h.logs, fmt.Sprintf("%d %s", level, msg))
+}
+
+func (h *fakeHost) progress(msg []byte) { h.progresses = append(h.progresses, string(msg)) }
+
+func (h *fakeHost) comfyuiRequest(msg []byte) []byte {
+	var req fakeRequest
+	body, err := decodeFrame(msg, &req.requestHeader)
+	if err != nil {
+		h.t.Fatalf("plugin sent a malformed request %q: %v", msg, err)
+	}
+	req.Body = string(body)
+	h.requests = append(h.requests, req)
+	if h.respond == nil {
+		return frame(h.t, responseHeader{Status: 404, URL: "http://127.0.0.1:8188" + req.Path}, "")
+	}
+	return h.respond(req)
+}
+
+// frame encodes a framed message or fails the test.
+func frame(t testing.TB, header any, body string) []byte {
+	t.Helper()
+	msg, err := encodeFrame(header, []byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return msg
+}
+
+// answer returns a respond function that gives every request the same
+// status, content type and body, with the URL the host would report.
+func answer(t testing.TB, status int, contentType, body string) func(fakeRequest) []byte {
+	return func(req fakeRequest) []byte {
+		return frame(t, responseHeader{Status: status, ContentType: contentType, URL: "http://127.0.0.1:8188" + req.Path}, body)
+	}
+}

@@ -1,0 +1,61 @@
+package sdk
+
+import (
+	"bytes"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestFrameRoundTrip(t *testing.T) {
+	tests := []struct {
+		name   string
+		header requestHeader
+		body   []byte
+		want   string // the header line
+	}{
+		{"get", requestHeader{Method: "GET", Path: "/queue"}, nil, `{"method":"GET","path":"/queue"}`},
+		{"query", requestHeader{Method: "GET", Path: "/history", Query: map[string]string{"max_items": "5", "a": "x y"}}, nil,
+			`{"method":"GET","path":"/history","query":{"a":"x y","max_items":"5"}}`},
+		{"binary body with newlines", requestHeader{Method: "POST", Path: "/upload/image", ContentType: "multipart/form-data; boundary=x"},
+			[]byte("--x\r\n\n\x00\xff\n"), `{"method":"POST","path":"/upload/image","content_type":"multipart/form-data; boundary=x"}`},
+		{"newline inside the header", requestHeader{Method: "GET", Path: "/a\nb"}, []byte("{}"), `{"method":"GET","path":"/a\nb"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			msg, err := encodeFrame(tt.header, tt.body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if line, _, _ := bytes.Cut(msg, []byte("\n")); string(line) != tt.want {
+				t.Errorf("header line %s, want %s", line, tt.want)
+			}
+			var got requestHeader
+			body, err := decodeFrame(msg, &got)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tt.header) || !bytes.Equal(body, tt.body) {
+				t.Errorf("round trip gave %+v %q, want %+v %q", got, body, tt.header, tt.body)
+			}
+		})
+	}
+}
+
+func TestDecodeFrameErrors(t *testing.T) {
+	tests := []struct {
+		msg  string
+		want string
+	}{
+		{`{"status":200}`, "framed message has no header line"},
+		{"", "framed message has no header line"},
+		{"not json\nbody", "framed message header: invalid character"},
+		{`{"status":"200"}` + "\n", "framed message header: json: cannot unmarshal string"},
+	}
+	for _, tt := range tests {
+		var h responseHeader
+		if _, err := decodeFrame([]byte(tt.msg), &h); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("decodeFrame(%q): error %v, want one containing %q", tt.msg, err, tt.want)
+		}
+	}
+}

@@ -1,0 +1,153 @@
+package sdk
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"reflect"
+	"sync"
+)
+
+// host is what the SDK needs from the process running the plugin: the
+// easel_v1 host functions with the buffer handling (write or stash, take)
+// already done. In a WebAssembly build it is the imports; in tests it is
+// a fake, which is what lets everything above the ABI glue run natively.
+type host interface {
+	// config returns the tool's configuration: {"tool": ..., "config": {...}}.
+	config() []byte
+	// log writes one message to the host log at a level: 0 debug, 1 info,
+	// 2 warn, 3 error.
+	log(level int32, msg string)
+	// progress reports progress of the current call as JSON.
+	progress(msg []byte)
+	// comfyuiRequest performs one ComfyUI request, both framed messages.
+	comfyuiRequest(req []byte) []byte
+}
+
+// instance serves one plugin instance: it answers easel_describe and
+// easel_call for a registration through a host, and keeps what is fetched
+// once per instance (the configuration).
+type instance struct {
+	host host
+	reg  *registration
+
+	// mu guards the configuration cache: a handler's goroutines may call
+	// Call.Config at the same time.
+	mu        sync.Mutex
+	cfgLoaded bool
+	cfgTool   string          // the name tools.yaml declares
+	cfgRaw    json.RawMessage // the tool's config mapping
+	cfgErr    error
+	cfgNodes  map[reflect.Type]*node
+}
+
+func newInstance(h host, reg *registration) *instance {
+	if reg == nil {
+		panic(errNoTool)
+	}
+	return &instance{host: h, reg: reg}
+}
+
+// describe answers easel_describe. It panics (traps) when it cannot: the
+// host then refuses the plugin with the message from stderr.
+func (in *instance) describe() []byte {
+	name := in.reg.name
+	if name == "" {
+		if err := in.loadConfig(); err != nil {
+			panic(err)
+		}
+		if in.cfgTool == "" {
+			panic("sdk: this generic plugin (empty Tool.Name) serves the name tools.yaml declares, but the host's config has no \"tool\"")
+		}
+		name = in.cfgTool
+	}
+	b, err := in.reg.describe(name)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// call answers easel_call: it decodes the call input (the only JSON
+// parse of the call), runs the handler and encodes the outcome (the only
+// encode besides the handler's own structured value). A panic in the
+// handler is not recovered: it is the ABI's "plugin failed".
+func (in *instance) call(input []byte) []byte {
+	v, err := decodeJSON(input)
+	if err != nil {
+		panic(fmt.Sprintf("sdk: the host's call input is not JSON: %v", err))
+	}
+	obj, ok := v.(map[string]any)
+	if !ok {
+		panic(fmt.Sprintf("sdk: the host's call input is %s, not an object", describe(v)))
+	}
+	tool, _ := obj["tool"].(string)
+	if tool == "" {
+		tool = in.reg.name
+	}
+	if tool == "" {
+		if err := in.loadConfig(); err == nil {
+			tool = in.cfgTool
+		}
+	}
+	res := in.reg.handle(in.newCall(tool), obj["arguments"])
+	out, err := res.appendJSON([]byte(`{"result":`))
+	if err != nil {
+		panic(err)
+	}
+	return append(out, '}')
+}
+
+// newCall makes the Call for one tool call. Everything in it is made here,
+// not on first use, so that its methods need no locking.
+func (in *instance) newCall(tool string) *Call {
+	return &Call{
+		inst:   in,
+		tool:   tool,
+		comfy:  &ComfyUI{host: in.host},
+		logger: slog.New(&logHandler{host: in.host}),
+	}
+}
+
+// loadConfig fetches and parses the configuration once per instance.
+func (in *instance) loadConfig() error {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.cfgLoaded {
+		return in.cfgErr
+	}
+	in.cfgLoaded = true
+	var c struct {
+		Tool   string          `json:"tool"`
+		Config json.RawMessage `json:"config"`
+	}
+	if err := json.Unmarshal(in.host.config(), &c); err != nil {
+		in.cfgErr = fmt.Errorf("sdk: the host's config is not valid JSON: %v", err)
+		return in.cfgErr
+	}
+	in.cfgTool, in.cfgRaw = c.Tool, c.Config
+	if len(in.cfgRaw) == 0 || string(in.cfgRaw) == "null" {
+		in.cfgRaw = json.RawMessage("{}")
+	}
+	return nil
+}
+
+// configNode compiles a type Config decodes into, once per type and
+// instance.
+func (in *instance) configNode(t reflect.Type) (*node, error) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if n, ok := in.cfgNodes[t]; ok {
+		return n, nil
+	}
+	c := compiler{mode: modeInput, inProgress: map[reflect.Type]bool{}}
+	n, err := c.compile(t)
+	if err != nil {
+		return nil, err
+	}
+	if in.cfgNodes == nil {
+		in.cfgNodes = map[reflect.Type]*node{}
+	}
+	in.cfgNodes[t] = n
+	return n, nil
+}
