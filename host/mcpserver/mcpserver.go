@@ -1,0 +1,178 @@
+// Package mcpserver exposes loaded plugins as MCP tools over stdio and
+// streamable HTTP, using mcp-go for the protocol.
+//
+// The package is deliberately thin: it turns a tools/call into
+// [plugin.Plugin.Call] with the client's raw arguments and the request's
+// context (so a client's notifications/cancelled stops the plugin), forwards
+// the plugin's progress reports as notifications/progress when the client
+// asked for them, and passes the plugin's CallToolResult through.
+package mcpserver
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"log/slog"
+	"net/http"
+
+	"github.com/easel-mcp/easel/host/plugin"
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+)
+
+// Tool is what the server needs of a plugin. *plugin.Plugin implements it.
+type Tool interface {
+	Name() string
+	Tool() plugin.ToolInfo
+	Call(ctx context.Context, args json.RawMessage, progress func(plugin.Progress)) (json.RawMessage, error)
+}
+
+// Options configure a [Server].
+type Options struct {
+	// Name and Version are reported to clients in initialize.
+	Name, Version string
+	// Instructions are optional server instructions for the client's model.
+	Instructions string
+	// Logger receives the server's own logs; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Server is an MCP server whose tools are plugins.
+type Server struct {
+	mcp    *server.MCPServer
+	logger *slog.Logger
+}
+
+// New builds the MCP server for tools.
+func New(tools []Tool, opts Options) (*Server, error) {
+	s := &Server{logger: opts.Logger}
+	if s.logger == nil {
+		s.logger = slog.Default()
+	}
+	serverOpts := []server.ServerOption{
+		server.WithToolCapabilities(true),
+		server.WithRecovery(),
+	}
+	if opts.Instructions != "" {
+		serverOpts = append(serverOpts, server.WithInstructions(opts.Instructions))
+	}
+	s.mcp = server.NewMCPServer(orDefault(opts.Name, "easel"), orDefault(opts.Version, "dev"), serverOpts...)
+	for _, t := range tools {
+		tool, err := mcpTool(t.Tool())
+		if err != nil {
+			return nil, fmt.Errorf("register tool %s: %w", t.Name(), err)
+		}
+		s.mcp.AddTool(tool, s.handler(t))
+	}
+	return s, nil
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+// mcpTool converts a plugin's description into mcp-go's tool, keeping the
+// plugin's schemas byte for byte.
+func mcpTool(info plugin.ToolInfo) (mcp.Tool, error) {
+	t := mcp.Tool{
+		Name:            info.Name,
+		Title:           info.Title,
+		Description:     info.Description,
+		RawInputSchema:  info.InputSchema,
+		RawOutputSchema: info.OutputSchema,
+	}
+	if len(info.Annotations) > 0 {
+		if err := json.Unmarshal(info.Annotations, &t.Annotations); err != nil {
+			return t, fmt.Errorf("annotations: %w", err)
+		}
+	}
+	return t, nil
+}
+
+// handler runs one tools/call on the plugin.
+func (s *Server) handler(t Tool) server.ToolHandlerFunc {
+	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		args := req.Params.RawArguments
+		if len(args) == 0 && req.Params.Arguments != nil {
+			var err error
+			if args, err = json.Marshal(req.Params.Arguments); err != nil {
+				return mcp.NewToolResultError("arguments are not JSON: " + err.Error()), nil
+			}
+		}
+		raw, err := t.Call(ctx, args, s.progressSender(ctx, req))
+		if err != nil {
+			var ce *plugin.CallError
+			if !errors.As(err, &ce) {
+				s.logger.Error("tool call failed", "tool", t.Name(), "err", err)
+			}
+			return mcp.NewToolResultError(err.Error()), nil
+		}
+		var result mcp.CallToolResult
+		if err := json.Unmarshal(raw, &result); err != nil {
+			return mcp.NewToolResultError(fmt.Sprintf("plugin %s returned a result that is not an MCP CallToolResult: %v", t.Name(), err)), nil
+		}
+		return &result, nil
+	}
+}
+
+// progressSender returns the function that forwards plugin progress as MCP
+// notifications, or nil when the client gave no progress token.
+func (s *Server) progressSender(ctx context.Context, req mcp.CallToolRequest) func(plugin.Progress) {
+	if req.Params.Meta == nil || req.Params.Meta.ProgressToken == nil {
+		return nil
+	}
+	token := req.Params.Meta.ProgressToken
+	return func(p plugin.Progress) {
+		params := map[string]any{"progressToken": token, "progress": p.Progress}
+		if p.Total > 0 {
+			params["total"] = p.Total
+		}
+		if p.Message != "" {
+			params["message"] = p.Message
+		}
+		if err := s.mcp.SendNotificationToClient(ctx, "notifications/progress", params); err != nil {
+			s.logger.Debug("progress notification not sent", "err", err)
+		}
+	}
+}
+
+// ServeStdio serves one client over in/out until in ends or ctx is done.
+// Nothing but MCP frames is written to out.
+func (s *Server) ServeStdio(ctx context.Context, in io.Reader, out io.Writer) error {
+	stdio := server.NewStdioServer(s.mcp)
+	stdio.SetErrorLogger(log.New(slogWriter{s.logger}, "", 0))
+	err := stdio.Listen(ctx, in, out)
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, io.EOF) {
+		return nil
+	}
+	return err
+}
+
+// HTTPHandler serves streamable HTTP; mount it at /mcp.
+func (s *Server) HTTPHandler() http.Handler {
+	return server.NewStreamableHTTPServer(s.mcp,
+		server.WithEndpointPath("/mcp"),
+		server.WithStreamableHTTPLogger(s.logger),
+	)
+}
+
+// slogWriter adapts mcp-go's *log.Logger output to slog.
+type slogWriter struct{ logger *slog.Logger }
+
+func (w slogWriter) Write(p []byte) (int, error) {
+	w.logger.Warn(string(trimNewline(p)), "component", "mcp")
+	return len(p), nil
+}
+
+func trimNewline(p []byte) []byte {
+	if n := len(p); n > 0 && p[n-1] == '\n' {
+		return p[:n-1]
+	}
+	return p
+}
