@@ -1,0 +1,222 @@
+// Package plugintest runs an easel plugin inside a normal `go test`: it
+// builds the plugin's Go source to wasm, loads it into the same runtime the
+// server uses, points it at a ComfyUI emulator (or any URL) and calls it.
+//
+//	func TestStatus(t *testing.T) {
+//		srv := comfyuitest.NewServer(t)
+//		tool := plugintest.Load(t, ".", plugintest.WithComfyUI(srv.URL))
+//		res := tool.Call(t, map[string]any{"prompt_id": "x"})
+//		if res.IsError { t.Fatal(res.Text()) }
+//	}
+//
+// Builds and compiled code are cached under the user cache directory (or
+// EASEL_CACHE_DIR), so only the first test run of a plugin pays for them.
+package plugintest
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/easel-mcp/easel/host/comfyui"
+	"github.com/easel-mcp/easel/host/gobuild"
+	"github.com/easel-mcp/easel/host/plugin"
+)
+
+// Option configures [Load].
+type Option func(*options)
+
+type options struct {
+	name        string
+	comfyURL    string
+	config      json.RawMessage
+	callTimeout time.Duration
+}
+
+// WithComfyUI points the plugin's ComfyUI requests at url (typically a
+// comfyuitest server's URL). Without it the plugin has no ComfyUI.
+func WithComfyUI(url string) Option { return func(o *options) { o.comfyURL = url } }
+
+// WithName declares the tool under name, as a tools.yaml entry would; the
+// default is the plugin folder's base name.
+func WithName(name string) Option { return func(o *options) { o.name = name } }
+
+// WithConfig hands the plugin a tools.yaml `config:` mapping (any value
+// that marshals to a JSON object).
+func WithConfig(v any) Option {
+	return func(o *options) {
+		b, err := json.Marshal(v)
+		if err != nil {
+			panic(err)
+		}
+		o.config = b
+	}
+}
+
+// WithCallTimeout bounds each call (default plugin.DefaultCallTimeout).
+func WithCallTimeout(d time.Duration) Option { return func(o *options) { o.callTimeout = d } }
+
+// Tool is a loaded plugin under test.
+type Tool struct {
+	Plugin *plugin.Plugin
+	// Progress collects the progress reports of every call so far.
+	progress []plugin.Progress
+	mu       sync.Mutex
+}
+
+// Load builds the Go plugin in dir and loads it; everything is released when
+// the test ends. It fails the test on any build or load error.
+func Load(t testing.TB, dir string, opts ...Option) *Tool {
+	t.Helper()
+	o := options{}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.name == "" {
+		o.name = filepath.Base(abs)
+	}
+	ctx := context.Background()
+	cache := cacheDir(t)
+	wasmPath, err := (&gobuild.Builder{CacheDir: cache}).Build(ctx, abs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wasm, err := os.ReadFile(wasmPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logger := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	rt, err := plugin.NewRuntime(ctx, plugin.RuntimeConfig{CacheDir: cache, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rt.Close(context.Background()) })
+	spec := plugin.Spec{Name: o.name, Wasm: wasm, Config: o.config, CallTimeout: o.callTimeout}
+	if o.comfyURL != "" {
+		client, err := comfyui.New(comfyui.Config{BaseURL: o.comfyURL, Timeout: 10 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		spec.Requester = client
+	}
+	p, err := rt.Load(ctx, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Tool{Plugin: p}
+}
+
+func cacheDir(t testing.TB) string {
+	if dir := os.Getenv("EASEL_CACHE_DIR"); dir != "" {
+		return dir
+	}
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return filepath.Join(os.TempDir(), "easel-plugintest")
+	}
+	return filepath.Join(dir, "easel")
+}
+
+// testWriter sends log lines to t.Log, so a failing test shows the
+// plugin's logs and stderr.
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// Result is a decoded CallToolResult.
+type Result struct {
+	Content []struct {
+		Type     string `json:"type"`
+		Text     string `json:"text,omitempty"`
+		Data     string `json:"data,omitempty"`
+		MimeType string `json:"mimeType,omitempty"`
+		URI      string `json:"uri,omitempty"`
+		Name     string `json:"name,omitempty"`
+	} `json:"content"`
+	StructuredContent json.RawMessage `json:"structuredContent,omitempty"`
+	IsError           bool            `json:"isError,omitempty"`
+	// Raw is the result exactly as the plugin returned it.
+	Raw json.RawMessage `json:"-"`
+}
+
+// Text joins the text items of the result.
+func (r *Result) Text() string {
+	var parts []string
+	for _, c := range r.Content {
+		if c.Type == "text" {
+			parts = append(parts, c.Text)
+		}
+	}
+	return strings.Join(parts, "\n")
+}
+
+// Decode unmarshals the structured content into v, failing the test when
+// there is none.
+func (r *Result) Decode(t testing.TB, v any) {
+	t.Helper()
+	if len(r.StructuredContent) == 0 {
+		t.Fatalf("result has no structuredContent: %s", r.Raw)
+	}
+	if err := json.Unmarshal(r.StructuredContent, v); err != nil {
+		t.Fatalf("structuredContent %s: %v", r.StructuredContent, err)
+	}
+}
+
+// Call runs the tool with args (any value that marshals to a JSON object, or
+// a json.RawMessage). A call that produced no result at all (a trap, a
+// timeout) fails the test; use CallErr to test those.
+func (tl *Tool) Call(t testing.TB, args any) *Result {
+	t.Helper()
+	res, err := tl.CallErr(context.Background(), args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// CallErr is Call without failing the test; err is a *plugin.CallError.
+func (tl *Tool) CallErr(ctx context.Context, args any) (*Result, error) {
+	raw, ok := args.(json.RawMessage)
+	if !ok {
+		var err error
+		if raw, err = json.Marshal(args); err != nil {
+			return nil, err
+		}
+	}
+	out, err := tl.Plugin.Call(ctx, raw, func(p plugin.Progress) {
+		tl.mu.Lock()
+		tl.progress = append(tl.progress, p)
+		tl.mu.Unlock()
+	})
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Raw: out}
+	if err := json.Unmarshal(out, res); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// Progress returns the progress reports received so far.
+func (tl *Tool) Progress() []plugin.Progress {
+	tl.mu.Lock()
+	defer tl.mu.Unlock()
+	return append([]plugin.Progress(nil), tl.progress...)
+}
+
+// Info is the tool's description as the plugin gave it.
+func (tl *Tool) Info() plugin.ToolInfo { return tl.Plugin.Tool() }
