@@ -49,6 +49,9 @@ func hostLog(level int32, msg unsafe.Pointer, msgLen uint32)
 //go:wasmimport easel_v1 progress
 func hostProgress(msg unsafe.Pointer, msgLen uint32)
 
+//go:wasmimport easel_v1 file
+func hostFile(name unsafe.Pointer, nameLen uint32, buf unsafe.Pointer, bufCap uint32) int32
+
 //go:wasmimport easel_v1 comfyui_request
 func hostComfyUIRequest(req unsafe.Pointer, reqLen uint32, buf unsafe.Pointer, bufCap uint32) int32
 
@@ -157,4 +160,13 @@ func (h *wasmHost) comfyuiRequest(req []byte) []byte {
 		unsafe.Pointer(&scratch[0]), uint32(len(scratch)))
 	runtime.KeepAlive(req)
 	return h.answer(n, "comfyui_request")
+}
+
+func (h *wasmHost) file(name string) []byte {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := hostFile(unsafe.Pointer(unsafe.StringData(name)), uint32(len(name)),
+		unsafe.Pointer(&scratch[0]), uint32(len(scratch)))
+	runtime.KeepAlive(name)
+	return h.answer(n, "file")
 }

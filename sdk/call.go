@@ -2,6 +2,7 @@ package sdk
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -188,4 +189,21 @@ func needsQuote(s string) bool {
 		}
 	}
 	return false
+}
+
+// File returns the bytes of a file that tools.yaml grants this tool under
+// name (the entry's `files:` mapping). It is the only file access a plugin
+// has; a name that is not granted is an error, not a path lookup.
+func (c *Call) File(name string) ([]byte, error) {
+	var h struct {
+		Error string `json:"error"`
+	}
+	body, err := decodeFrame(c.inst.host.file(name), &h)
+	if err != nil {
+		return nil, fmt.Errorf("sdk: the host's answer for file %q is malformed: %v", name, err)
+	}
+	if h.Error != "" {
+		return nil, errors.New(h.Error)
+	}
+	return body, nil
 }

@@ -148,3 +148,19 @@ func TestCallComfyUIUsesHost(t *testing.T) {
 		t.Errorf("GetJSON: %v, %d requests", err, len(h.requests))
 	}
 }
+
+func TestFileAndClientID(t *testing.T) {
+	h := &fakeHost{t: t, cfg: `{"tool":"fake","config":{},"client_id":"easel-abc"}`, files: map[string]string{"workflow": `{"1":{}}`}}
+	in := newInstance(h, &registration{name: "fake"})
+	c := in.newCall("fake")
+	if got := c.ComfyUI().ClientID(); got != "easel-abc" {
+		t.Errorf("ClientID = %q", got)
+	}
+	data, err := c.File("workflow")
+	if err != nil || string(data) != `{"1":{}}` {
+		t.Errorf("File(workflow) = %q, %v", data, err)
+	}
+	if _, err := c.File("secrets"); err == nil || !strings.Contains(err.Error(), `file "secrets" is not granted`) {
+		t.Errorf("File(secrets) error = %v", err)
+	}
+}

@@ -26,6 +26,19 @@ import (
 //     which usually means the configured address is some other server.
 type ComfyUI struct {
 	host host
+	inst *instance
+}
+
+// ClientID is the client_id to put in POST /prompt bodies. ComfyUI sends a
+// prompt's execution events only to the WebSocket of that client id, and
+// this is the id of the host's event stream: a prompt queued with it can be
+// followed (progress, completion) by the host. Empty when the host has no
+// event stream.
+func (c *ComfyUI) ClientID() string {
+	if c.inst == nil || c.inst.loadConfig() != nil {
+		return ""
+	}
+	return c.inst.cfgClient
 }
 
 // Request is one HTTP request to ComfyUI.

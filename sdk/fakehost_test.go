@@ -14,6 +14,8 @@ type fakeHost struct {
 	logs       []string // "level message"
 	progresses []string
 	requests   []fakeRequest
+	// files are the granted files by name.
+	files map[string]string
 	// respond answers a request; nil answers 404 with an empty body.
 	respond func(req fakeRequest) []byte
 }
@@ -50,6 +52,14 @@ func (h *fakeHost) comfyuiRequest(msg []byte) []byte {
 		return frame(h.t, responseHeader{Status: 404, URL: "http://127.0.0.1:8188" + req.Path}, "")
 	}
 	return h.respond(req)
+}
+
+func (h *fakeHost) file(name string) []byte {
+	data, ok := h.files[name]
+	if !ok {
+		return frame(h.t, map[string]string{"error": fmt.Sprintf("file %q is not granted to this tool", name)}, "")
+	}
+	return frame(h.t, struct{}{}, data)
 }
 
 // frame encodes a framed message or fails the test.

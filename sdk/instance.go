@@ -22,6 +22,9 @@ type host interface {
 	progress(msg []byte)
 	// comfyuiRequest performs one ComfyUI request, both framed messages.
 	comfyuiRequest(req []byte) []byte
+	// file returns a granted file by name as a framed message: a header
+	// with "error" when the host refuses, then the bytes.
+	file(name string) []byte
 }
 
 // instance serves one plugin instance: it answers easel_describe and
@@ -36,6 +39,7 @@ type instance struct {
 	mu        sync.Mutex
 	cfgLoaded bool
 	cfgTool   string          // the name tools.yaml declares
+	cfgClient string          // the client_id of the host's ComfyUI event stream
 	cfgRaw    json.RawMessage // the tool's config mapping
 	cfgErr    error
 	cfgNodes  map[reflect.Type]*node
@@ -104,7 +108,7 @@ func (in *instance) newCall(tool string) *Call {
 	return &Call{
 		inst:   in,
 		tool:   tool,
-		comfy:  &ComfyUI{host: in.host},
+		comfy:  &ComfyUI{host: in.host, inst: in},
 		logger: slog.New(&logHandler{host: in.host}),
 	}
 }
@@ -118,14 +122,15 @@ func (in *instance) loadConfig() error {
 	}
 	in.cfgLoaded = true
 	var c struct {
-		Tool   string          `json:"tool"`
-		Config json.RawMessage `json:"config"`
+		Tool     string          `json:"tool"`
+		Config   json.RawMessage `json:"config"`
+		ClientID string          `json:"client_id"`
 	}
 	if err := json.Unmarshal(in.host.config(), &c); err != nil {
 		in.cfgErr = fmt.Errorf("sdk: the host's config is not valid JSON: %v", err)
 		return in.cfgErr
 	}
-	in.cfgTool, in.cfgRaw = c.Tool, c.Config
+	in.cfgTool, in.cfgRaw, in.cfgClient = c.Tool, c.Config, c.ClientID
 	if len(in.cfgRaw) == 0 || string(in.cfgRaw) == "null" {
 		in.cfgRaw = json.RawMessage("{}")
 	}

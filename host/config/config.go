@@ -145,6 +145,11 @@ type Tool struct {
 	// when absent. Keys keep their file order; YAML numbers, booleans and nulls keep
 	// their type, everything else is a string.
 	Config json.RawMessage
+	// Files are the files the plugin may read, by name (the `files:` mapping):
+	// absolute paths of regular files, checked at load. A plugin gets no other
+	// filesystem access; this is how a generic workflow plugin reads its
+	// workflow without being able to read anything else.
+	Files map[string]string
 	// Pos is where the entry starts, for problems found after loading.
 	Pos Pos
 }

@@ -682,3 +682,30 @@ func TestPluginKindString(t *testing.T) {
 		}
 	}
 }
+
+func TestFiles(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "plugins", "p"), 0o755)
+	os.WriteFile(filepath.Join(dir, "plugins", "p", "main.go"), []byte("package main\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "flow.json"), []byte("{}"), 0o644)
+	good := "tools:\n  - name: t\n    plugin: plugins/p\n    files:\n      workflow: flow.json\n"
+	cfg, err := Parse([]byte(good), filepath.Join(dir, "tools.yaml"), MapEnv(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Tools[0].Files["workflow"]; got != filepath.Join(dir, "flow.json") {
+		t.Fatalf("files[workflow] = %q", got)
+	}
+	bad := []struct{ yaml, want string }{
+		{"tools:\n  - name: t\n    plugin: plugins/p\n    files:\n      workflow: nope.json\n", `tools.yaml:5: tools[0].files.workflow: nope.json does not exist`},
+		{"tools:\n  - name: t\n    plugin: plugins/p\n    files:\n      dir: plugins\n", `tools.yaml:5: tools[0].files.dir: plugins is not a regular file`},
+		{"tools:\n  - name: t\n    plugin: plugins/p\n    files:\n      \"a/b\": flow.json\n", `tools.yaml:5: tools[0].files: a/b is not a valid file name`},
+		{"tools:\n  - name: t\n    plugin: plugins/p\n    files: [flow.json]\n", `tools.yaml:4: tools[0].files: expected a mapping of file names to paths`},
+	}
+	for _, tt := range bad {
+		_, err := Parse([]byte(tt.yaml), filepath.Join(dir, "tools.yaml"), MapEnv(nil))
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%q: error %v, want %q", tt.yaml, err, tt.want)
+		}
+	}
+}

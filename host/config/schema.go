@@ -121,11 +121,71 @@ func (d *decoder) tool(n *yaml.Node, path string) (t Tool, nameAt *yaml.Node) {
 		},
 		"plugin": func(v *yaml.Node, p string) { t.Plugin, t.Path, t.Kind = d.plugin(v, p) },
 		"config": func(v *yaml.Node, p string) { t.Config = d.json(v, p) },
+		"files":  func(v *yaml.Node, p string) { t.Files = d.files(v, p) },
 	})
 	if ok {
 		d.require(n, path, present, "name", "plugin")
 	}
 	return t, nameAt
+}
+
+// files decodes a tool's named files: name → path of a regular file,
+// resolved like plugin paths. The plugin reads them by name only.
+func (d *decoder) files(n *yaml.Node, path string) map[string]string {
+	m := deref(n)
+	if isNull(m) {
+		return nil
+	}
+	if m.Kind != yaml.MappingNode {
+		d.typeError(n, path, "a mapping of file names to paths")
+		return nil
+	}
+	files := map[string]string{}
+	keyAt := map[string]*yaml.Node{}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k, v := m.Content[i], m.Content[i+1]
+		name, ok := d.key(k, path, keyAt)
+		if !ok {
+			continue
+		}
+		if !validFileName(name) {
+			d.errorf(k, path, "%s is not a valid file name (allowed: letters, digits, _ . and -, at most 64)", show(name))
+			continue
+		}
+		p := join(path, name)
+		rel, ok := d.scalar(v, p)
+		if !ok {
+			continue
+		}
+		abs := rel
+		if !filepath.IsAbs(abs) {
+			abs = filepath.Join(d.dir, abs)
+		}
+		fi, err := os.Stat(abs)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			d.wrapf(v, p, err, "%s does not exist", show(rel))
+		case err != nil:
+			d.wrapf(v, p, err, "cannot read %s: %v", show(rel), causeOf(err))
+		case !fi.Mode().IsRegular():
+			d.errorf(v, p, "%s is not a regular file", show(rel))
+		default:
+			files[name] = filepath.Clean(abs)
+		}
+	}
+	return files
+}
+
+func validFileName(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
 }
 
 // toolName stores a tool name in dst and reports whether it is valid.

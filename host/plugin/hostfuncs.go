@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/url"
+	"os"
 
 	"github.com/easel-mcp/easel/host/comfyui"
 	"github.com/tetratelabs/wazero/api"
@@ -101,6 +103,7 @@ func (r *Runtime) instantiateHostModule(ctx context.Context) error {
 	fn("log", r.hostLog, []api.ValueType{i32, i32, i32}, nil)
 	fn("progress", r.hostProgress, []api.ValueType{i32, i32}, nil)
 	fn("comfyui_request", r.hostComfyUIRequest, []api.ValueType{i32, i32, i32, i32}, []api.ValueType{i32})
+	fn("file", r.hostFile, []api.ValueType{i32, i32, i32, i32}, []api.ValueType{i32})
 	_, err := b.Instantiate(ctx)
 	return err
 }
@@ -166,6 +169,45 @@ func (r *Runtime) hostProgress(ctx context.Context, mod api.Module, stack []uint
 		violate("progress: message is not JSON: %v", err)
 	}
 	st.progress(p)
+}
+
+// maxFileBytes bounds a granted file handed to a plugin.
+const maxFileBytes = 16 << 20
+
+func (r *Runtime) hostFile(ctx context.Context, mod api.Module, stack []uint64) {
+	st := stateFrom(ctx)
+	name := string(read(mod, "file", api.DecodeU32(stack[0]), min(api.DecodeU32(stack[1]), 256)))
+	answer := st.inst.plugin.readFile(name)
+	stack[0] = writeOrStash(mod, st.inst, "file", answer, api.DecodeU32(stack[2]), api.DecodeU32(stack[3]))
+}
+
+// readFile answers the file host function: the granted file's bytes, or an
+// error header. Only names from tools.yaml's files: mapping resolve; the
+// name is never used as a path.
+func (p *Plugin) readFile(name string) []byte {
+	fail := func(format string, args ...any) []byte {
+		return frame(struct {
+			Error string `json:"error"`
+		}{fmt.Sprintf(format, args...)}, nil)
+	}
+	path, ok := p.files[name]
+	if !ok {
+		p.logger.Warn("plugin asked for a file it was not granted", "file", name)
+		return fail("file %q is not granted to tool %s (tools.yaml: files)", name, p.name)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return fail("file %q: %v", name, err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxFileBytes+1))
+	switch {
+	case err != nil:
+		return fail("file %q: %v", name, err)
+	case len(data) > maxFileBytes:
+		return fail("file %q is larger than %d bytes", name, maxFileBytes)
+	}
+	return frame(struct{}{}, data)
 }
 
 // requestHeader is the header line of a comfyui_request message.

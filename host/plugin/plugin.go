@@ -24,6 +24,11 @@ type Spec struct {
 	Config json.RawMessage
 	// Requester carries the plugin's ComfyUI requests; nil refuses them.
 	Requester Requester
+	// ClientID is the client_id of the host's ComfyUI event stream, handed
+	// to the plugin so that the prompts it queues report to that stream.
+	ClientID string
+	// Files are the files the plugin may read, by name: absolute paths.
+	Files map[string]string
 	// MaxInstances bounds the instances, and so the concurrent calls, of this
 	// plugin. Zero means DefaultMaxInstances.
 	MaxInstances int
@@ -68,6 +73,7 @@ type Plugin struct {
 	compiled      wazero.CompiledModule
 	configMessage []byte
 	requester     Requester
+	files         map[string]string
 	logger        *slog.Logger
 	timeout       time.Duration
 	maxOutput     int
@@ -94,11 +100,12 @@ func (r *Runtime) Load(ctx context.Context, spec Spec) (*Plugin, error) {
 		rt:        r,
 		compiled:  compiled,
 		requester: spec.Requester,
+		files:     spec.Files,
 		logger:    r.logger.With("tool", spec.Name),
 		timeout:   orDefault(spec.CallTimeout, DefaultCallTimeout),
 		maxOutput: orDefault(spec.MaxOutputBytes, DefaultMaxOutputBytes),
 	}
-	p.configMessage, err = configMessage(spec.Name, spec.Config)
+	p.configMessage, err = configMessage(spec.Name, spec.Config, spec.ClientID)
 	if err != nil {
 		compiled.Close(ctx)
 		return nil, fmt.Errorf("load plugin %s: %w", spec.Name, err)
@@ -111,7 +118,7 @@ func (r *Runtime) Load(ctx context.Context, spec Spec) (*Plugin, error) {
 	return p, nil
 }
 
-func configMessage(name string, config json.RawMessage) ([]byte, error) {
+func configMessage(name string, config json.RawMessage, clientID string) ([]byte, error) {
 	if len(config) == 0 {
 		config = json.RawMessage("{}")
 	}
@@ -119,9 +126,10 @@ func configMessage(name string, config json.RawMessage) ([]byte, error) {
 		return nil, errors.New("config is not valid JSON")
 	}
 	return json.Marshal(struct {
-		Tool   string          `json:"tool"`
-		Config json.RawMessage `json:"config"`
-	}{name, config})
+		Tool     string          `json:"tool"`
+		Config   json.RawMessage `json:"config"`
+		ClientID string          `json:"client_id,omitempty"`
+	}{name, config, clientID})
 }
 
 // describe runs easel_describe on a fresh instance and checks the answer.

@@ -296,6 +296,23 @@ func TestRequestsAreChecked(t *testing.T) {
 	}
 }
 
+func TestFilesAreGrantedByName(t *testing.T) {
+	f := newFixture(t)
+	path := filepath.Join(t.TempDir(), "flow.json")
+	os.WriteFile(path, []byte(`{"1":{}}`), 0o600)
+	p := f.load(t, Spec{Files: map[string]string{"workflow": path}, ClientID: "easel-test"})
+	r, err := call(t, p, `{"mode": "file", "text": "workflow"}`)
+	if err != nil || r.IsError || r.StructuredContent.Text != `{"1":{}} easel-test` {
+		t.Fatalf("granted file: %+v %v", r, err)
+	}
+	for _, name := range []string{path, "../flow.json", "other"} {
+		r, err := call(t, p, `{"mode": "file", "text": "`+name+`"}`)
+		if err != nil || !r.IsError || !strings.Contains(r.Content[0].Text, "is not granted to tool probe") {
+			t.Errorf("file %q: %+v %v, want a refusal", name, r, err)
+		}
+	}
+}
+
 func TestProgressAndLog(t *testing.T) {
 	f := newFixture(t)
 	p := f.load(t, Spec{})

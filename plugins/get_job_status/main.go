@@ -9,6 +9,7 @@ package main
 import (
 	"time"
 
+	"github.com/easel-mcp/easel/plugins/internal/comfy"
 	"github.com/easel-mcp/easel/sdk"
 )
 
@@ -37,40 +38,40 @@ func main() {}
 var historyRetries = []time.Duration{50 * time.Millisecond, 150 * time.Millisecond, 300 * time.Millisecond}
 
 func handle(c *sdk.Call, in Input) (Status, error) {
-	comfy := c.ComfyUI()
+	api := c.ComfyUI()
 	st := Status{PromptID: in.PromptID}
 
-	var q queue
-	if err := comfy.GetJSON("/queue", nil, &q); err != nil {
+	var q comfy.Queue
+	if err := api.GetJSON("/queue", nil, &q); err != nil {
 		return st, err
 	}
-	if q.find(in.PromptID, &st) {
+	if fromQueue(&q, in.PromptID, &st) {
 		return st, nil
 	}
-	entry, err := history(comfy, in.PromptID)
+	entry, err := history(api, in.PromptID)
 	for i := 0; err == nil && entry == nil && i < len(historyRetries); i++ {
 		time.Sleep(historyRetries[i])
-		entry, err = history(comfy, in.PromptID)
+		entry, err = history(api, in.PromptID)
 	}
 	if err != nil {
 		return st, err
 	}
 	if entry == nil {
 		// Last look at the queue: the id may have been queued meanwhile.
-		if err := comfy.GetJSON("/queue", nil, &q); err != nil {
+		if err := api.GetJSON("/queue", nil, &q); err != nil {
 			return st, err
 		}
-		q.find(in.PromptID, &st)
+		fromQueue(&q, in.PromptID, &st)
 		return st, nil
 	}
-	entry.fill(&st)
+	fromHistory(entry, &st)
 	return st, nil
 }
 
 // history fetches /history/{id}; nil means ComfyUI has no entry for it.
-func history(comfy *sdk.ComfyUI, id string) (*historyEntry, error) {
-	var h map[string]*historyEntry
-	if err := comfy.GetJSON(sdk.Path("history", id), nil, &h); err != nil {
+func history(api *sdk.ComfyUI, id string) (*comfy.HistoryEntry, error) {
+	var h map[string]*comfy.HistoryEntry
+	if err := api.GetJSON(sdk.Path("history", id), nil, &h); err != nil {
 		return nil, err
 	}
 	return h[id], nil

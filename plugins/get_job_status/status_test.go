@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/easel-mcp/easel/plugins/internal/comfy"
 )
 
 // recordings is where the shared ComfyUI 0.3.64 recordings live, beside the
@@ -64,12 +66,12 @@ func TestHistoryOutcomes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
-			var h map[string]*historyEntry
+			var h map[string]*comfy.HistoryEntry
 			if err := json.Unmarshal(recorded(t, tt.file), &h); err != nil {
 				t.Fatal(err)
 			}
 			var st Status
-			h[tt.id].fill(&st)
+			fromHistory(h[tt.id], &st)
 			if st.Found != tt.want.Found || st.Done != tt.want.Done || st.Outcome != tt.want.Outcome ||
 				st.StatusStr != tt.want.StatusStr || st.Interrupted != tt.want.Interrupted {
 				t.Errorf("status = %+v, want %+v", st, tt.want)
@@ -106,12 +108,12 @@ func TestErrorMessageBeatsSuccessStatus(t *testing.T) {
 		["execution_start", {"prompt_id": "p", "timestamp": 100}],
 		["execution_error", {"prompt_id": "p", "node_id": "4", "node_type": "KSampler", "exception_message": "cycle\n",
 		 "exception_type": "graph.DependencyCycleError", "traceback": [], "timestamp": 130}]]}}`
-	var e historyEntry
+	var e comfy.HistoryEntry
 	if err := json.Unmarshal([]byte(entry), &e); err != nil {
 		t.Fatal(err)
 	}
 	var st Status
-	e.fill(&st)
+	fromHistory(&e, &st)
 	if st.Outcome != "error" || st.Error == nil || st.Error.ExceptionType != "graph.DependencyCycleError" {
 		t.Fatalf("got %+v, want outcome error with the cycle error", st)
 	}
@@ -119,14 +121,14 @@ func TestErrorMessageBeatsSuccessStatus(t *testing.T) {
 
 func TestTracebackIsBounded(t *testing.T) {
 	long := strings.Repeat("  File \"x.py\", line 1, in f\n", 1000)
-	e := newExecError(message{Traceback: []string{long, "Final line\n"}})
+	e := newExecError(&comfy.Message{Traceback: []string{long, "Final line\n"}})
 	if !e.TracebackTruncated || len(e.Traceback) > maxTraceback+len("…") || !strings.HasSuffix(e.Traceback, "Final line\n") {
 		t.Fatalf("traceback not cut to its end: %d bytes, truncated=%v", len(e.Traceback), e.TracebackTruncated)
 	}
 }
 
 func TestQueuePositions(t *testing.T) {
-	var q queue
+	var q comfy.Queue
 	if err := json.Unmarshal(recorded(t, "get_queue_running_and_pending.json"), &q); err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +143,7 @@ func TestQueuePositions(t *testing.T) {
 	}
 	for _, tt := range tests {
 		var st Status
-		found := q.find(tt.id, &st)
+		found := fromQueue(&q, tt.id, &st)
 		if found != tt.want.Found || st != tt.want {
 			t.Errorf("find(%s) = %v %+v, want %+v", tt.id, found, st, tt.want)
 		}
@@ -152,13 +154,13 @@ func TestQueuePositions(t *testing.T) {
 // (number, prompt_id), with front-of-queue (negative) numbers first.
 func TestQueuePositionsFollowExecutionOrder(t *testing.T) {
 	raw := `{"queue_running": [], "queue_pending": [[7, "b", {}, {}, []], [-2, "z", {}, {}, []], [7, "a", {}, {}, []], [5.0, "c", {}, {}, []]]}`
-	var q queue
+	var q comfy.Queue
 	if err := json.Unmarshal([]byte(raw), &q); err != nil {
 		t.Fatal(err)
 	}
 	for id, pos := range map[string]int{"z": 1, "c": 2, "a": 3, "b": 4} {
 		var st Status
-		if !q.find(id, &st) || st.QueuePosition != pos {
+		if !fromQueue(&q, id, &st) || st.QueuePosition != pos {
 			t.Errorf("%s: position %d, want %d", id, st.QueuePosition, pos)
 		}
 	}

@@ -12,7 +12,7 @@ import (
 )
 
 type Input struct {
-	Mode  string `json:"mode" enum:"echo,panic,spin,sleep,queue,progress,log,stderr,big,config"`
+	Mode  string `json:"mode" enum:"echo,panic,spin,sleep,queue,progress,log,stderr,big,config,file"`
 	Text  string `json:"text,omitempty"`
 	Bytes int    `json:"bytes,omitempty" minimum:"0"`
 }
@@ -66,6 +66,12 @@ func handle(c *sdk.Call, in Input) (Output, error) {
 		out.Text = "wrote"
 	case "big":
 		out.Text = strings.Repeat("b", in.Bytes)
+	case "file":
+		data, err := c.File(in.Text)
+		if err != nil {
+			return out, err
+		}
+		out.Text = string(data) + " " + c.ComfyUI().ClientID()
 	case "config":
 		var cfg map[string]any
 		if err := c.Config(&cfg); err != nil {

@@ -1,0 +1,206 @@
+package comfy
+
+import (
+	"encoding/json"
+	"sort"
+	"strings"
+	"unicode/utf8"
+)
+
+// HistoryEntry is one value of GET /history or /history/{id}.
+type HistoryEntry struct {
+	Prompt  QueueItem                  `json:"prompt"`
+	Outputs map[string]json.RawMessage `json:"outputs"`
+	Status  *HistoryStatus             `json:"status"`
+}
+
+// HistoryStatus is the entry's status; Messages are [name, data] pairs.
+type HistoryStatus struct {
+	StatusStr string              `json:"status_str"`
+	Completed bool                `json:"completed"`
+	Messages  [][]json.RawMessage `json:"messages"`
+}
+
+// Message is the union of the execution_* message fields this package reads.
+type Message struct {
+	Timestamp        int64    `json:"timestamp"`
+	Nodes            []string `json:"nodes"`
+	NodeID           string   `json:"node_id"`
+	NodeType         string   `json:"node_type"`
+	Executed         []string `json:"executed"`
+	ExceptionType    string   `json:"exception_type"`
+	ExceptionMessage string   `json:"exception_message"`
+	Traceback        []string `json:"traceback"`
+}
+
+// Outcome values, decided from the messages.
+const (
+	OutcomeSuccess     = "success"
+	OutcomeError       = "error"
+	OutcomeInterrupted = "interrupted"
+)
+
+// Summary is what a history entry says about how a job ended.
+type Summary struct {
+	Outcome        string
+	StatusStr      string
+	Interrupted    bool
+	Error          *Message // the execution_error, if any
+	InterruptedAt  *Message // the execution_interrupted, if any
+	StartTimestamp int64
+	EndTimestamp   int64
+	CachedNodes    []string
+}
+
+// Summarize decides the outcome from the messages: any execution_error means
+// failed (even when status_str says success, as after a dependency cycle),
+// any execution_interrupted means interrupted, execution_success means
+// success; status_str is only the fallback.
+func (e *HistoryEntry) Summarize() Summary {
+	s := Summary{CachedNodes: []string{}}
+	if e.Status == nil {
+		s.Outcome = OutcomeSuccess // only prompts that never went through the worker lack a status
+		return s
+	}
+	s.StatusStr = e.Status.StatusStr
+	var success bool
+	for _, m := range e.Status.Messages {
+		if len(m) < 2 {
+			continue
+		}
+		var name string
+		var data Message
+		if json.Unmarshal(m[0], &name) != nil || json.Unmarshal(m[1], &data) != nil {
+			continue
+		}
+		switch name {
+		case "execution_start":
+			s.StartTimestamp = data.Timestamp
+		case "execution_cached":
+			s.CachedNodes = append(s.CachedNodes, data.Nodes...)
+		case "execution_success":
+			success = true
+			s.EndTimestamp = data.Timestamp
+		case "execution_error":
+			s.Error = &data
+			s.EndTimestamp = data.Timestamp
+		case "execution_interrupted":
+			s.Interrupted = true
+			s.InterruptedAt = &data
+			s.EndTimestamp = data.Timestamp
+		}
+	}
+	switch {
+	case s.Error != nil:
+		s.Outcome = OutcomeError
+	case s.Interrupted:
+		s.Outcome = OutcomeInterrupted
+	case success || s.StatusStr == "success":
+		s.Outcome = OutcomeSuccess
+	default:
+		s.Outcome = OutcomeError
+	}
+	return s
+}
+
+// DurationMS is the time from execution_start to the terminal message, the
+// only duration ComfyUI 0.3.64 records; 0 when unknown.
+func (s Summary) DurationMS() int64 {
+	if s.StartTimestamp > 0 && s.EndTimestamp >= s.StartTimestamp {
+		return s.EndTimestamp - s.StartTimestamp
+	}
+	return 0
+}
+
+// File is one output file of a node: images, video, audio and the like.
+type File struct {
+	NodeID    string `json:"node_id"`
+	Kind      string `json:"kind" description:"The output key: images, gifs, video, audio, ..."`
+	Filename  string `json:"filename"`
+	Subfolder string `json:"subfolder"`
+	Type      string `json:"type" description:"output, temp or input"`
+}
+
+// NodeOutputs are the files and texts of one node's UI output.
+type NodeOutputs struct {
+	Files []File
+	Texts []string
+}
+
+// ParseOutputs reads every node's UI data: lists of {filename, subfolder,
+// type} under any key become Files, "text" lists become Texts; other shapes
+// (3D results, custom data) are skipped. Nodes are returned in id order.
+func (e *HistoryEntry) ParseOutputs() (files []File, texts map[string][]string) {
+	texts = map[string][]string{}
+	ids := make([]string, 0, len(e.Outputs))
+	for id := range e.Outputs {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return NodeIDLess(ids[i], ids[j]) })
+	for _, id := range ids {
+		var ui map[string]json.RawMessage
+		if json.Unmarshal(e.Outputs[id], &ui) != nil {
+			continue
+		}
+		keys := make([]string, 0, len(ui))
+		for k := range ui {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, key := range keys {
+			if key == "text" {
+				var ts []string
+				if json.Unmarshal(ui[key], &ts) == nil {
+					texts[id] = append(texts[id], ts...)
+				}
+				continue
+			}
+			var items []File
+			if json.Unmarshal(ui[key], &items) != nil {
+				continue
+			}
+			for _, f := range items {
+				if f.Filename == "" {
+					continue
+				}
+				f.NodeID, f.Kind = id, key
+				files = append(files, f)
+			}
+		}
+	}
+	return files, texts
+}
+
+// NodeIDLess orders node ids numerically when both are numbers ("2" < "10"),
+// else as strings.
+func NodeIDLess(a, b string) bool {
+	if len(a) != len(b) && isDigits(a) && isDigits(b) {
+		return len(a) < len(b)
+	}
+	return a < b
+}
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// TailString keeps the last max bytes of s, cut at a rune boundary and
+// marked with a leading "…"; it reports whether it cut.
+func TailString(s string, max int) (string, bool) {
+	if len(s) <= max {
+		return s, false
+	}
+	cut := len(s) - max
+	for cut < len(s) && !utf8.RuneStart(s[cut]) {
+		cut++
+	}
+	return "…" + s[cut:], true
+}
+
+// JoinTraceback joins ComfyUI's traceback lines (each already ends in \n).
+func JoinTraceback(lines []string) string { return strings.Join(lines, "") }
