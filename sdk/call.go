@@ -22,6 +22,7 @@ import (
 // goroutines must finish before the handler returns: a WebAssembly
 // instance runs nothing between calls.
 type Call struct {
+	resume *Resume // set when this run resumes after AwaitJob
 	inst   *instance
 	tool   string
 	comfy  *ComfyUI

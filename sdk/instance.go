@@ -94,7 +94,20 @@ func (in *instance) call(input []byte) []byte {
 			tool = in.cfgTool
 		}
 	}
-	res := in.reg.handle(in.newCall(tool), obj["arguments"])
+	c := in.newCall(tool)
+	resume, err := parseResume(obj["resume"])
+	if err != nil {
+		panic(fmt.Sprintf("sdk: the host's resume input is malformed: %v", err))
+	}
+	c.resume = resume
+	res := in.reg.handle(c, obj["arguments"])
+	if res.await != nil {
+		out, err := appendAwait(nil, res.await)
+		if err != nil {
+			panic(err)
+		}
+		return out
+	}
 	out, err := res.appendJSON([]byte(`{"result":`))
 	if err != nil {
 		panic(err)

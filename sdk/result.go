@@ -23,6 +23,10 @@ type Result struct {
 	// the list; an empty one is sent as [].
 	Content []Content
 
+	// await, when set, is not a result at all: the handler asked the host
+	// to wait for a job (AwaitJob).
+	await *awaitRequest
+
 	// StructuredContent, when set, is a JSON object that machines can use
 	// instead of parsing the text. It must be a JSON object (MCP's rule);
 	// anything else makes the call fail.

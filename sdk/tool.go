@@ -148,6 +148,9 @@ func (t Tool[In, Out]) compile() (*registration, error) {
 			return Error(err.Error())
 		}
 		out, err := h(c, in)
+		if aw, ok := errors.AsType[*awaitRequest](err); ok {
+			return &Result{await: aw}
+		}
 		if err != nil {
 			return Error(err.Error())
 		}

@@ -8,6 +8,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -20,6 +21,7 @@ import (
 	"github.com/easel-mcp/easel/host/comfyui"
 	"github.com/easel-mcp/easel/host/config"
 	"github.com/easel-mcp/easel/host/gobuild"
+	"github.com/easel-mcp/easel/host/jobs"
 	"github.com/easel-mcp/easel/host/mcpserver"
 	"github.com/easel-mcp/easel/host/plugin"
 )
@@ -37,6 +39,9 @@ type App struct {
 	cfg     *config.Config
 	logger  *slog.Logger
 	comfy   *comfyui.Client
+	jobs    *jobs.Watcher
+	stop    context.CancelFunc // stops the watcher
+	stopped chan struct{}
 	rt      *plugin.Runtime
 	plugins []*plugin.Plugin
 	mcp     *mcpserver.Server
@@ -59,6 +64,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	a.startWatcher()
 	start := time.Now()
 	if a.plugins, err = a.loadPlugins(ctx); err != nil {
 		a.Close(ctx)
@@ -75,6 +81,35 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		return nil, err
 	}
 	return a, nil
+}
+
+// startWatcher starts following ComfyUI's event stream for the plugins that
+// wait on jobs. It runs until Close.
+func (a *App) startWatcher() {
+	a.jobs = jobs.NewWatcher(a.comfy, jobs.Options{Logger: a.logger})
+	ctx, cancel := context.WithCancel(context.Background())
+	a.stop, a.stopped = cancel, make(chan struct{})
+	go func() {
+		defer close(a.stopped)
+		a.jobs.Run(ctx)
+	}()
+}
+
+// jobWaiter adapts the watcher to the plugin runtime's JobWaiter.
+type jobWaiter struct{ w *jobs.Watcher }
+
+func (j jobWaiter) WaitJob(ctx context.Context, promptID string, timeout time.Duration, progress func(plugin.Progress)) (json.RawMessage, error) {
+	var report func(jobs.Progress)
+	if progress != nil {
+		report = func(p jobs.Progress) {
+			progress(plugin.Progress{Progress: p.Progress, Total: p.Total, Message: p.Message})
+		}
+	}
+	res, err := j.w.Wait(ctx, promptID, timeout, report)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(res)
 }
 
 func comfyuiConfig(c config.ComfyUI) comfyui.Config {
@@ -150,6 +185,8 @@ func (a *App) loadPlugin(ctx context.Context, builder *gobuild.Builder, t config
 		Config:    t.Config,
 		Files:     t.Files,
 		Requester: a.comfy,
+		ClientID:  a.jobs.ClientID(),
+		Jobs:      jobWaiter{a.jobs},
 	})
 }
 
@@ -205,8 +242,12 @@ func (a *App) ServeHTTP(ctx context.Context, addr string, ready func(net.Addr)) 
 	return srv.Shutdown(sctx)
 }
 
-// Close releases plugins and the runtime.
+// Close stops the event stream and releases plugins and the runtime.
 func (a *App) Close(ctx context.Context) error {
+	if a.stop != nil {
+		a.stop()
+		<-a.stopped
+	}
 	for _, p := range a.plugins {
 		p.Close(ctx)
 	}

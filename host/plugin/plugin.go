@@ -29,6 +29,11 @@ type Spec struct {
 	ClientID string
 	// Files are the files the plugin may read, by name: absolute paths.
 	Files map[string]string
+	// Jobs waits for ComfyUI jobs when the plugin asks to (the ABI's await
+	// outcome); nil makes every wait end with status "error".
+	Jobs JobWaiter
+	// MaxWait caps one wait a plugin asks for. Zero means DefaultMaxWait.
+	MaxWait time.Duration
 	// MaxInstances bounds the instances, and so the concurrent calls, of this
 	// plugin. Zero means DefaultMaxInstances.
 	MaxInstances int
@@ -44,7 +49,21 @@ var (
 	DefaultMaxInstances   = max(runtime.GOMAXPROCS(0), 2)
 	DefaultCallTimeout    = 2 * time.Minute
 	DefaultMaxOutputBytes = 32 << 20
+	DefaultMaxWait        = time.Hour
 )
+
+// maxAwaits bounds the waits of one call, so that a plugin that awaits
+// forever still ends.
+const maxAwaits = 100
+
+// JobWaiter waits for ComfyUI jobs on behalf of plugins. The host
+// implements it with its shared event stream (package jobs).
+type JobWaiter interface {
+	// WaitJob blocks until the job ends, timeout passes or ctx ends, and
+	// returns the ABI's job result object (prompt_id, status, waited_ms,
+	// state). An error means the wait could not start.
+	WaitJob(ctx context.Context, promptID string, timeout time.Duration, progress func(Progress)) (json.RawMessage, error)
+}
 
 // ToolInfo is the tool a plugin describes (docs/abi.md, "Description").
 type ToolInfo struct {
@@ -74,6 +93,8 @@ type Plugin struct {
 	configMessage []byte
 	requester     Requester
 	files         map[string]string
+	jobs          JobWaiter
+	maxWait       time.Duration
 	logger        *slog.Logger
 	timeout       time.Duration
 	maxOutput     int
@@ -101,6 +122,8 @@ func (r *Runtime) Load(ctx context.Context, spec Spec) (*Plugin, error) {
 		compiled:  compiled,
 		requester: spec.Requester,
 		files:     spec.Files,
+		jobs:      spec.Jobs,
+		maxWait:   orDefault(spec.MaxWait, DefaultMaxWait),
 		logger:    r.logger.With("tool", spec.Name),
 		timeout:   orDefault(spec.CallTimeout, DefaultCallTimeout),
 		maxOutput: orDefault(spec.MaxOutputBytes, DefaultMaxOutputBytes),
@@ -218,41 +241,107 @@ func (e *CallError) Unwrap() error { return e.Err }
 
 // Call runs the tool once with the client's arguments (a JSON object; nil
 // means {}) and returns the plugin's CallToolResult as JSON. progress, if not
-// nil, receives the plugin's progress reports. A tool-level error is a result
-// with isError, not an error; the error return is for calls that produced no
-// result at all, and is a *CallError.
+// nil, receives the plugin's progress reports and, while the plugin awaits a
+// job, the host's. A tool-level error is a result with isError, not an
+// error; the error return is for calls that produced no result at all, and
+// is a *CallError.
+//
+// A plugin that awaits a job gets its instance back to the pool during the
+// wait and is called again, maybe on another instance, with the wait's
+// result; ctx bounds the whole call, the per-call timeout each run.
 func (p *Plugin) Call(ctx context.Context, args json.RawMessage, progress func(Progress)) (json.RawMessage, error) {
-	ctx, cancel := context.WithTimeout(ctx, p.timeout)
-	defer cancel()
-	in, err := p.pool.acquire(ctx)
-	if err != nil {
-		return nil, p.callError(ctx, "no instance became free: "+err.Error(), "", err)
+	var resume []byte
+	for round := 0; ; round++ {
+		o, err := p.run(ctx, p.callInput(args, resume), progress)
+		if err != nil {
+			return nil, err
+		}
+		if o.Await == nil {
+			return o.Result, nil
+		}
+		if round == maxAwaits {
+			return nil, p.callError(ctx, fmt.Sprintf("the plugin asked to wait more than %d times in one call", maxAwaits), "", nil)
+		}
+		if resume, err = p.await(ctx, o.Await, progress); err != nil {
+			return nil, p.callError(ctx, err.Error(), "", err)
+		}
 	}
-	out, err := in.call(ctx, p.callInput(args), progress)
-	if err != nil {
-		p.pool.release(in, false)
-		return nil, p.callError(ctx, err.Error(), in.stderr.takeTail(), err)
-	}
-	result, err := p.parseOutcome(out)
-	p.pool.release(in, err == nil)
-	if err != nil {
-		return nil, p.callError(ctx, err.Error(), in.stderr.takeTail(), err)
-	}
-	return result, nil
 }
 
-// callInput builds {"tool": name, "arguments": args} without re-encoding
-// the arguments.
-func (p *Plugin) callInput(args json.RawMessage) []byte {
+// run is one easel_call on a pooled instance, bounded by the call timeout.
+func (p *Plugin) run(ctx context.Context, input []byte, progress func(Progress)) (*outcome, error) {
+	rctx, cancel := context.WithTimeout(ctx, p.timeout)
+	defer cancel()
+	in, err := p.pool.acquire(rctx)
+	if err != nil {
+		return nil, p.callError(rctx, "no instance became free: "+err.Error(), "", err)
+	}
+	out, err := in.call(rctx, input, progress)
+	if err != nil {
+		p.pool.release(in, false)
+		return nil, p.callError(rctx, err.Error(), in.stderr.takeTail(), err)
+	}
+	o, err := p.parseOutcome(out)
+	p.pool.release(in, err == nil)
+	if err != nil {
+		return nil, p.callError(rctx, err.Error(), in.stderr.takeTail(), err)
+	}
+	return o, nil
+}
+
+// awaitRequest is the "await" member of an outcome.
+type awaitRequest struct {
+	Job struct {
+		PromptID  string `json:"prompt_id"`
+		TimeoutMS int64  `json:"timeout_ms"`
+	} `json:"job"`
+	State json.RawMessage `json:"state,omitempty"`
+}
+
+// await waits as the plugin asked and returns the resume member of the next
+// call input. A wait that cannot happen is reported to the plugin (status
+// "error"), which knows best how to word it for the agent.
+func (p *Plugin) await(ctx context.Context, a *awaitRequest, progress func(Progress)) ([]byte, error) {
+	timeout := min(time.Duration(a.Job.TimeoutMS)*time.Millisecond, p.maxWait)
+	var job json.RawMessage
+	var err error
+	switch {
+	case a.Job.PromptID == "" || a.Job.TimeoutMS <= 0:
+		return nil, errors.New("the plugin asked to wait without a prompt_id and a positive timeout_ms")
+	case p.jobs == nil:
+		err = errors.New("this easel cannot wait for ComfyUI jobs")
+	default:
+		job, err = p.jobs.WaitJob(ctx, a.Job.PromptID, timeout, progress)
+	}
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	if err != nil {
+		job, _ = json.Marshal(map[string]string{"prompt_id": a.Job.PromptID, "status": "error", "error": err.Error()})
+	}
+	state := a.State
+	if len(state) == 0 {
+		state = json.RawMessage("null")
+	}
+	return json.Marshal(map[string]json.RawMessage{"job": job, "state": state})
+}
+
+// callInput builds {"tool": name, "arguments": args[, "resume": resume]}
+// without re-encoding the arguments.
+func (p *Plugin) callInput(args json.RawMessage, resume []byte) []byte {
 	if len(args) == 0 || string(args) == "null" {
 		args = json.RawMessage("{}")
 	}
 	name, _ := json.Marshal(p.name)
-	b := make([]byte, 0, len(args)+len(name)+24)
+	b := make([]byte, 0, len(args)+len(name)+len(resume)+36)
 	b = append(b, `{"tool":`...)
 	b = append(b, name...)
 	b = append(b, `,"arguments":`...)
 	b = append(b, args...)
+	if resume != nil {
+		b = append(b, `,"resume":`...)
+		b = append(b, resume...)
+	}
 	return append(b, '}')
 }
 
@@ -267,19 +356,28 @@ func (p *Plugin) callError(ctx context.Context, reason, stderr string, err error
 	return &CallError{Tool: p.name, Reason: reason, Stderr: stderr, Err: err}
 }
 
-// parseOutcome checks the ABI outcome and extracts the CallToolResult.
-func (p *Plugin) parseOutcome(out []byte) (json.RawMessage, error) {
+// outcome is what easel_call returns: a result, or a request to wait.
+type outcome struct {
+	Result json.RawMessage `json:"result"`
+	Await  *awaitRequest   `json:"await"`
+}
+
+// parseOutcome checks the ABI outcome.
+func (p *Plugin) parseOutcome(out []byte) (*outcome, error) {
 	if len(out) > p.maxOutput {
 		return nil, fmt.Errorf("result is %d bytes, over the %d-byte limit", len(out), p.maxOutput)
 	}
-	var o struct {
-		Result json.RawMessage `json:"result"`
-	}
+	var o outcome
 	if err := json.Unmarshal(out, &o); err != nil {
 		return nil, fmt.Errorf("easel_call returned invalid JSON: %w", err)
 	}
-	if len(o.Result) == 0 || o.Result[0] != '{' {
+	switch {
+	case o.Await != nil && len(o.Result) > 0:
+		return nil, errors.New(`easel_call returned both "result" and "await"`)
+	case o.Await != nil:
+		return &o, nil
+	case len(o.Result) == 0 || o.Result[0] != '{':
 		return nil, errors.New(`easel_call returned no "result" object`)
 	}
-	return o.Result, nil
+	return &o, nil
 }

@@ -313,6 +313,55 @@ func TestFilesAreGrantedByName(t *testing.T) {
 	}
 }
 
+// fakeJobs is a JobWaiter that finishes every wait at once.
+type fakeJobs struct {
+	mu    sync.Mutex
+	waits []string
+}
+
+func (f *fakeJobs) WaitJob(ctx context.Context, promptID string, timeout time.Duration, progress func(Progress)) (json.RawMessage, error) {
+	f.mu.Lock()
+	f.waits = append(f.waits, fmt.Sprintf("%s %s", promptID, timeout))
+	f.mu.Unlock()
+	if progress != nil {
+		progress(Progress{Progress: 1, Total: 2, Message: "node 1"})
+	}
+	if promptID == "down" {
+		return nil, errors.New("ComfyUI unreachable at http://x/queue: connection refused")
+	}
+	return json.RawMessage(`{"prompt_id":"` + promptID + `","status":"done","waited_ms":5}`), nil
+}
+
+func TestAwaitResumesThePlugin(t *testing.T) {
+	f := newFixture(t)
+	jobs := &fakeJobs{}
+	p := f.load(t, Spec{Jobs: jobs, MaxWait: 30 * time.Second, MaxInstances: 1})
+	var got []Progress
+	r, err := callCtx(context.Background(), t, p, `{"mode": "await", "text": "job-1"}`, func(pr Progress) { got = append(got, pr) })
+	if err != nil || r.IsError || r.StructuredContent.Text != "done job-1-state " {
+		t.Fatalf("await = %+v, %v", r, err)
+	}
+	if fmt.Sprint(jobs.waits) != "[job-1 30s]" {
+		t.Errorf("waits = %v, want one capped at MaxWait", jobs.waits)
+	}
+	if len(got) != 1 || got[0].Message != "node 1" {
+		t.Errorf("progress during the wait = %v", got)
+	}
+	r, err = call(t, p, `{"mode": "await", "text": "down"}`)
+	if err != nil || r.StructuredContent.Text != "error down-state ComfyUI unreachable at http://x/queue: connection refused" {
+		t.Fatalf("failed wait = %+v, %v; want the plugin to see status error", r, err)
+	}
+}
+
+func TestAwaitWithoutJobWaiter(t *testing.T) {
+	f := newFixture(t)
+	p := f.load(t, Spec{})
+	r, err := call(t, p, `{"mode": "await", "text": "job-1"}`)
+	if err != nil || r.StructuredContent.Text != "error job-1-state this easel cannot wait for ComfyUI jobs" {
+		t.Fatalf("await = %+v, %v", r, err)
+	}
+}
+
 func TestProgressAndLog(t *testing.T) {
 	f := newFixture(t)
 	p := f.load(t, Spec{})

@@ -12,7 +12,7 @@ import (
 )
 
 type Input struct {
-	Mode  string `json:"mode" enum:"echo,panic,spin,sleep,queue,progress,log,stderr,big,config,file"`
+	Mode  string `json:"mode" enum:"echo,panic,spin,sleep,queue,progress,log,stderr,big,config,file,await"`
 	Text  string `json:"text,omitempty"`
 	Bytes int    `json:"bytes,omitempty" minimum:"0"`
 }
@@ -72,6 +72,16 @@ func handle(c *sdk.Call, in Input) (Output, error) {
 			return out, err
 		}
 		out.Text = string(data) + " " + c.ComfyUI().ClientID()
+	case "await":
+		r := c.Resumed()
+		if r == nil {
+			return out, sdk.AwaitJob(in.Text, time.Minute, in.Text+"-state")
+		}
+		var state string
+		if err := r.State(&state); err != nil {
+			return out, err
+		}
+		out.Text = r.Job.Status + " " + state + " " + r.Job.Error
 	case "config":
 		var cfg map[string]any
 		if err := c.Config(&cfg); err != nil {

@@ -1,0 +1,438 @@
+// Package jobs follows ComfyUI prompts to their end for every waiting tool
+// call at once, through one WebSocket per ComfyUI server.
+//
+// A [Watcher] keeps a single event-stream connection (reconnecting with
+// backoff) and a set of waiters keyed by prompt id. ComfyUI routes a
+// prompt's execution events only to the socket whose client id the prompt
+// was queued with (API.md 5.2), so plugins queue prompts with
+// [Watcher.ClientID]; for prompts queued by anyone else, and whenever the
+// socket is down, the watcher falls back to /queue and /history, checked on
+// every queue-change broadcast and on a slow timer.
+//
+// A job is done when ComfyUI says so in a way that guarantees its history is
+// written: `executing` with node null for our prompts, or a /history entry.
+// Waiting holds no wasm instance: a plugin asks the host to wait (the ABI's
+// await outcome) and is resumed afterwards.
+package jobs
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/easel-mcp/easel/host/comfyui"
+)
+
+// Status values of a finished wait.
+const (
+	// StatusDone: ComfyUI finished the job (successfully or not) and its
+	// history entry exists.
+	StatusDone = "done"
+	// StatusTimedOut: the wait's timeout passed first; the job may still run.
+	StatusTimedOut = "timed_out"
+	// StatusUnknown: ComfyUI had no such job when the wait began.
+	StatusUnknown = "unknown"
+	// StatusVanished: the job was seen, then was in neither queue nor
+	// history: deleted from the queue, or lost when ComfyUI restarted.
+	StatusVanished = "vanished"
+)
+
+// Result is how a wait ended.
+type Result struct {
+	PromptID string `json:"prompt_id"`
+	Status   string `json:"status"`
+	WaitedMS int64  `json:"waited_ms"`
+	// State is the last known state when the wait ended without the job
+	// finishing: "pending", "running" or "".
+	State string `json:"state,omitempty"`
+}
+
+// Progress is a progress report built from ComfyUI's events.
+type Progress struct {
+	Progress float64
+	Total    float64
+	Message  string
+}
+
+// Options configure a [Watcher].
+type Options struct {
+	// PollInterval is how often waiters are checked through /queue and
+	// /history while the event stream is down, and as a safety net while
+	// it is up (every 4 intervals). Default 1s.
+	PollInterval time.Duration
+	// Logger; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Watcher follows prompts on one ComfyUI server. Create it with
+// [NewWatcher], start [Watcher.Run] in a goroutine, then call
+// [Watcher.Wait] from any number of goroutines.
+type Watcher struct {
+	client   *comfyui.Client
+	clientID string
+	poll     time.Duration
+	logger   *slog.Logger
+
+	kick chan struct{} // asks the checker to look at /queue and /history now
+
+	mu        sync.Mutex
+	connected bool
+	jobs      map[string]*job
+}
+
+// NewWatcher creates a watcher for the server behind client. Its client id is
+// random per process: ComfyUI replaces a socket when a client id is reused,
+// so two easel processes must never share one.
+func NewWatcher(client *comfyui.Client, opts Options) *Watcher {
+	var b [8]byte
+	rand.Read(b[:])
+	w := &Watcher{
+		client:   client,
+		clientID: "easel-" + hex.EncodeToString(b[:]),
+		poll:     opts.PollInterval,
+		logger:   opts.Logger,
+		kick:     make(chan struct{}, 1),
+		jobs:     map[string]*job{},
+	}
+	if w.poll <= 0 {
+		w.poll = time.Second
+	}
+	if w.logger == nil {
+		w.logger = slog.Default()
+	}
+	return w
+}
+
+// ClientID is the client_id prompts must be queued with for the watcher to
+// receive their execution events.
+func (w *Watcher) ClientID() string { return w.clientID }
+
+// Connected reports whether the event stream is up.
+func (w *Watcher) Connected() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.connected
+}
+
+// Run keeps the event stream connected and checks waiters until ctx ends.
+func (w *Watcher) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); w.streamLoop(ctx) }()
+	go func() { defer wg.Done(); w.checkLoop(ctx) }()
+	wg.Wait()
+}
+
+// job is the shared state of one prompt that at least one call waits for.
+type job struct {
+	id      string
+	waiters map[*waiter]struct{}
+	seen    bool // found in /queue or /history at least once
+	missing int  // consecutive checks that found it nowhere
+	state   string
+	track   tracker
+}
+
+type waiter struct {
+	done chan string   // receives the final status
+	prog chan Progress // the latest progress, forwarded by Wait's goroutine
+}
+
+// send offers p without blocking: a waiter only needs the latest report,
+// and the watcher must never wait on a slow client.
+func (wt *waiter) send(p Progress) {
+	for {
+		select {
+		case wt.prog <- p:
+			return
+		default:
+		}
+		select {
+		case <-wt.prog:
+		default:
+		}
+	}
+}
+
+// ErrInvalid is returned for a wait that cannot start.
+var ErrInvalid = errors.New("invalid wait")
+
+// Wait blocks until the prompt ends, timeout passes or ctx ends, sending
+// progress (if not nil) as ComfyUI reports it. An error means ComfyUI could
+// not be asked at the start (it is unreachable, for instance); later
+// failures to reach it only delay the answer, because the job may still
+// finish.
+func (w *Watcher) Wait(ctx context.Context, promptID string, timeout time.Duration, progress func(Progress)) (Result, error) {
+	start := time.Now()
+	res := Result{PromptID: promptID}
+	if promptID == "" || timeout <= 0 {
+		return res, fmt.Errorf("%w: prompt id %q, timeout %s", ErrInvalid, promptID, timeout)
+	}
+	wt := &waiter{done: make(chan string, 1), prog: make(chan Progress, 1)}
+	j := w.register(promptID, wt)
+	defer w.unregister(j, wt)
+
+	// Look before waiting: the job may be finished or unknown. A job seen
+	// nowhere gets two more looks, since newer ComfyUI versions can show a
+	// just-finished job in neither /queue nor /history for a moment.
+	for i, pause := range []time.Duration{0, 100 * time.Millisecond, 400 * time.Millisecond} {
+		if i > 0 && !sleep(ctx, pause) {
+			return res, ctx.Err()
+		}
+		snap, err := w.snapshot(ctx)
+		if err != nil {
+			return res, err
+		}
+		if status, final := w.apply(snap, map[string]*job{promptID: j}); final {
+			res.Status, res.WaitedMS = status, time.Since(start).Milliseconds()
+			return res, nil
+		}
+		if w.isSeen(j) {
+			break
+		}
+		if i == 2 {
+			res.Status, res.WaitedMS = StatusUnknown, time.Since(start).Milliseconds()
+			return res, nil
+		}
+	}
+
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	for res.Status == "" {
+		select {
+		case p := <-wt.prog:
+			if progress != nil {
+				progress(p)
+			}
+		case status := <-wt.done:
+			res.Status = status
+		case <-timer.C:
+			res.Status = StatusTimedOut
+		case <-ctx.Done():
+			return res, ctx.Err()
+		}
+	}
+	w.mu.Lock()
+	if res.Status == StatusTimedOut {
+		res.State = j.state
+	}
+	w.mu.Unlock()
+	res.WaitedMS = time.Since(start).Milliseconds()
+	return res, nil
+}
+
+func (w *Watcher) isSeen(j *job) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return j.seen
+}
+
+// sleep pauses for d unless ctx ends first; it reports whether it slept.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func (w *Watcher) register(id string, wt *waiter) *job {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	j := w.jobs[id]
+	if j == nil {
+		j = &job{id: id, waiters: map[*waiter]struct{}{}}
+		w.jobs[id] = j
+	}
+	j.waiters[wt] = struct{}{}
+	return j
+}
+
+func (w *Watcher) unregister(j *job, wt *waiter) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	delete(j.waiters, wt)
+	if len(j.waiters) == 0 && w.jobs[j.id] == j {
+		delete(w.jobs, j.id)
+	}
+}
+
+// finish ends every wait on j with status; call with w.mu held.
+func (w *Watcher) finish(j *job, status string) {
+	for wt := range j.waiters {
+		select {
+		case wt.done <- status:
+		default:
+		}
+	}
+}
+
+// kickCheck asks the checker to look at /queue and /history soon.
+func (w *Watcher) kickCheck() {
+	select {
+	case w.kick <- struct{}{}:
+	default:
+	}
+}
+
+// snapshot is what /queue and /history say about the prompts waited for.
+type snapshot struct {
+	running map[string]bool
+	pending map[string]int // 1-based position
+	prompts map[string]json.RawMessage
+	history func(ctx context.Context, id string) (bool, error)
+	ctx     context.Context
+}
+
+func (w *Watcher) snapshot(ctx context.Context) (*snapshot, error) {
+	var q struct {
+		Running [][]json.RawMessage `json:"queue_running"`
+		Pending [][]json.RawMessage `json:"queue_pending"`
+	}
+	if err := w.getJSON(ctx, "/queue", &q); err != nil {
+		return nil, err
+	}
+	s := &snapshot{running: map[string]bool{}, pending: map[string]int{}, prompts: map[string]json.RawMessage{}, ctx: ctx}
+	for _, it := range q.Running {
+		if id, prompt, ok := queueItem(it); ok {
+			s.running[id] = true
+			s.prompts[id] = prompt
+		}
+	}
+	for i, id := range sortedPending(q.Pending) {
+		s.pending[id] = i + 1
+	}
+	for _, it := range q.Pending {
+		if id, prompt, ok := queueItem(it); ok {
+			s.prompts[id] = prompt
+		}
+	}
+	s.history = func(ctx context.Context, id string) (bool, error) {
+		var h map[string]json.RawMessage
+		if err := w.getJSON(ctx, "/history/"+pathEscape(id), &h); err != nil {
+			return false, err
+		}
+		_, ok := h[id]
+		return ok, nil
+	}
+	return s, nil
+}
+
+// apply updates jobs from a snapshot and ends the waits that it settles. It
+// reports the status for a single job when that job is settled.
+func (w *Watcher) apply(s *snapshot, jobs map[string]*job) (status string, final bool) {
+	for id, j := range jobs {
+		var st string
+		switch {
+		case s.running[id]:
+			st = "running"
+		case s.pending[id] > 0:
+			st = "pending"
+		}
+		if st != "" {
+			w.mu.Lock()
+			j.seen, j.missing, j.state = true, 0, st
+			if !j.track.started {
+				j.track.setPrompt(s.prompts[id])
+			}
+			if st == "pending" {
+				w.report(j, j.track.pendingProgress(s.pending[id]))
+			}
+			w.mu.Unlock()
+			continue
+		}
+		inHistory, err := s.history(s.ctx, id)
+		if err != nil {
+			continue // ComfyUI unreachable for now: no verdict
+		}
+		w.mu.Lock()
+		switch {
+		case inHistory:
+			j.seen, j.state = true, "done"
+			w.finish(j, StatusDone)
+			status, final = StatusDone, true
+		case j.seen:
+			// A job can be in neither list for a moment while its history is
+			// written; only a second look that still misses it is a verdict.
+			j.missing++
+			if j.missing >= 2 {
+				w.finish(j, StatusVanished)
+				status, final = StatusVanished, true
+			}
+		}
+		w.mu.Unlock()
+	}
+	return status, final
+}
+
+func (w *Watcher) getJSON(ctx context.Context, path string, v any) error {
+	resp, err := w.client.Do(ctx, comfyui.Request{Method: "GET", Path: path})
+	if err != nil {
+		return err
+	}
+	if resp.Status != 200 {
+		return fmt.Errorf("ComfyUI answered %d to GET %s", resp.Status, resp.URL)
+	}
+	if err := json.Unmarshal(resp.Body, v); err != nil {
+		return fmt.Errorf("the server at %s did not answer like ComfyUI: %v", resp.URL, err)
+	}
+	return nil
+}
+
+// checkLoop looks at /queue and /history for every waited job when kicked,
+// and on a timer: every PollInterval while the stream is down, every four
+// while it is up (a safety net for prompts queued with another client id).
+func (w *Watcher) checkLoop(ctx context.Context) {
+	ticker := time.NewTicker(w.poll)
+	defer ticker.Stop()
+	ticks := 0
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-w.kick:
+		case <-ticker.C:
+			ticks++
+			if w.Connected() && ticks%4 != 0 {
+				continue
+			}
+		}
+		w.checkAll(ctx)
+	}
+}
+
+func (w *Watcher) checkAll(ctx context.Context) {
+	w.mu.Lock()
+	jobs := make(map[string]*job, len(w.jobs))
+	for id, j := range w.jobs {
+		jobs[id] = j
+	}
+	w.mu.Unlock()
+	if len(jobs) == 0 {
+		return
+	}
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	snap, err := w.snapshot(cctx)
+	if err != nil {
+		w.logger.Debug("job check: ComfyUI not answering", "err", err)
+		return
+	}
+	w.apply(snap, jobs)
+}
+
+// report offers p to every waiter of j; call with w.mu held.
+func (w *Watcher) report(j *job, p Progress) {
+	for wt := range j.waiters {
+		wt.send(p)
+	}
+}

@@ -1,0 +1,248 @@
+package jobs
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/easel-mcp/easel/host/comfyui"
+	"github.com/easel-mcp/easel/host/comfyui/comfyuitest"
+)
+
+var prompt = map[string]any{
+	"1": map[string]any{"class_type": "EmptyImage", "inputs": map[string]any{"width": 8, "height": 8, "batch_size": 1, "color": 0}},
+	"2": map[string]any{"class_type": "ImageInvert", "inputs": map[string]any{"image": []any{"1", 0}}},
+	"3": map[string]any{"class_type": "SaveImage", "inputs": map[string]any{"images": []any{"2", 0}, "filename_prefix": "jobs"}},
+}
+
+// startWatcher runs a watcher on srv until the test ends.
+func startWatcher(t *testing.T, srv *comfyuitest.Server) *Watcher {
+	t.Helper()
+	client, err := comfyui.New(comfyui.Config{BaseURL: srv.URL, Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := NewWatcher(client, Options{PollInterval: 50 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { w.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return w
+}
+
+// progressLog records progress reports safely.
+type progressLog struct {
+	mu   sync.Mutex
+	list []Progress
+}
+
+func (l *progressLog) add(p Progress) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.list = append(l.list, p)
+}
+
+func (l *progressLog) all() []Progress {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]Progress(nil), l.list...)
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met in time")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestWaitFollowsOurPromptWithProgress(t *testing.T) {
+	srv := comfyuitest.NewServer(t)
+	w := startWatcher(t, srv)
+	waitFor(t, w.Connected)
+	srv.PauseWorker()
+	id := srv.Submit(t, prompt, comfyuitest.WithClientID(w.ClientID()))
+	var log progressLog
+	type answer struct {
+		res Result
+		err error
+	}
+	got := make(chan answer, 1)
+	go func() {
+		res, err := w.Wait(context.Background(), id, 30*time.Second, log.add)
+		got <- answer{res, err}
+	}()
+	waitFor(t, func() bool { return len(log.all()) > 0 })
+	srv.ResumeWorker()
+	a := <-got
+	if a.err != nil || a.res.Status != StatusDone || a.res.PromptID != id {
+		t.Fatalf("Wait = %+v, %v; want done", a.res, a.err)
+	}
+	ps := log.all()
+	if !strings.Contains(ps[0].Message, "queued, position 1") {
+		t.Errorf("first progress %+v, want the queue position", ps[0])
+	}
+	var sawNode bool
+	for i, p := range ps {
+		if i > 0 && p.Progress < ps[i-1].Progress {
+			t.Errorf("progress went backwards: %+v after %+v", p, ps[i-1])
+		}
+		if strings.Contains(p.Message, "(ImageInvert)") {
+			sawNode = true
+		}
+		if p.Total != 3 {
+			t.Errorf("total = %v, want the 3 nodes of the prompt", p.Total)
+		}
+	}
+	if !sawNode {
+		t.Errorf("no progress named the running node: %+v", ps)
+	}
+}
+
+// A prompt queued with another client id produces no events for us: the
+// watcher still learns of its end through the queue broadcasts and /history.
+func TestWaitFollowsForeignPrompt(t *testing.T) {
+	srv := comfyuitest.NewServer(t)
+	w := startWatcher(t, srv)
+	srv.PauseWorker()
+	id := srv.Submit(t, prompt, comfyuitest.WithClientID("someone-else"))
+	done := make(chan Result, 1)
+	go func() {
+		res, _ := w.Wait(context.Background(), id, 30*time.Second, nil)
+		done <- res
+	}()
+	time.Sleep(20 * time.Millisecond)
+	srv.ResumeWorker()
+	if res := <-done; res.Status != StatusDone {
+		t.Fatalf("Wait = %+v, want done", res)
+	}
+}
+
+func TestWaitOutcomes(t *testing.T) {
+	srv := comfyuitest.NewServer(t)
+	w := startWatcher(t, srv)
+	waitFor(t, w.Connected)
+
+	t.Run("finished already", func(t *testing.T) {
+		id := srv.Submit(t, prompt)
+		if err := srv.WaitJob(context.Background(), id); err != nil {
+			t.Fatal(err)
+		}
+		res, err := w.Wait(context.Background(), id, time.Second, nil)
+		if err != nil || res.Status != StatusDone {
+			t.Fatalf("Wait = %+v, %v; want done", res, err)
+		}
+	})
+	t.Run("unknown", func(t *testing.T) {
+		res, err := w.Wait(context.Background(), "no-such-prompt", time.Second, nil)
+		if err != nil || res.Status != StatusUnknown {
+			t.Fatalf("Wait = %+v, %v; want unknown", res, err)
+		}
+	})
+	t.Run("timed out while running", func(t *testing.T) {
+		id := "held-" + t.Name()
+		srv.HoldJob(id)
+		defer srv.ReleaseJob(id)
+		srv.Submit(t, prompt, comfyuitest.WithPromptID(id), comfyuitest.WithClientID(w.ClientID()))
+		res, err := w.Wait(context.Background(), id, 300*time.Millisecond, nil)
+		if err != nil || res.Status != StatusTimedOut || res.State != "running" {
+			t.Fatalf("Wait = %+v, %v; want timed_out while running", res, err)
+		}
+	})
+	t.Run("deleted from the queue", func(t *testing.T) {
+		srv.PauseWorker()
+		defer srv.ResumeWorker()
+		id := srv.Submit(t, prompt)
+		done := make(chan Result, 1)
+		go func() {
+			res, _ := w.Wait(context.Background(), id, 30*time.Second, nil)
+			done <- res
+		}()
+		time.Sleep(50 * time.Millisecond)
+		deleteFromQueue(t, srv.URL, id)
+		if res := <-done; res.Status != StatusVanished {
+			t.Fatalf("Wait = %+v, want vanished", res)
+		}
+	})
+	t.Run("cancelled by the caller", func(t *testing.T) {
+		id := "held-cancel"
+		srv.HoldJob(id)
+		defer srv.ReleaseJob(id)
+		srv.Submit(t, prompt, comfyuitest.WithPromptID(id))
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		defer cancel()
+		if _, err := w.Wait(ctx, id, time.Minute, nil); err == nil {
+			t.Fatal("cancelled wait returned no error")
+		}
+	})
+}
+
+func testWaitSurvivesAStreamDrop(t *testing.T) {
+	srv := comfyuitest.NewServer(t)
+	w := startWatcher(t, srv)
+	waitFor(t, w.Connected)
+	id := "held-drop"
+	srv.HoldJob(id)
+	srv.Submit(t, prompt, comfyuitest.WithPromptID(id), comfyuitest.WithClientID(w.ClientID()))
+	done := make(chan Result, 1)
+	go func() {
+		res, _ := w.Wait(context.Background(), id, 30*time.Second, nil)
+		done <- res
+	}()
+	time.Sleep(50 * time.Millisecond)
+	// srv.DropWebSockets()
+	srv.ReleaseJob(id)
+	if res := <-done; res.Status != StatusDone {
+		t.Fatalf("Wait = %+v, want done after the stream dropped", res)
+	}
+}
+
+// A restart loses ComfyUI's in-memory queue and history: the job is
+// reported vanished, not done and not still waiting.
+func TestWaitReportsAJobLostInARestart(t *testing.T) {
+	srv := comfyuitest.NewServer(t)
+	w := startWatcher(t, srv)
+	id := "held-restart"
+	srv.HoldJob(id)
+	srv.Submit(t, prompt, comfyuitest.WithPromptID(id))
+	done := make(chan Result, 1)
+	go func() {
+		res, _ := w.Wait(context.Background(), id, 30*time.Second, nil)
+		done <- res
+	}()
+	time.Sleep(50 * time.Millisecond)
+	srv.Down()
+	time.Sleep(100 * time.Millisecond)
+	srv.Up()
+	if res := <-done; res.Status != StatusVanished {
+		t.Fatalf("Wait = %+v, want vanished", res)
+	}
+}
+
+func TestWaitOnUnreachableComfyUI(t *testing.T) {
+	srv := comfyuitest.NewServer(t)
+	w := startWatcher(t, srv)
+	srv.Down()
+	defer srv.Up()
+	_, err := w.Wait(context.Background(), "x", time.Second, nil)
+	if err == nil || !strings.Contains(err.Error(), "unreachable") {
+		t.Fatalf("err = %v, want unreachable", err)
+	}
+}
+
+func deleteFromQueue(t *testing.T, base, id string) {
+	t.Helper()
+	client, err := comfyui.New(comfyui.Config{BaseURL: base})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := client.Do(context.Background(), comfyui.Request{Method: "POST", Path: "/queue", Body: []byte(`{"delete": ["` + id + `"]}`), ContentType: "application/json"})
+	if err != nil || resp.Status != 200 {
+		t.Fatalf("POST /queue delete: %v %+v", err, resp)
+	}
+}
