@@ -21,7 +21,7 @@ type Input struct {
 const description = `Checks the status of ONE ComfyUI job by prompt_id: whether it is pending (with its queue position), running, or done, and once done whether it succeeded, failed (node, exception, traceback) or was interrupted, with timings and cached nodes. Queries the connected ComfyUI server, which must be running. Use get_queue for the whole queue and get_history for output filenames. found=false means ComfyUI has no such job: never queued, deleted from the queue before it ran, or lost when ComfyUI restarted (history is kept in memory only).`
 
 func init() {
-	sdk.Register(sdk.Tool[Input, Status]{
+	sdk.Register(sdk.Tool[Input, comfy.JobStatus]{
 		Name:        "get_job_status",
 		Title:       "Get job status",
 		Description: description,
@@ -37,15 +37,15 @@ func main() {}
 // job in neither for a moment, and reporting it unknown would be false.
 var historyRetries = []time.Duration{50 * time.Millisecond, 150 * time.Millisecond, 300 * time.Millisecond}
 
-func handle(c *sdk.Call, in Input) (Status, error) {
+func handle(c *sdk.Call, in Input) (comfy.JobStatus, error) {
 	api := c.ComfyUI()
-	st := Status{PromptID: in.PromptID}
+	st := comfy.JobStatus{PromptID: in.PromptID}
 
 	var q comfy.Queue
 	if err := api.GetJSON("/queue", nil, &q); err != nil {
 		return st, err
 	}
-	if fromQueue(&q, in.PromptID, &st) {
+	if st.FromQueue(&q, in.PromptID) {
 		return st, nil
 	}
 	entry, err := history(api, in.PromptID)
@@ -61,10 +61,10 @@ func handle(c *sdk.Call, in Input) (Status, error) {
 		if err := api.GetJSON("/queue", nil, &q); err != nil {
 			return st, err
 		}
-		fromQueue(&q, in.PromptID, &st)
+		st.FromQueue(&q, in.PromptID)
 		return st, nil
 	}
-	fromHistory(entry, &st)
+	st.FromHistory(entry)
 	return st, nil
 }
 

@@ -1,13 +1,10 @@
-package main
+package comfy
 
-import (
-	"strings"
+import "strings"
 
-	"github.com/easel-mcp/easel/plugins/internal/comfy"
-)
-
-// Status is the tool's structured result.
-type Status struct {
+// JobStatus is the status of one job, as get_job_status and wait_for_job
+// report it.
+type JobStatus struct {
 	PromptID string `json:"prompt_id" description:"The prompt ID asked about"`
 	Found    bool   `json:"found" description:"False when ComfyUI has no job with this ID in its queue or history"`
 	Running  bool   `json:"running" description:"The job is executing now"`
@@ -43,12 +40,12 @@ type ExecutionStats struct {
 	CachedNodes     []string `json:"cached_nodes" description:"Nodes whose cached outputs were reused"`
 }
 
-// maxTraceback bounds the traceback handed to an agent: the useful part of a
+// MaxTraceback bounds the traceback handed to an agent: the useful part of a
 // Python traceback is its end.
-const maxTraceback = 4000
+const MaxTraceback = 4000
 
-// fromQueue fills st when id is running or pending.
-func fromQueue(q *comfy.Queue, id string, st *Status) bool {
+// FromQueue fills st when id is running or pending in q.
+func (st *JobStatus) FromQueue(q *Queue, id string) bool {
 	running, position, found := q.Find(id)
 	if !found {
 		return false
@@ -57,14 +54,14 @@ func fromQueue(q *comfy.Queue, id string, st *Status) bool {
 	return true
 }
 
-// fromHistory fills st from a history entry. The outcome comes from the
-// messages, not from status_str (see comfy.HistoryEntry.Summarize).
-func fromHistory(e *comfy.HistoryEntry, st *Status) {
+// FromHistory fills st from a history entry. The outcome comes from the
+// messages, not from status_str (see HistoryEntry.Summarize).
+func (st *JobStatus) FromHistory(e *HistoryEntry) {
 	sum := e.Summarize()
 	st.Found, st.Done = true, true
 	st.Outcome, st.StatusStr, st.Interrupted = sum.Outcome, sum.StatusStr, sum.Interrupted
 	if sum.Error != nil {
-		st.Error = newExecError(sum.Error)
+		st.Error = NewExecError(sum.Error)
 	}
 	if e.Status == nil {
 		return
@@ -77,13 +74,14 @@ func fromHistory(e *comfy.HistoryEntry, st *Status) {
 	}
 }
 
-func newExecError(m *comfy.Message) *ExecError {
+// NewExecError trims an execution_error message for an agent.
+func NewExecError(m *Message) *ExecError {
 	e := &ExecError{
 		NodeID:           m.NodeID,
 		NodeType:         m.NodeType,
 		ExceptionType:    m.ExceptionType,
 		ExceptionMessage: strings.TrimRight(m.ExceptionMessage, "\n"),
 	}
-	e.Traceback, e.TracebackTruncated = comfy.TailString(comfy.JoinTraceback(m.Traceback), maxTraceback)
+	e.Traceback, e.TracebackTruncated = TailString(JoinTraceback(m.Traceback), MaxTraceback)
 	return e
 }

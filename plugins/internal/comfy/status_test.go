@@ -1,4 +1,4 @@
-package main
+package comfy
 
 import (
 	"encoding/json"
@@ -6,20 +6,18 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/easel-mcp/easel/plugins/internal/comfy"
 )
 
 // recordings is where the shared ComfyUI 0.3.64 recordings live, beside the
 // repository (as in CI's clone).
-var recordings = filepath.Join("..", "..", "..", "shared", "comfyui", "recordings")
+var statusRecordings = filepath.Join("..", "..", "..", "..", "shared", "comfyui", "recordings")
 
-// recorded returns the JSON response body of a recording.
-func recorded(t *testing.T, name string) json.RawMessage {
+// statusRecording returns the JSON response body of a recording.
+func statusRecording(t *testing.T, name string) json.RawMessage {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(recordings, name))
+	data, err := os.ReadFile(filepath.Join(statusRecordings, name))
 	if os.IsNotExist(err) {
-		t.Skipf("recordings not found at %s", recordings)
+		t.Skipf("recordings not found at %s", statusRecordings)
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -38,40 +36,40 @@ func recorded(t *testing.T, name string) json.RawMessage {
 func TestHistoryOutcomes(t *testing.T) {
 	tests := []struct {
 		file, id    string
-		want        Status
+		want        JobStatus
 		wantErrType string
 		wantCached  []string
 		wantMS      int64
 	}{
 		{
 			file: "get_history_by_id_ok.json", id: "24e8d9f3-7fbb-42c0-8a3e-1a1b90d26b33",
-			want:   Status{Found: true, Done: true, Outcome: "success", StatusStr: "success"},
+			want:   JobStatus{Found: true, Done: true, Outcome: "success", StatusStr: "success"},
 			wantMS: 7, wantCached: []string{},
 		},
 		{
 			file: "get_history_by_id_cached.json", id: "e0e31d0a-8d63-4c6c-81d6-c428beec7901",
-			want:   Status{Found: true, Done: true, Outcome: "success", StatusStr: "success"},
+			want:   JobStatus{Found: true, Done: true, Outcome: "success", StatusStr: "success"},
 			wantMS: 5, wantCached: []string{"1", "2"},
 		},
 		{
 			file: "get_history_by_id_runtime_error.json", id: "61f5180d-b511-4da3-95ce-88ddf2cbff46",
-			want:        Status{Found: true, Done: true, Outcome: "error", StatusStr: "error"},
+			want:        JobStatus{Found: true, Done: true, Outcome: "error", StatusStr: "error"},
 			wantErrType: "IndexError", wantMS: 5, wantCached: []string{},
 		},
 		{
 			file: "get_history_by_id_interrupted.json", id: "fb57f34f-b438-46f4-b2a3-6352bbf815d1",
-			want:   Status{Found: true, Done: true, Outcome: "interrupted", StatusStr: "error", Interrupted: true},
+			want:   JobStatus{Found: true, Done: true, Outcome: "interrupted", StatusStr: "error", Interrupted: true},
 			wantMS: 1926, wantCached: []string{},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
-			var h map[string]*comfy.HistoryEntry
-			if err := json.Unmarshal(recorded(t, tt.file), &h); err != nil {
+			var h map[string]*HistoryEntry
+			if err := json.Unmarshal(statusRecording(t, tt.file), &h); err != nil {
 				t.Fatal(err)
 			}
-			var st Status
-			fromHistory(h[tt.id], &st)
+			var st JobStatus
+			st.FromHistory(h[tt.id])
 			if st.Found != tt.want.Found || st.Done != tt.want.Done || st.Outcome != tt.want.Outcome ||
 				st.StatusStr != tt.want.StatusStr || st.Interrupted != tt.want.Interrupted {
 				t.Errorf("status = %+v, want %+v", st, tt.want)
@@ -108,12 +106,12 @@ func TestErrorMessageBeatsSuccessStatus(t *testing.T) {
 		["execution_start", {"prompt_id": "p", "timestamp": 100}],
 		["execution_error", {"prompt_id": "p", "node_id": "4", "node_type": "KSampler", "exception_message": "cycle\n",
 		 "exception_type": "graph.DependencyCycleError", "traceback": [], "timestamp": 130}]]}}`
-	var e comfy.HistoryEntry
+	var e HistoryEntry
 	if err := json.Unmarshal([]byte(entry), &e); err != nil {
 		t.Fatal(err)
 	}
-	var st Status
-	fromHistory(&e, &st)
+	var st JobStatus
+	st.FromHistory(&e)
 	if st.Outcome != "error" || st.Error == nil || st.Error.ExceptionType != "graph.DependencyCycleError" {
 		t.Fatalf("got %+v, want outcome error with the cycle error", st)
 	}
@@ -121,29 +119,29 @@ func TestErrorMessageBeatsSuccessStatus(t *testing.T) {
 
 func TestTracebackIsBounded(t *testing.T) {
 	long := strings.Repeat("  File \"x.py\", line 1, in f\n", 1000)
-	e := newExecError(&comfy.Message{Traceback: []string{long, "Final line\n"}})
-	if !e.TracebackTruncated || len(e.Traceback) > maxTraceback+len("…") || !strings.HasSuffix(e.Traceback, "Final line\n") {
+	e := NewExecError(&Message{Traceback: []string{long, "Final line\n"}})
+	if !e.TracebackTruncated || len(e.Traceback) > MaxTraceback+len("…") || !strings.HasSuffix(e.Traceback, "Final line\n") {
 		t.Fatalf("traceback not cut to its end: %d bytes, truncated=%v", len(e.Traceback), e.TracebackTruncated)
 	}
 }
 
 func TestQueuePositions(t *testing.T) {
-	var q comfy.Queue
-	if err := json.Unmarshal(recorded(t, "get_queue_running_and_pending.json"), &q); err != nil {
+	var q Queue
+	if err := json.Unmarshal(statusRecording(t, "get_queue_running_and_pending.json"), &q); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
 		id   string
-		want Status
+		want JobStatus
 	}{
-		{"ee030849-4f9a-435b-8ab7-74f049cb7433", Status{Found: true, Running: true}},
-		{"fb57f34f-b438-46f4-b2a3-6352bbf815d1", Status{Found: true, Pending: true, QueuePosition: 1}},
-		{"60918eac-f65b-43a2-b580-81c7f765065c", Status{Found: true, Pending: true, QueuePosition: 2}},
-		{"nope", Status{}},
+		{"ee030849-4f9a-435b-8ab7-74f049cb7433", JobStatus{Found: true, Running: true}},
+		{"fb57f34f-b438-46f4-b2a3-6352bbf815d1", JobStatus{Found: true, Pending: true, QueuePosition: 1}},
+		{"60918eac-f65b-43a2-b580-81c7f765065c", JobStatus{Found: true, Pending: true, QueuePosition: 2}},
+		{"nope", JobStatus{}},
 	}
 	for _, tt := range tests {
-		var st Status
-		found := fromQueue(&q, tt.id, &st)
+		var st JobStatus
+		found := st.FromQueue(&q, tt.id)
 		if found != tt.want.Found || st != tt.want {
 			t.Errorf("find(%s) = %v %+v, want %+v", tt.id, found, st, tt.want)
 		}
@@ -154,13 +152,13 @@ func TestQueuePositions(t *testing.T) {
 // (number, prompt_id), with front-of-queue (negative) numbers first.
 func TestQueuePositionsFollowExecutionOrder(t *testing.T) {
 	raw := `{"queue_running": [], "queue_pending": [[7, "b", {}, {}, []], [-2, "z", {}, {}, []], [7, "a", {}, {}, []], [5.0, "c", {}, {}, []]]}`
-	var q comfy.Queue
+	var q Queue
 	if err := json.Unmarshal([]byte(raw), &q); err != nil {
 		t.Fatal(err)
 	}
 	for id, pos := range map[string]int{"z": 1, "c": 2, "a": 3, "b": 4} {
-		var st Status
-		if !fromQueue(&q, id, &st) || st.QueuePosition != pos {
+		var st JobStatus
+		if !st.FromQueue(&q, id) || st.QueuePosition != pos {
 			t.Errorf("%s: position %d, want %d", id, st.QueuePosition, pos)
 		}
 	}
