@@ -8,7 +8,6 @@ package app
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -95,23 +94,6 @@ func (a *App) startWatcher() {
 	}()
 }
 
-// jobWaiter adapts the watcher to the plugin runtime's JobWaiter.
-type jobWaiter struct{ w *jobs.Watcher }
-
-func (j jobWaiter) WaitJob(ctx context.Context, promptID string, timeout time.Duration, progress func(plugin.Progress)) (json.RawMessage, error) {
-	var report func(jobs.Progress)
-	if progress != nil {
-		report = func(p jobs.Progress) {
-			progress(plugin.Progress{Progress: p.Progress, Total: p.Total, Message: p.Message})
-		}
-	}
-	res, err := j.w.Wait(ctx, promptID, timeout, report)
-	if err != nil {
-		return nil, err
-	}
-	return json.Marshal(res)
-}
-
 func comfyuiConfig(c config.ComfyUI) comfyui.Config {
 	cc := comfyui.Config{
 		BaseURL:          c.URL,
@@ -186,7 +168,7 @@ func (a *App) loadPlugin(ctx context.Context, builder *gobuild.Builder, t config
 		Files:     t.Files,
 		Requester: a.comfy,
 		ClientID:  a.jobs.ClientID(),
-		Jobs:      jobWaiter{a.jobs},
+		Jobs:      a.jobs,
 	})
 }
 

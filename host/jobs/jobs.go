@@ -23,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"sync"
 	"time"
 
@@ -227,6 +228,20 @@ func (w *Watcher) Wait(ctx context.Context, promptID string, timeout time.Durati
 	return res, nil
 }
 
+// WaitJob is Wait for the plugin runtime (plugin.JobWaiter): the result as
+// the ABI's JSON job object, progress as plain values.
+func (w *Watcher) WaitJob(ctx context.Context, promptID string, timeout time.Duration, progress func(progress, total float64, message string)) (json.RawMessage, error) {
+	var report func(Progress)
+	if progress != nil {
+		report = func(p Progress) { progress(p.Progress, p.Total, p.Message) }
+	}
+	res, err := w.Wait(ctx, promptID, timeout, report)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(res)
+}
+
 func (w *Watcher) isSeen(j *job) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -318,7 +333,7 @@ func (w *Watcher) snapshot(ctx context.Context) (*snapshot, error) {
 	}
 	s.history = func(ctx context.Context, id string) (bool, error) {
 		var h map[string]json.RawMessage
-		if err := w.getJSON(ctx, "/history/"+pathEscape(id), &h); err != nil {
+		if err := w.getJSON(ctx, "/history/"+url.PathEscape(id), &h); err != nil {
 			return false, err
 		}
 		_, ok := h[id]

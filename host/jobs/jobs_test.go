@@ -182,7 +182,7 @@ func TestWaitOutcomes(t *testing.T) {
 	})
 }
 
-func testWaitSurvivesAStreamDrop(t *testing.T) {
+func TestWaitSurvivesAStreamDrop(t *testing.T) {
 	srv := comfyuitest.NewServer(t)
 	w := startWatcher(t, srv)
 	waitFor(t, w.Connected)
@@ -195,7 +195,7 @@ func testWaitSurvivesAStreamDrop(t *testing.T) {
 		done <- res
 	}()
 	time.Sleep(50 * time.Millisecond)
-	// srv.DropWebSockets()
+	srv.DropWebSockets()
 	srv.ReleaseJob(id)
 	if res := <-done; res.Status != StatusDone {
 		t.Fatalf("Wait = %+v, want done after the stream dropped", res)

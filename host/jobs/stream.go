@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/url"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/coder/websocket"
@@ -85,29 +83,9 @@ func (w *Watcher) setConnected(up bool) {
 	}
 }
 
-// wsURL is the event stream's address: the base URL with a ws scheme.
-func (w *Watcher) wsURL() (string, error) {
-	u, err := url.Parse(w.client.BaseURL())
-	if err != nil {
-		return "", err
-	}
-	switch u.Scheme {
-	case "https":
-		u.Scheme = "wss"
-	default:
-		u.Scheme = "ws"
-	}
-	u.Path = strings.TrimSuffix(u.Path, "/") + "/ws"
-	u.RawQuery = url.Values{"clientId": {w.clientID}}.Encode()
-	return u.String(), nil
-}
-
 // stream runs one connection until it fails or ctx ends.
 func (w *Watcher) stream(ctx context.Context) error {
-	u, err := w.wsURL()
-	if err != nil {
-		return err
-	}
+	u := w.client.WebSocketURL(w.clientID)
 	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	conn, _, err := websocket.Dial(dctx, u, &websocket.DialOptions{HTTPHeader: w.client.Header()})
 	cancel()
@@ -208,5 +186,3 @@ func sortedPending(items [][]json.RawMessage) []string {
 	return ids
 }
 
-// pathEscape escapes one path segment.
-func pathEscape(s string) string { return url.PathEscape(s) }

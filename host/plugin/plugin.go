@@ -62,7 +62,8 @@ type JobWaiter interface {
 	// WaitJob blocks until the job ends, timeout passes or ctx ends, and
 	// returns the ABI's job result object (prompt_id, status, waited_ms,
 	// state). An error means the wait could not start.
-	WaitJob(ctx context.Context, promptID string, timeout time.Duration, progress func(Progress)) (json.RawMessage, error)
+	// progress, when not nil, receives each report.
+	WaitJob(ctx context.Context, promptID string, timeout time.Duration, progress func(progress, total float64, message string)) (json.RawMessage, error)
 }
 
 // ToolInfo is the tool a plugin describes (docs/abi.md, "Description").
@@ -311,7 +312,11 @@ func (p *Plugin) await(ctx context.Context, a *awaitRequest, progress func(Progr
 	case p.jobs == nil:
 		err = errors.New("this easel cannot wait for ComfyUI jobs")
 	default:
-		job, err = p.jobs.WaitJob(ctx, a.Job.PromptID, timeout, progress)
+		var report func(float64, float64, string)
+		if progress != nil {
+			report = func(n, total float64, msg string) { progress(Progress{Progress: n, Total: total, Message: msg}) }
+		}
+		job, err = p.jobs.WaitJob(ctx, a.Job.PromptID, timeout, report)
 	}
 	if ctx.Err() != nil {
 		return nil, ctx.Err()

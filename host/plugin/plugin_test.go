@@ -319,12 +319,12 @@ type fakeJobs struct {
 	waits []string
 }
 
-func (f *fakeJobs) WaitJob(ctx context.Context, promptID string, timeout time.Duration, progress func(Progress)) (json.RawMessage, error) {
+func (f *fakeJobs) WaitJob(ctx context.Context, promptID string, timeout time.Duration, progress func(float64, float64, string)) (json.RawMessage, error) {
 	f.mu.Lock()
 	f.waits = append(f.waits, fmt.Sprintf("%s %s", promptID, timeout))
 	f.mu.Unlock()
 	if progress != nil {
-		progress(Progress{Progress: 1, Total: 2, Message: "node 1"})
+		progress(1, 2, "node 1")
 	}
 	if promptID == "down" {
 		return nil, errors.New("ComfyUI unreachable at http://x/queue: connection refused")

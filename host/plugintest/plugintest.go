@@ -26,6 +26,7 @@ import (
 
 	"github.com/easel-mcp/easel/host/comfyui"
 	"github.com/easel-mcp/easel/host/gobuild"
+	"github.com/easel-mcp/easel/host/jobs"
 	"github.com/easel-mcp/easel/host/plugin"
 )
 
@@ -108,12 +109,24 @@ func Load(t testing.TB, dir string, opts ...Option) *Tool {
 			t.Fatal(err)
 		}
 		spec.Requester = client
+		w := startWatcher(t, client, logger)
+		spec.ClientID, spec.Jobs = w.ClientID(), w
 	}
 	p, err := rt.Load(ctx, spec)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return &Tool{Plugin: p}
+}
+
+// startWatcher runs a job watcher, as the server does, until the test ends.
+func startWatcher(t testing.TB, client *comfyui.Client, logger *slog.Logger) *jobs.Watcher {
+	w := jobs.NewWatcher(client, jobs.Options{PollInterval: 100 * time.Millisecond, Logger: logger})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); w.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return w
 }
 
 func cacheDir(t testing.TB) string {

@@ -1,0 +1,54 @@
+package comfyuitest
+
+import (
+	"time"
+)
+
+// Option configures a Server at start.
+type Option func(*options)
+
+type options struct {
+	nodeDuration time.Duration
+	historyDelay time.Duration
+	authHeader   string
+	authValue    string
+	inputFiles   map[string][]byte
+}
+
+// defaultNodeDuration keeps a prompt's nodes observably sequential (each takes a little
+// time, as real nodes do) while a whole test suite still runs in well under a second.
+const defaultNodeDuration = 2 * time.Millisecond
+
+func defaultOptions() options {
+	return options{nodeDuration: defaultNodeDuration, inputFiles: map[string][]byte{}}
+}
+
+// WithNodeDuration sets the simulated time each executed node takes (default 2ms). Nodes
+// served from the cache take no time. A node's work is not interruptible: an interrupt takes
+// effect when the next node starts, as with ComfyUI nodes that report no progress. Use
+// HoldJob or HoldNode, not long durations, to keep a job running while a test acts.
+func WithNodeDuration(d time.Duration) Option {
+	return func(o *options) { o.nodeDuration = max(d, 0) }
+}
+
+// WithHistoryDelay inserts a delay between a job leaving /queue and its history entry being
+// written (default 0). During that window the job is in neither /queue nor /history, which is
+// the race a client must survive when it polls instead of waiting for the WebSocket's
+// `executing {node: null}`. The worker takes the next job only after the delay.
+func WithHistoryDelay(d time.Duration) Option {
+	return func(o *options) { o.historyDelay = max(d, 0) }
+}
+
+// WithAuth emulates an authenticating reverse proxy in front of ComfyUI: every HTTP request,
+// the WebSocket upgrade included, must carry header with exactly value, or gets 401 with an
+// empty body. ComfyUI itself has no authentication.
+func WithAuth(header, value string) Option {
+	return func(o *options) { o.authHeader, o.authValue = header, value }
+}
+
+// WithInputFile puts a file into the input folder before the server starts, as if it had
+// been uploaded: images placed there appear in LoadImage's combo and can be loaded. The
+// folder always holds example.png, as a fresh ComfyUI install does.
+func WithInputFile(name string, data []byte) Option {
+	return func(o *options) { o.inputFiles[name] = append([]byte(nil), data...) }
+}
