@@ -185,4 +185,3 @@ func sortedPending(items [][]json.RawMessage) []string {
 	}
 	return ids
 }
-
