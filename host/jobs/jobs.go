@@ -213,6 +213,13 @@ func (w *Watcher) Wait(ctx context.Context, promptID string, timeout time.Durati
 			}
 		case status := <-wt.done:
 			res.Status = status
+			select { // the last report before the end, if it is still unread
+			case p := <-wt.prog:
+				if progress != nil {
+					progress(p)
+				}
+			default:
+			}
 		case <-timer.C:
 			res.Status = StatusTimedOut
 		case <-ctx.Done():
