@@ -52,6 +52,9 @@ func hostProgress(msg unsafe.Pointer, msgLen uint32)
 //go:wasmimport easel_v1 file
 func hostFile(name unsafe.Pointer, nameLen uint32, buf unsafe.Pointer, bufCap uint32) int32
 
+//go:wasmimport easel_v1 image_thumbnail
+func hostImageThumbnail(req unsafe.Pointer, reqLen uint32, buf unsafe.Pointer, bufCap uint32) int32
+
 //go:wasmimport easel_v1 comfyui_request
 func hostComfyUIRequest(req unsafe.Pointer, reqLen uint32, buf unsafe.Pointer, bufCap uint32) int32
 
@@ -169,4 +172,13 @@ func (h *wasmHost) file(name string) []byte {
 		unsafe.Pointer(&scratch[0]), uint32(len(scratch)))
 	runtime.KeepAlive(name)
 	return h.answer(n, "file")
+}
+
+func (h *wasmHost) imageThumbnail(req []byte) []byte {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := hostImageThumbnail(unsafe.Pointer(unsafe.SliceData(req)), uint32(len(req)),
+		unsafe.Pointer(&scratch[0]), uint32(len(scratch)))
+	runtime.KeepAlive(req)
+	return h.answer(n, "image_thumbnail")
 }

@@ -1,6 +1,7 @@
 package sdk
 
 import (
+	"bytes"
 	"fmt"
 	"testing"
 )
@@ -60,6 +61,10 @@ func (h *fakeHost) file(name string) []byte {
 		return frame(h.t, map[string]string{"error": fmt.Sprintf("file %q is not granted to this tool", name)}, "")
 	}
 	return frame(h.t, struct{}{}, data)
+}
+
+func (h *fakeHost) imageThumbnail(req []byte) []byte {
+	return frame(h.t, map[string]any{"mime_type": "image/jpeg", "width": 2, "height": 1, "original_width": 4, "original_height": 2, "original_format": "png"}, "thumb:"+string(req[bytes.IndexByte(req, '\n')+1:]))
 }
 
 // frame encodes a framed message or fails the test.

@@ -25,6 +25,8 @@ type host interface {
 	// file returns a granted file by name as a framed message: a header
 	// with "error" when the host refuses, then the bytes.
 	file(name string) []byte
+	// imageThumbnail scales an image down; request and answer are framed.
+	imageThumbnail(req []byte) []byte
 }
 
 // instance serves one plugin instance: it answers easel_describe and

@@ -74,7 +74,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	for i, p := range a.plugins {
 		tools[i] = p
 	}
-	a.mcp, err = mcpserver.New(tools, mcpserver.Options{Name: "easel", Version: opts.Version, Logger: a.logger})
+	a.mcp, err = mcpserver.New(tools, mcpserver.Options{Name: "easel", Version: opts.Version, Logger: a.logger, Files: comfyFiles{a.comfy}})
 	if err != nil {
 		a.Close(ctx)
 		return nil, err
@@ -92,6 +92,17 @@ func (a *App) startWatcher() {
 		defer close(a.stopped)
 		a.jobs.Run(ctx)
 	}()
+}
+
+// comfyFiles serves comfyui:// resources from ComfyUI's /view.
+type comfyFiles struct{ c *comfyui.Client }
+
+func (f comfyFiles) ReadFile(ctx context.Context, uri string) ([]byte, string, error) {
+	ref, err := comfyui.ParseFileURI(uri)
+	if err != nil {
+		return nil, "", err
+	}
+	return f.c.View(ctx, ref)
 }
 
 func comfyuiConfig(c config.ComfyUI) comfyui.Config {

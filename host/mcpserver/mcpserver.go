@@ -10,6 +10,7 @@ package mcpserver
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"log"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/easel-mcp/easel/host/plugin"
 	"github.com/mark3labs/mcp-go/mcp"
@@ -38,7 +40,19 @@ type Options struct {
 	Instructions string
 	// Logger receives the server's own logs; nil means slog.Default().
 	Logger *slog.Logger
+	// Files, when set, serves the comfyui:// resource template: the full
+	// bytes of the files that tools link to (images, video, audio).
+	Files FileReader
 }
+
+// FileReader reads a comfyui:// resource.
+type FileReader interface {
+	ReadFile(ctx context.Context, uri string) (data []byte, mimeType string, err error)
+}
+
+// FileTemplate is the URI template of ComfyUI files as MCP resources:
+// comfyui://{type}/{subfolder/…/}{filename}, type being output, input or temp.
+const FileTemplate = "comfyui://{type}/{+path}"
 
 // Server is an MCP server whose tools are plugins.
 type Server struct {
@@ -60,6 +74,11 @@ func New(tools []Tool, opts Options) (*Server, error) {
 		serverOpts = append(serverOpts, server.WithInstructions(opts.Instructions))
 	}
 	s.mcp = server.NewMCPServer(orDefault(opts.Name, "easel"), orDefault(opts.Version, "dev"), serverOpts...)
+	if opts.Files != nil {
+		s.mcp.AddResourceTemplate(mcp.NewResourceTemplate(FileTemplate, "ComfyUI file",
+			mcp.WithTemplateDescription("A file ComfyUI stored: an output, an upload (input) or a preview (temp). Tools such as get_image and wait_for_job link to them; reading one returns its full bytes."),
+		), s.readFile(opts.Files))
+	}
 	for _, t := range tools {
 		tool, err := mcpTool(t.Tool())
 		if err != nil {
@@ -118,6 +137,20 @@ func (s *Server) handler(t Tool) server.ToolHandlerFunc {
 			return mcp.NewToolResultError(fmt.Sprintf("plugin %s returned a result that is not an MCP CallToolResult: %v", t.Name(), err)), nil
 		}
 		return &result, nil
+	}
+}
+
+// readFile serves resources/read for comfyui:// URIs.
+func (s *Server) readFile(files FileReader) server.ResourceTemplateHandlerFunc {
+	return func(ctx context.Context, req mcp.ReadResourceRequest) ([]mcp.ResourceContents, error) {
+		data, mimeType, err := files.ReadFile(ctx, req.Params.URI)
+		if err != nil {
+			return nil, err
+		}
+		if strings.HasPrefix(mimeType, "text/") || mimeType == "application/json" {
+			return []mcp.ResourceContents{mcp.TextResourceContents{URI: req.Params.URI, MIMEType: mimeType, Text: string(data)}}, nil
+		}
+		return []mcp.ResourceContents{mcp.BlobResourceContents{URI: req.Params.URI, MIMEType: mimeType, Blob: base64.StdEncoding.EncodeToString(data)}}, nil
 	}
 }
 

@@ -234,3 +234,50 @@ func TestClientCancellationReachesThePlugin(t *testing.T) {
 		t.Fatal("the plugin's context was not cancelled")
 	}
 }
+
+// fakeFiles serves one PNG and refuses everything else.
+type fakeFiles struct{}
+
+func (fakeFiles) ReadFile(ctx context.Context, uri string) ([]byte, string, error) {
+	if uri != "comfyui://output/sub/a.png" {
+		return nil, "", errors.New("ComfyUI has no such file")
+	}
+	return []byte("\x89PNG"), "image/png", nil
+}
+
+func TestComfyUIFilesAreResources(t *testing.T) {
+	s, err := New(nil, Options{Files: fakeFiles{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := client.NewInProcessClient(s.mcp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx := context.Background()
+	c.Start(ctx)
+	init := mcp.InitializeRequest{}
+	init.Params.ProtocolVersion = mcp.LATEST_PROTOCOL_VERSION
+	if _, err := c.Initialize(ctx, init); err != nil {
+		t.Fatal(err)
+	}
+	templates, err := c.ListResourceTemplates(ctx, mcp.ListResourceTemplatesRequest{})
+	if err != nil || len(templates.ResourceTemplates) != 1 || templates.ResourceTemplates[0].URITemplate.Raw() != FileTemplate {
+		t.Fatalf("templates = %+v, %v", templates, err)
+	}
+	req := mcp.ReadResourceRequest{}
+	req.Params.URI = "comfyui://output/sub/a.png"
+	res, err := c.ReadResource(ctx, req)
+	if err != nil || len(res.Contents) != 1 {
+		t.Fatalf("read = %+v, %v", res, err)
+	}
+	blob, ok := res.Contents[0].(mcp.BlobResourceContents)
+	if !ok || blob.MIMEType != "image/png" || blob.Blob != "iVBORw==" {
+		t.Fatalf("contents = %+v", res.Contents[0])
+	}
+	req.Params.URI = "comfyui://output/missing.png"
+	if _, err := c.ReadResource(ctx, req); err == nil || !strings.Contains(err.Error(), "no such file") {
+		t.Fatalf("missing file: %v", err)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"os"
 
 	"github.com/easel-mcp/easel/host/comfyui"
+	"github.com/easel-mcp/easel/host/imaging"
 	"github.com/tetratelabs/wazero/api"
 )
 
@@ -104,6 +105,7 @@ func (r *Runtime) instantiateHostModule(ctx context.Context) error {
 	fn("progress", r.hostProgress, []api.ValueType{i32, i32}, nil)
 	fn("comfyui_request", r.hostComfyUIRequest, []api.ValueType{i32, i32, i32, i32}, []api.ValueType{i32})
 	fn("file", r.hostFile, []api.ValueType{i32, i32, i32, i32}, []api.ValueType{i32})
+	fn("image_thumbnail", r.hostThumbnail, []api.ValueType{i32, i32, i32, i32}, []api.ValueType{i32})
 	_, err := b.Instantiate(ctx)
 	return err
 }
@@ -208,6 +210,53 @@ func (p *Plugin) readFile(name string) []byte {
 		return fail("file %q is larger than %d bytes", name, maxFileBytes)
 	}
 	return frame(struct{}{}, data)
+}
+
+// Bounds of image_thumbnail requests: no thumbnail larger than a 4K
+// screen or 16 MiB is useful to an agent.
+const (
+	maxThumbDimension = 4096
+	maxThumbBytes     = 16 << 20
+)
+
+func (r *Runtime) hostThumbnail(ctx context.Context, mod api.Module, stack []uint64) {
+	st := stateFrom(ctx)
+	msg := read(mod, "image_thumbnail", api.DecodeU32(stack[0]), api.DecodeU32(stack[1]))
+	answer := thumbnail(msg)
+	stack[0] = writeOrStash(mod, st.inst, "image_thumbnail", answer, api.DecodeU32(stack[2]), api.DecodeU32(stack[3]))
+}
+
+// thumbnail answers image_thumbnail: natively, because decoding and
+// scaling in the guest costs several times more (docs/design.md).
+func thumbnail(msg []byte) []byte {
+	type reply struct {
+		Error          string `json:"error,omitempty"`
+		MimeType       string `json:"mime_type,omitempty"`
+		Width          int    `json:"width,omitempty"`
+		Height         int    `json:"height,omitempty"`
+		OriginalWidth  int    `json:"original_width,omitempty"`
+		OriginalHeight int    `json:"original_height,omitempty"`
+		OriginalFormat string `json:"original_format,omitempty"`
+	}
+	head, data, ok := bytes.Cut(msg, []byte{'\n'})
+	if !ok {
+		violate("image_thumbnail: message has no header line")
+	}
+	var h struct {
+		MaxDimension int `json:"max_dimension"`
+		MaxBytes     int `json:"max_bytes"`
+	}
+	if err := json.Unmarshal(head, &h); err != nil {
+		violate("image_thumbnail: header is not JSON: %v", err)
+	}
+	h.MaxDimension = min(max(h.MaxDimension, 1), maxThumbDimension)
+	h.MaxBytes = min(max(h.MaxBytes, 1), maxThumbBytes)
+	t, err := imaging.Thumbnail(data, h.MaxDimension, h.MaxBytes)
+	if err != nil {
+		return frame(reply{Error: err.Error()}, nil)
+	}
+	return frame(reply{MimeType: t.MimeType, Width: t.Width, Height: t.Height,
+		OriginalWidth: t.OriginalWidth, OriginalHeight: t.OriginalHeight, OriginalFormat: t.OriginalFormat}, t.Data)
 }
 
 // requestHeader is the header line of a comfyui_request message.

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"image"
+	"image/png"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -16,6 +18,7 @@ import (
 
 	"github.com/easel-mcp/easel/host/comfyui"
 	"github.com/easel-mcp/easel/host/gobuild"
+	"github.com/easel-mcp/easel/host/imaging"
 )
 
 // cacheDir is shared by the package's tests so that the probe plugin is
@@ -473,5 +476,43 @@ func BenchmarkCallEcho(b *testing.B) {
 		if _, err := p.Call(context.Background(), args, nil); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkThumbnail decides where thumbnails are made (docs/design.md):
+// natively in the host, by the same Go code compiled into a plugin, or by
+// a plugin calling the host's image_thumbnail function. The image is a
+// 1024×1024 PNG scaled to 512.
+func BenchmarkThumbnail(b *testing.B) {
+	img := image.NewNRGBA(image.Rect(0, 0, 1024, 1024))
+	for i := range img.Pix {
+		img.Pix[i] = uint8(i * 7)
+	}
+	for i := 3; i < len(img.Pix); i += 4 {
+		img.Pix[i] = 255
+	}
+	var buf bytes.Buffer
+	png.Encode(&buf, img)
+	path := filepath.Join(b.TempDir(), "image.png")
+	os.WriteFile(path, buf.Bytes(), 0o600)
+	b.Run("native", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := imaging.Thumbnail(buf.Bytes(), 512, 1<<20); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	f := newFixture(b)
+	p := f.load(b, Spec{Files: map[string]string{"image": path}})
+	for _, mode := range []string{"thumb_guest", "thumb_host"} {
+		b.Run(mode, func(b *testing.B) {
+			args := json.RawMessage(`{"mode": "` + mode + `", "bytes": 512}`)
+			for b.Loop() {
+				r, err := call(b, p, string(args))
+				if err != nil || r.IsError || r.StructuredContent.Text != "512x512" {
+					b.Fatalf("%s: %+v %v", mode, r, err)
+				}
+			}
+		})
 	}
 }

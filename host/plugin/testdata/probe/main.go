@@ -8,11 +8,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/easel-mcp/easel/host/imaging"
 	"github.com/easel-mcp/easel/sdk"
 )
 
 type Input struct {
-	Mode  string `json:"mode" enum:"echo,panic,spin,sleep,queue,progress,log,stderr,big,config,file,await"`
+	Mode  string `json:"mode" enum:"echo,panic,spin,sleep,queue,progress,log,stderr,big,config,file,await,thumb_guest,thumb_host"`
 	Text  string `json:"text,omitempty"`
 	Bytes int    `json:"bytes,omitempty" minimum:"0"`
 }
@@ -82,6 +83,26 @@ func handle(c *sdk.Call, in Input) (Output, error) {
 			return out, err
 		}
 		out.Text = r.Job.Status + " " + state + " " + r.Job.Error
+	case "thumb_guest", "thumb_host":
+		data, err := c.File("image")
+		if err != nil {
+			return out, err
+		}
+		var w, h int
+		if in.Mode == "thumb_guest" {
+			t, err := imaging.Thumbnail(data, in.Bytes, 1<<20)
+			if err != nil {
+				return out, err
+			}
+			w, h = t.Width, t.Height
+		} else {
+			t, err := c.Thumbnail(data, in.Bytes, 1<<20)
+			if err != nil {
+				return out, err
+			}
+			w, h = t.Width, t.Height
+		}
+		out.Text = fmt.Sprintf("%dx%d", w, h)
 	case "config":
 		var cfg map[string]any
 		if err := c.Config(&cfg); err != nil {
