@@ -309,6 +309,10 @@ func (p *Plugin) comfyUIRequest(ctx context.Context, st *callState, msg []byte) 
 		p.logger.Warn("plugin request refused", "path", h.Path, "err", err)
 		return fail("request refused: %v", err)
 	}
+	if err := checkViewQuery(h.Path, h.Query); err != nil {
+		p.logger.Warn("plugin request refused", "path", h.Path, "err", err)
+		return fail("request refused: %v", err)
+	}
 	req := comfyui.Request{Method: h.Method, Path: h.Path, Body: body, ContentType: h.ContentType}
 	if len(h.Query) > 0 {
 		req.Query = make(url.Values, len(h.Query))
@@ -321,6 +325,20 @@ func (p *Plugin) comfyUIRequest(ctx context.Context, st *callState, msg []byte) 
 		return fail("%v", err)
 	}
 	return frame(responseHeader{Status: resp.Status, ContentType: resp.ContentType, URL: resp.URL}, resp.Body)
+}
+
+// checkViewQuery applies the host's file-reference rules to /view, whose
+// file lives in the query: a plugin cannot read outside ComfyUI's output,
+// input and temp folders even if ComfyUI would let it.
+func checkViewQuery(path string, q map[string]string) error {
+	if path != "/view" && path != "/api/view" {
+		return nil
+	}
+	ref := comfyui.FileRef{Type: q["type"], Subfolder: q["subfolder"], Filename: q["filename"]}
+	if ref.Type == "" {
+		ref.Type = "output"
+	}
+	return ref.Check()
 }
 
 func validMethod(m string) bool {

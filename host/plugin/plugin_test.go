@@ -294,6 +294,12 @@ func TestRequestsAreChecked(t *testing.T) {
 			t.Errorf("path %q answered %s, want a refusal", path, msg)
 		}
 	}
+	for _, q := range []string{`{"filename":"../x.png"}`, `{"filename":"a.png","subfolder":"../../etc"}`, `{"filename":"a.png","type":"models"}`} {
+		msg := p.comfyUIRequest(context.Background(), st, []byte(`{"method":"GET","path":"/view","query":`+q+`}`+"\n"))
+		if !bytes.HasPrefix(msg, []byte(`{"status":0,"error":"request refused`)) {
+			t.Errorf("/view with %s answered %s, want a refusal", q, msg)
+		}
+	}
 	if fmt.Sprint(paths) != "[GET /queue]" {
 		t.Fatalf("refused requests reached ComfyUI: %v", paths)
 	}
