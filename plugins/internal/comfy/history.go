@@ -119,6 +119,7 @@ type File struct {
 	Filename  string `json:"filename"`
 	Subfolder string `json:"subfolder"`
 	Type      string `json:"type" description:"output, temp or input"`
+	URI       string `json:"uri,omitempty" description:"comfyui:// resource URI of the file"`
 }
 
 // NodeOutputs are the files and texts of one node's UI output.
