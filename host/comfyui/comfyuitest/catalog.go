@@ -155,10 +155,20 @@ func (in inputSpec) listsInputImages() bool {
 
 // objectInfo returns a class's info with its image combos listing images, copying only the
 // objects on the way to each patched combo.
-func (nc *nodeClass) objectInfo(images []any) *object {
+func (nc *nodeClass) objectInfo(images []any, files *fileStore) *object {
 	info := nc.info
 	for _, in := range nc.inputs {
-		if !in.listsInputImages() {
+		static, isList := in.typ.([]any)
+		models, isModel := files.modelOptions(nc.name, in.name)
+		var options []any
+		switch {
+		case isModel && isList:
+			// Model files first, then the built-in choices (VAELoader's
+			// "pixel_space"), as folder_paths lists them.
+			options = append(append([]any{}, models...), static...)
+		case in.listsInputImages():
+			options = images
+		default:
 			continue
 		}
 		info = shallowCopy(info)
@@ -166,7 +176,9 @@ func (nc *nodeClass) objectInfo(images []any) *object {
 		info.vals["input"] = input
 		decl := shallowCopy(input.vals[in.category].(*object))
 		input.vals[in.category] = decl
-		decl.vals[in.name] = []any{images, in.opts}
+		orig, _ := decl.vals[in.name].([]any)
+		patched := append([]any{options}, orig[min(1, len(orig)):]...) // keep the declaration's shape: [list] or [list, opts]
+		decl.vals[in.name] = patched
 	}
 	return info
 }

@@ -38,7 +38,8 @@ type storedFile struct {
 // fileStore holds the folders' files by "folder/relative/path". It is guarded by the
 // server's mutex.
 type fileStore struct {
-	files map[string]*storedFile
+	files  map[string]*storedFile
+	models map[string][]string // model folder → file names (WithModels)
 }
 
 func newFileStore() *fileStore { return &fileStore{files: map[string]*storedFile{}} }
@@ -408,4 +409,34 @@ func examplePNG() []byte {
 		}
 	}
 	return encodePNG(img, png.DefaultCompression, nil)
+}
+
+// modelInputs maps loader inputs to the model folder ComfyUI lists in their
+// combo (folder_paths.get_filename_list).
+var modelInputs = map[string]string{
+	"CheckpointLoaderSimple.ckpt_name":   "checkpoints",
+	"CheckpointLoader.ckpt_name":         "checkpoints",
+	"ImageOnlyCheckpointLoader.ckpt_name": "checkpoints",
+	"LoraLoader.lora_name":               "loras",
+	"LoraLoaderModelOnly.lora_name":      "loras",
+	"VAELoader.vae_name":                 "vae",
+	"UNETLoader.unet_name":               "diffusion_models",
+	"CLIPLoader.clip_name":               "text_encoders",
+	"ControlNetLoader.control_net_name":  "controlnet",
+	"UpscaleModelLoader.model_name":      "upscale_models",
+}
+
+// modelOptions returns the combo options of a loader input, and whether the
+// input lists a model folder at all.
+func (fs *fileStore) modelOptions(class, input string) ([]any, bool) {
+	folder, ok := modelInputs[class+"."+input]
+	if !ok {
+		return nil, false
+	}
+	names := fs.models[folder]
+	opts := make([]any, len(names))
+	for i, n := range names {
+		opts[i] = n
+	}
+	return opts, true
 }

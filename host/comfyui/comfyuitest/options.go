@@ -1,6 +1,7 @@
 package comfyuitest
 
 import (
+	"slices"
 	"time"
 )
 
@@ -13,6 +14,7 @@ type options struct {
 	authHeader   string
 	authValue    string
 	inputFiles   map[string][]byte
+	models       map[string][]string // folder → file names
 }
 
 // defaultNodeDuration keeps a prompt's nodes observably sequential (each takes a little
@@ -20,7 +22,7 @@ type options struct {
 const defaultNodeDuration = 2 * time.Millisecond
 
 func defaultOptions() options {
-	return options{nodeDuration: defaultNodeDuration, inputFiles: map[string][]byte{}}
+	return options{nodeDuration: defaultNodeDuration, inputFiles: map[string][]byte{}, models: map[string][]string{}}
 }
 
 // WithNodeDuration sets the simulated time each executed node takes (default 2ms). Nodes
@@ -51,4 +53,16 @@ func WithAuth(header, value string) Option {
 // folder always holds example.png, as a fresh ComfyUI install does.
 func WithInputFile(name string, data []byte) Option {
 	return func(o *options) { o.inputFiles[name] = append([]byte(nil), data...) }
+}
+
+// WithModels pretends model files exist in a model folder ("checkpoints",
+// "loras", "vae", ...): GET /models/{folder} lists them, the loader nodes'
+// combos in /object_info offer them, validation accepts them, and loader
+// nodes "load" them (their outputs are placeholders). Samplers then emit
+// `progress` messages, one per step, as ComfyUI's do.
+func WithModels(folder string, names ...string) Option {
+	return func(o *options) {
+		o.models[folder] = append(o.models[folder], names...)
+		slices.Sort(o.models[folder])
+	}
 }

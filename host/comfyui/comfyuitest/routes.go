@@ -149,7 +149,7 @@ func (inst *instance) lookup(segs []string, api bool) (map[string]handlerFunc, [
 		case "object_info":
 			return map[string]handlerFunc{http.MethodGet: inst.getObjectInfoClass}, segs[1:]
 		case "models":
-			return map[string]handlerFunc{http.MethodGet: getModelFolder}, segs[1:]
+			return map[string]handlerFunc{http.MethodGet: inst.getModelFolder}, segs[1:]
 		case "settings":
 			h := func(w http.ResponseWriter, r *http.Request, p []string) { inst.settings(w, r, p[0]) }
 			return map[string]handlerFunc{http.MethodGet: h, http.MethodPost: h}, segs[1:]
@@ -511,7 +511,7 @@ func (inst *instance) getObjectInfo(w http.ResponseWriter, _ *http.Request) {
 	out := newObject()
 	for _, name := range s.cat.info.keys {
 		if c, ok := s.cat.classes[name]; ok {
-			out.set(name, c.objectInfo(images))
+			out.set(name, c.objectInfo(images, s.files))
 		}
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -525,14 +525,18 @@ func (inst *instance) getObjectInfoClass(w http.ResponseWriter, _ *http.Request,
 		return
 	}
 	images := inst.locked(func() any { return s.files.inputImages() }).([]any)
-	writeJSON(w, http.StatusOK, newObject(params[0], c.objectInfo(images)))
+	writeJSON(w, http.StatusOK, newObject(params[0], c.objectInfo(images, s.files)))
 }
 
-// getModelFolder is GET /models/{folder}: no model files exist, so known folders are empty.
-func getModelFolder(w http.ResponseWriter, _ *http.Request, params []string) {
+// getModelFolder is GET /models/{folder}: the files given with WithModels, sorted.
+func (inst *instance) getModelFolder(w http.ResponseWriter, _ *http.Request, params []string) {
 	for _, f := range staticData().models.([]any) {
 		if f == params[0] {
-			writeJSON(w, http.StatusOK, []any{})
+			names := []any{}
+			for _, n := range inst.s.files.models[params[0]] {
+				names = append(names, n)
+			}
+			writeJSON(w, http.StatusOK, names)
 			return
 		}
 	}

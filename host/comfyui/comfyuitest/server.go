@@ -109,7 +109,7 @@ func start(tb testing.TB, opts []Option) (*Server, error) {
 		opts:    o,
 		cat:     cat,
 		tb:      tb,
-		files:   newFileStore(),
+		files:   &fileStore{files: map[string]*storedFile{}, models: o.models},
 		jobs:    map[string]jobStatus{},
 		changed: make(chan struct{}),
 		holds:   map[holdKey]bool{},

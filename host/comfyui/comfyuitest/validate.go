@@ -273,7 +273,11 @@ func (v *validator) validateInputs(id string) (valResult, *pyExc) {
 			errs = append(errs, e)
 			continue
 		}
-		if options, ok := in.typ.([]any); ok && !containsEqual(options, val) {
+		options, isCombo := in.typ.([]any)
+		if models, ok := v.files.modelOptions(class.name, in.name); ok && isCombo {
+			options = append(append([]any{}, models...), options...)
+		}
+		if isCombo && !containsEqual(options, val) {
 			listInfo, config := pyRepr(options), any(info)
 			if len(options) > 20 {
 				listInfo, config = fmt.Sprintf("(list of length %d)", len(options)), nil

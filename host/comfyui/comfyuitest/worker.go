@@ -329,7 +329,11 @@ func (r *run) executeNode(nid string) (*nodeFailure, error) {
 		r.failUsed = true
 		return &nodeFailure{nodeID: nid, exc: injectedException(*r.fail, class.name), currentInputs: formatInputs(args)}, nil
 	}
-	if d := inst.s.opts.nodeDuration; d > 0 {
+	if steps := samplerSteps(class.name, args); steps > 0 {
+		if f, err := r.sample(nid, steps); f != nil || err != nil {
+			return f, err
+		}
+	} else if d := inst.s.opts.nodeDuration; d > 0 {
 		if err := inst.sleep(d); err != nil {
 			return nil, err
 		}
@@ -400,6 +404,57 @@ func (r *run) hold(key, at string) error {
 		}
 	}
 	return nil
+}
+
+// samplers are the node classes that report per-step progress.
+var samplers = map[string]bool{"KSampler": true, "KSamplerAdvanced": true, "SamplerCustom": true, "SamplerCustomAdvanced": true}
+
+// samplerSteps is the step count of a sampler node, or 0 for other nodes.
+func samplerSteps(class string, args *object) int {
+	if !samplers[class] {
+		return 0
+	}
+	v, ok := args.get("steps")
+	list, _ := v.([]any)
+	if !ok || len(list) == 0 {
+		return 0
+	}
+	switch n := list[0].(type) {
+	case json.Number:
+		i, _ := n.Int64()
+		return int(i)
+	case int64:
+		return int(n)
+	case int:
+		return n
+	case float64:
+		return int(n)
+	}
+	return 0
+}
+
+// sample emulates a sampler's steps: each one a `progress` message and a
+// progress_state update, as ComfyUI's progress hook sends them, spread over
+// the node duration. An interrupt lands between steps, as ComfyUI checks
+// the flag in its progress callback.
+func (r *run) sample(nid string, steps int) (*nodeFailure, error) {
+	inst, pid := r.inst, r.item.promptID
+	d := inst.s.opts.nodeDuration / time.Duration(max(steps, 1))
+	p := r.ensureProgress(nid)
+	for step := 1; step <= steps; step++ {
+		if d > 0 {
+			if err := inst.sleep(d); err != nil {
+				return nil, err
+			}
+		}
+		if inst.interrupt {
+			return &nodeFailure{interrupted: true, nodeID: nid}, nil
+		}
+		inst.send("progress", newObject("value", step, "max", steps, "prompt_id", pid, "node", nid), r.progressTarget())
+		p.value, p.max = float64(step), float64(steps)
+		r.sendProgress()
+	}
+	return nil, nil
 }
 
 // startProgress and finishProgress are the progress registry's, with its progress_state
