@@ -414,16 +414,16 @@ func examplePNG() []byte {
 // modelInputs maps loader inputs to the model folder ComfyUI lists in their
 // combo (folder_paths.get_filename_list).
 var modelInputs = map[string]string{
-	"CheckpointLoaderSimple.ckpt_name":   "checkpoints",
-	"CheckpointLoader.ckpt_name":         "checkpoints",
+	"CheckpointLoaderSimple.ckpt_name":    "checkpoints",
+	"CheckpointLoader.ckpt_name":          "checkpoints",
 	"ImageOnlyCheckpointLoader.ckpt_name": "checkpoints",
-	"LoraLoader.lora_name":               "loras",
-	"LoraLoaderModelOnly.lora_name":      "loras",
-	"VAELoader.vae_name":                 "vae",
-	"UNETLoader.unet_name":               "diffusion_models",
-	"CLIPLoader.clip_name":               "text_encoders",
-	"ControlNetLoader.control_net_name":  "controlnet",
-	"UpscaleModelLoader.model_name":      "upscale_models",
+	"LoraLoader.lora_name":                "loras",
+	"LoraLoaderModelOnly.lora_name":       "loras",
+	"VAELoader.vae_name":                  "vae",
+	"UNETLoader.unet_name":                "diffusion_models",
+	"CLIPLoader.clip_name":                "text_encoders",
+	"ControlNetLoader.control_net_name":   "controlnet",
+	"UpscaleModelLoader.model_name":       "upscale_models",
 }
 
 // modelOptions returns the combo options of a loader input, and whether the
