@@ -306,7 +306,11 @@ func (c *Client) classify(ctx context.Context, shown string, err error, inBody b
 		return &Error{Kind: Protocol, URL: shown, Err: err}
 	case isDialError(err), isReset(err):
 		return &Error{Kind: Unreachable, URL: shown, Err: err}
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), isMalformed(err):
+	case errors.Is(err, io.EOF):
+		// Closed before the status line: the server went away (a restart
+		// closes every connection), not a malformed answer.
+		return &Error{Kind: Unreachable, URL: shown, Err: err}
+	case errors.Is(err, io.ErrUnexpectedEOF), isMalformed(err):
 		return &Error{Kind: Protocol, URL: shown, Err: err}
 	default:
 		return &Error{Kind: Unreachable, URL: shown, Err: err}
@@ -367,7 +371,7 @@ func describeCause(err error) string {
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return "connection closed before the response was complete"
 	case errors.Is(err, io.EOF):
-		return "connection closed without a response"
+		return "the connection closed before ComfyUI answered (is it restarting?)"
 	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {

@@ -273,7 +273,7 @@ func TestDoErrors(t *testing.T) {
 		{name: "truncated body", cfg: comfyui.Config{BaseURL: emu.URL}, path: "/object_info",
 			kind: comfyui.Protocol, wantMsg: " sent a malformed or truncated response: connection closed before the response was complete"},
 		{name: "closed without answer", cfg: comfyui.Config{BaseURL: emu.URL}, path: "/queue",
-			kind: comfyui.Protocol, wantMsg: " sent a malformed or truncated response: connection closed without a response"},
+			kind: comfyui.Unreachable, wantMsg: ": the connection closed before ComfyUI answered (is it restarting?)"},
 		{name: "not HTTP", cfg: comfyui.Config{BaseURL: garbageServer(t)}, path: "/queue",
 			kind: comfyui.Protocol, wantMsg: ` sent a malformed or truncated response: malformed HTTP response "SSH-2.0-OpenSSH"`},
 	}

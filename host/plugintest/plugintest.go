@@ -126,6 +126,12 @@ func startWatcher(t testing.TB, client *comfyui.Client, logger *slog.Logger) *jo
 	done := make(chan struct{})
 	go func() { defer close(done); w.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
+	// Give the event stream a moment to connect, so that a test's first
+	// job is followed through its events, as in a server that has run for
+	// a while. A ComfyUI that is down is a legitimate test subject too.
+	for deadline := time.Now().Add(3 * time.Second); !w.Connected() && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
 	return w
 }
 

@@ -107,16 +107,5 @@ func mediaType(contentType, name string) string {
 	if contentType != "" && contentType != "application/octet-stream" {
 		return contentType
 	}
-	ext := strings.ToLower(name[strings.LastIndexByte(name, '.')+1:])
-	switch ext {
-	case "png", "gif", "webp":
-		return "image/" + ext
-	case "jpg", "jpeg":
-		return "image/jpeg"
-	case "mp4", "webm":
-		return "video/" + ext
-	case "wav", "flac", "mp3", "ogg":
-		return "audio/" + ext
-	}
-	return "application/octet-stream"
+	return comfy.MediaTypeOf(name)
 }

@@ -1,0 +1,131 @@
+package comfy
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/easel-mcp/easel/sdk"
+)
+
+// WaitOutcome is a job's state once the host's wait for it ended, with the
+// files it wrote: what wait_for_job, run_workflow and generate_image report.
+type WaitOutcome struct {
+	JobStatus
+	TimedOut bool     `json:"timed_out" description:"The timeout passed first; the job may still run: call wait_for_job"`
+	Vanished bool     `json:"vanished,omitempty" description:"Seen, then gone without history: deleted, or lost in a ComfyUI restart"`
+	WaitedMS int64    `json:"waited_ms"`
+	Outputs  []File   `json:"outputs,omitempty" description:"Files the job wrote; read images with get_image"`
+	Texts    []string `json:"texts,omitempty" description:"Text outputs"`
+}
+
+// AfterWait turns the host's verdict on a wait into the job's outcome,
+// asking ComfyUI for the details. It never reports a job done that ComfyUI
+// has no history for.
+func AfterWait(api *sdk.ComfyUI, id string, job sdk.JobResult) (WaitOutcome, error) {
+	out := WaitOutcome{WaitedMS: job.WaitedMS}
+	out.PromptID = id
+	switch job.Status {
+	case sdk.JobError:
+		return out, errors.New(job.Error)
+	case sdk.JobUnknown:
+		return out, nil // found=false
+	case sdk.JobVanished:
+		out.Vanished = true
+		return out, nil
+	case sdk.JobTimedOut:
+		out.TimedOut = true
+		var q Queue
+		if err := api.GetJSON("/queue", nil, &q); err != nil {
+			return out, err
+		}
+		out.FromQueue(&q, id)
+		return out, nil
+	}
+	var h map[string]*HistoryEntry
+	if err := api.GetJSON(sdk.Path("history", id), nil, &h); err != nil {
+		return out, err
+	}
+	entry := h[id]
+	if entry == nil {
+		out.Found = true
+		return out, fmt.Errorf("ComfyUI reported job %s finished but has no history entry for it (was history cleared?)", id)
+	}
+	out.FromHistory(entry)
+	files, texts := entry.ParseOutputs()
+	for _, f := range files {
+		f.URI = FileURI(f)
+		out.Outputs = append(out.Outputs, f)
+	}
+	for _, ts := range texts {
+		out.Texts = append(out.Texts, ts...)
+	}
+	return out, nil
+}
+
+// Failed reports whether the outcome is one an agent must not mistake for
+// success: an execution error, an interruption, or a job that vanished.
+func (o *WaitOutcome) Failed() bool {
+	return o.Vanished || (o.Done && o.Outcome != OutcomeSuccess)
+}
+
+// Thumbnails bound the images a run result shows inline.
+type Thumbnails struct {
+	Max       int // images shown inline; the rest are links only
+	Dimension int // longest side in pixels
+	Bytes     int // per thumbnail
+}
+
+// RunResult builds the answer of a tool that ran a job: the outcome as
+// structured content, up to t.Max image outputs as thumbnails the model can
+// see, and a resource link to every output file. A failed job is an error
+// result, so that an agent cannot take it for a success.
+func RunResult(c *sdk.Call, v any, o *WaitOutcome, t Thumbnails) *sdk.Result {
+	res := sdk.JSON(v)
+	shown := 0
+	for _, f := range o.Outputs {
+		if shown < t.Max && isImageName(f.Filename) {
+			if th, err := thumbnail(c, f, t); err == nil {
+				res = res.WithImage(th.Data, th.MimeType)
+				shown++
+			} else {
+				c.Logger().Warn("no thumbnail", "file", f.URI, "err", err)
+			}
+		}
+		res = res.WithResourceLink(f.URI, f.Filename, MediaTypeOf(f.Filename))
+	}
+	res.IsError = o.Failed()
+	return res
+}
+
+func thumbnail(c *sdk.Call, f File, t Thumbnails) (*sdk.Thumb, error) {
+	q := map[string]string{"filename": f.Filename, "type": f.Type}
+	if f.Subfolder != "" {
+		q["subfolder"] = f.Subfolder
+	}
+	data, _, err := c.ComfyUI().GetBytes("/view", q)
+	if err != nil {
+		return nil, err
+	}
+	return c.Thumbnail(data, t.Dimension, t.Bytes)
+}
+
+func isImageName(name string) bool {
+	return strings.HasPrefix(MediaTypeOf(name), "image/")
+}
+
+// MediaTypeOf guesses a file's media type from its extension.
+func MediaTypeOf(name string) string {
+	ext := strings.ToLower(name[strings.LastIndexByte(name, '.')+1:])
+	switch ext {
+	case "png", "gif", "webp":
+		return "image/" + ext
+	case "jpg", "jpeg":
+		return "image/jpeg"
+	case "mp4", "webm":
+		return "video/" + ext
+	case "wav", "flac", "mp3", "ogg":
+		return "audio/" + ext
+	}
+	return "application/octet-stream"
+}

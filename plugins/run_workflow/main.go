@@ -1,0 +1,71 @@
+// Command run_workflow is the easel plugin behind the run_workflow tool:
+// queue a workflow, wait for it (without holding the plugin) and return its
+// outputs, images included as thumbnails the model can see.
+package main
+
+import (
+	"time"
+
+	"github.com/easel-mcp/easel/plugins/internal/comfy"
+	"github.com/easel-mcp/easel/sdk"
+)
+
+// Input is the tool's arguments.
+type Input struct {
+	Workflow  map[string]any `json:"workflow" description:"API format (node id → {class_type, inputs}) or the editor's saved format (nodes and links)"`
+	ExtraData map[string]any `json:"extra_data,omitempty" description:"ComfyUI extra_data, e.g. {\"extra_pnginfo\": {...}}"`
+	TimeoutS  int            `json:"timeout_s,omitempty" default:"120" minimum:"1" maximum:"600" description:"Seconds to wait; on timeout the job keeps running: follow it with wait_for_job"`
+	MaxImages int            `json:"max_images,omitempty" default:"4" minimum:"0" maximum:"16" description:"Output images shown as thumbnails; all outputs are linked"`
+	ImageSize int            `json:"image_size,omitempty" default:"512" minimum:"64" maximum:"2048" description:"Longest side of each thumbnail in pixels"`
+}
+
+// Output is the job and how it ended.
+type Output struct {
+	comfy.WaitOutcome
+	Number          float64               `json:"number"`
+	DroppedOutputs  []comfy.DroppedOutput `json:"dropped_outputs,omitempty" description:"Output nodes ComfyUI dropped as invalid"`
+	ConvertedFromUI bool                  `json:"converted_from_ui,omitempty"`
+	ConversionNotes []string              `json:"conversion_notes,omitempty"`
+}
+
+const description = `Runs a ComfyUI workflow to the end: queues it, waits (sending progress notifications: queue position, running node, sampler steps) and returns the outcome with its output files — images inline as thumbnails plus comfyui:// links to the full files. Takes the API format or the editor's saved format. A workflow ComfyUI rejects is an error naming each failing node; a job that fails or is interrupted is an error result with the node and exception. On timeout the job keeps running: continue with wait_for_job. To queue without waiting use enqueue_workflow.`
+
+func init() {
+	sdk.Register(sdk.Tool[Input, *sdk.Result]{
+		Name:        "run_workflow",
+		Title:       "Run workflow",
+		Description: description,
+		Annotations: sdk.Annotations{}, // queues work: not read-only, not idempotent; removes nothing
+		Handler:     handle,
+	})
+}
+
+func main() {}
+
+func handle(c *sdk.Call, in Input) (*sdk.Result, error) {
+	api := c.ComfyUI()
+	r := c.Resumed()
+	if r == nil {
+		p, err := comfy.PrepareWorkflow(api, "workflow", in.Workflow, in.ExtraData)
+		if err != nil {
+			return nil, err
+		}
+		enq, err := comfy.Enqueue(api, p.Prompt, comfy.EnqueueOptions{ExtraData: p.ExtraData})
+		if err != nil {
+			return nil, err
+		}
+		st := Output{Number: enq.Number, DroppedOutputs: enq.DroppedOutputs, ConvertedFromUI: p.ConvertedFromUI, ConversionNotes: p.ConversionNotes}
+		st.PromptID = enq.PromptID
+		return nil, sdk.AwaitJob(enq.PromptID, time.Duration(in.TimeoutS)*time.Second, st)
+	}
+	var out Output
+	if err := r.State(&out); err != nil {
+		return nil, err
+	}
+	outcome, err := comfy.AfterWait(api, out.PromptID, r.Job)
+	if err != nil {
+		return nil, err
+	}
+	out.WaitOutcome = outcome
+	return comfy.RunResult(c, out, &out.WaitOutcome, comfy.Thumbnails{Max: in.MaxImages, Dimension: in.ImageSize, Bytes: 400_000}), nil
+}
