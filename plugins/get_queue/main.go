@@ -1,0 +1,38 @@
+// Command get_queue is the easel plugin behind the get_queue tool: ComfyUI's
+// running and pending jobs, in the order the worker will run them.
+//
+// Build: GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o get_queue.wasm
+// (easel does this itself when tools.yaml names this folder).
+package main
+
+import (
+	"github.com/easel-mcp/easel/plugins/internal/comfy"
+	"github.com/easel-mcp/easel/sdk"
+)
+
+// Input is the tool's arguments.
+type Input struct {
+	IncludeWorkflows bool `json:"include_workflows" default:"false" description:"Also return each job's prompt graph (API format); large, so off by default"`
+}
+
+const description = `Lists the ComfyUI queue: the running job and the pending jobs in the order they will run (position 1 runs next), each with prompt_id, queue number, node count, output node ids and client_id. include_workflows adds each job's prompt graph. Read-only. Use get_job_status for one job, get_history for finished jobs and their files, cancel_job to stop or remove one job, clear_queue to remove every pending job.`
+
+func init() {
+	sdk.Register(sdk.Tool[Input, Queue]{
+		Name:        "get_queue",
+		Title:       "Get queue",
+		Description: description,
+		Annotations: sdk.Annotations{ReadOnly: true, Idempotent: true},
+		Handler:     handle,
+	})
+}
+
+func main() {}
+
+func handle(c *sdk.Call, in Input) (Queue, error) {
+	var q comfy.Queue
+	if err := c.ComfyUI().GetJSON("/queue", nil, &q); err != nil {
+		return Queue{}, err
+	}
+	return fromQueue(&q, in.IncludeWorkflows), nil
+}
