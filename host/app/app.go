@@ -35,15 +35,16 @@ type Options struct {
 
 // App is a ready-to-serve easel: every plugin loaded and described.
 type App struct {
-	cfg     *config.Config
-	logger  *slog.Logger
-	comfy   *comfyui.Client
-	jobs    *jobs.Watcher
-	stop    context.CancelFunc // stops the watcher
-	stopped chan struct{}
-	rt      *plugin.Runtime
-	plugins []*plugin.Plugin
-	mcp     *mcpserver.Server
+	cfg      *config.Config
+	logger   *slog.Logger
+	comfy    *comfyui.Client
+	requests comfyui.Doer // comfy behind the /object_info cache, for plugins
+	jobs     *jobs.Watcher
+	stop     context.CancelFunc // stops the watcher
+	stopped  chan struct{}
+	rt       *plugin.Runtime
+	plugins  []*plugin.Plugin
+	mcp      *mcpserver.Server
 }
 
 // New loads every tool of cfg. It fails, naming the tools.yaml line, if any
@@ -59,6 +60,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: comfyui: %w", cfg.File, err)
 	}
+	a.requests = comfyui.NewObjectInfoCache(a.comfy, objectInfoTTL)
 	a.rt, err = plugin.NewRuntime(ctx, plugin.RuntimeConfig{CacheDir: cfg.CacheDir, Logger: a.logger})
 	if err != nil {
 		return nil, err
@@ -119,6 +121,11 @@ func comfyuiConfig(c config.ComfyUI) comfyui.Config {
 	return cc
 }
 
+// objectInfoTTL is how long node definitions are served from memory: they
+// change only when ComfyUI restarts with other custom nodes, or on uploads
+// (which clear the cache).
+const objectInfoTTL = 5 * time.Minute
+
 // loadParallelism bounds concurrent plugin builds and compilations: both
 // are CPU-bound and the target machines have two cores.
 const loadParallelism = 2
@@ -177,7 +184,7 @@ func (a *App) loadPlugin(ctx context.Context, builder *gobuild.Builder, t config
 		Wasm:      wasm,
 		Config:    t.Config,
 		Files:     t.Files,
-		Requester: a.comfy,
+		Requester: a.requests,
 		ClientID:  a.jobs.ClientID(),
 		Jobs:      a.jobs,
 	})
