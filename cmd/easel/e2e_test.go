@@ -40,7 +40,16 @@ func runMain(m *testing.M) int {
 	}
 	defer os.RemoveAll(tmp)
 	binary = filepath.Join(tmp, "easel")
-	cacheDir = filepath.Join(tmp, "cache")
+	// Share the plugin cache with plugintest and host/app's tests, so that
+	// one `go test ./...` builds and compiles each plugin once.
+	cacheDir = os.Getenv("EASEL_CACHE_DIR")
+	if cacheDir == "" {
+		if dir, err := os.UserCacheDir(); err == nil {
+			cacheDir = filepath.Join(dir, "easel")
+		} else {
+			cacheDir = filepath.Join(tmp, "cache")
+		}
+	}
 	build := exec.Command("go", "build", "-o", binary, ".")
 	build.Stderr = os.Stderr
 	if err := build.Run(); err != nil {

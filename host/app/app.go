@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/easel-mcp/easel/host/comfyui"
@@ -33,25 +34,31 @@ type Options struct {
 	Version string
 }
 
-// App is a ready-to-serve easel: every plugin loaded and described.
+// App is a ready-to-serve easel: every tool described, its plugin loaded
+// or loading.
 type App struct {
 	cfg      *config.Config
 	logger   *slog.Logger
 	comfy    *comfyui.Client
 	requests comfyui.Doer // comfy behind the /object_info cache, for plugins
 	jobs     *jobs.Watcher
-	stop     context.CancelFunc // stops the watcher
-	stopped  chan struct{}
+	stop     context.CancelFunc // ends the watcher and background loading
+	bg       sync.WaitGroup
 	rt       *plugin.Runtime
-	plugins  []*plugin.Plugin
+	builder  *gobuild.Builder
+	tools    []*tool
 	mcp      *mcpserver.Server
 }
 
-// New loads every tool of cfg. It fails, naming the tools.yaml line, if any
-// plugin cannot be built, compiled or described; easel never serves a partial
-// tool set silently.
+// New prepares every tool of cfg and returns as soon as each tool's
+// description is known. Tools whose description is cached (or committed
+// beside a bundled plugin as tool.json) are built and compiled in the
+// background, so that a client's tools/list is answered at once even on a
+// fresh install; the others are loaded before New returns, and New fails,
+// naming the tools.yaml line, if one of those cannot be built, compiled or
+// described.
 func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
-	a := &App{cfg: cfg, logger: opts.Logger}
+	a := &App{cfg: cfg, logger: opts.Logger, builder: &gobuild.Builder{CacheDir: cfg.CacheDir}}
 	if a.logger == nil {
 		a.logger = slog.Default()
 	}
@@ -65,33 +72,119 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.startWatcher()
+	bgctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	a.stop = cancel
+	a.startWatcher(bgctx)
+
 	start := time.Now()
-	if a.plugins, err = a.loadPlugins(ctx); err != nil {
+	var now, later []*tool
+	for _, ct := range cfg.Tools {
+		t := &tool{cfg: ct, ready: make(chan struct{})}
+		if t.key, err = toolKey(a.builder, ct); err != nil {
+			a.Close(ctx)
+			return nil, fmt.Errorf("%s: tool %s: %w", ct.Pos, ct.Name, err)
+		}
+		if info, ok := a.knownInfo(t); ok {
+			t.info = info
+			later = append(later, t)
+		} else {
+			now = append(now, t)
+		}
+		a.tools = append(a.tools, t)
+	}
+	if err := a.loadAll(ctx, now); err != nil {
 		a.Close(ctx)
 		return nil, err
 	}
-	a.logger.Info("plugins loaded", "tools", len(a.plugins), "elapsed", time.Since(start).Round(time.Millisecond))
-	tools := make([]mcpserver.Tool, len(a.plugins))
-	for i, p := range a.plugins {
-		tools[i] = p
+	a.logger.Info("tools ready", "tools", len(a.tools), "loaded", len(now), "loading_in_background", len(later), "elapsed", time.Since(start).Round(time.Millisecond))
+	tools := make([]mcpserver.Tool, len(a.tools))
+	for i, t := range a.tools {
+		tools[i] = t
 	}
 	a.mcp, err = mcpserver.New(tools, mcpserver.Options{Name: "easel", Version: opts.Version, Logger: a.logger, Files: comfyFiles{a.comfy}})
 	if err != nil {
 		a.Close(ctx)
 		return nil, err
 	}
+	a.bg.Add(1)
+	go func() {
+		defer a.bg.Done()
+		a.loadInBackground(bgctx, later)
+	}()
 	return a, nil
 }
 
+// loadInBackground loads plugins whose description was already known, and
+// corrects the served description if the plugin now describes itself
+// differently (a stale cache or tool.json).
+func (a *App) loadInBackground(ctx context.Context, tools []*tool) {
+	if len(tools) == 0 {
+		return
+	}
+	start := time.Now()
+	var failed atomic.Int32
+	a.forEach(tools, func(t *tool) {
+		p, err := a.loadPlugin(ctx, t.cfg)
+		if err != nil {
+			failed.Add(1)
+			a.logger.Error("plugin failed to load; its tool answers with the error", "tool", t.cfg.Name, "at", t.cfg.Pos.String(), "err", err)
+		}
+		if t.settle(p, err) {
+			a.logger.Warn("tool description changed after loading; updating clients", "tool", t.cfg.Name)
+			if err := a.mcp.UpdateTool(t); err != nil {
+				a.logger.Error("cannot update tool", "tool", t.cfg.Name, "err", err)
+			}
+		}
+		if err == nil {
+			a.remember(t)
+		}
+	})
+	a.logger.Info("background plugin loading done", "tools", len(tools), "failed", failed.Load(), "elapsed", time.Since(start).Round(time.Millisecond))
+}
+
+// loadAll loads tools now, in parallel; every failure is returned.
+func (a *App) loadAll(ctx context.Context, tools []*tool) error {
+	errs := make([]error, len(tools))
+	index := map[*tool]int{}
+	for i, t := range tools {
+		index[t] = i
+	}
+	a.forEach(tools, func(t *tool) {
+		p, err := a.loadPlugin(ctx, t.cfg)
+		if err != nil {
+			errs[index[t]] = fmt.Errorf("%s: tool %s: %w", t.cfg.Pos, t.cfg.Name, err)
+		} else {
+			t.info = p.Tool()
+			a.remember(t)
+		}
+		t.settle(p, err)
+	})
+	return errors.Join(errs...)
+}
+
+// forEach runs fn for every tool, loadParallelism at a time.
+func (a *App) forEach(tools []*tool, fn func(*tool)) {
+	sem := make(chan struct{}, loadParallelism)
+	var wg sync.WaitGroup
+	for _, t := range tools {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			fn(t)
+		}()
+	}
+	wg.Wait()
+}
+
 // startWatcher starts following ComfyUI's event stream for the plugins that
-// wait on jobs. It runs until Close.
-func (a *App) startWatcher() {
+// wait on jobs, until ctx ends.
+func (a *App) startWatcher(ctx context.Context) {
 	a.jobs = jobs.NewWatcher(a.comfy, jobs.Options{Logger: a.logger})
-	ctx, cancel := context.WithCancel(context.Background())
-	a.stop, a.stopped = cancel, make(chan struct{})
+	a.bg.Add(1)
 	go func() {
-		defer close(a.stopped)
+		defer a.bg.Done()
 		a.jobs.Run(ctx)
 	}()
 }
@@ -130,45 +223,12 @@ const objectInfoTTL = 5 * time.Minute
 // are CPU-bound and the target machines have two cores.
 const loadParallelism = 2
 
-// loadPlugins builds and loads every tool, in parallel, keeping the
-// configuration's order.
-func (a *App) loadPlugins(ctx context.Context) ([]*plugin.Plugin, error) {
-	builder := &gobuild.Builder{CacheDir: a.cfg.CacheDir}
-	plugins := make([]*plugin.Plugin, len(a.cfg.Tools))
-	errs := make([]error, len(a.cfg.Tools))
-	sem := make(chan struct{}, loadParallelism)
-	var wg sync.WaitGroup
-	for i, t := range a.cfg.Tools {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			p, err := a.loadPlugin(ctx, builder, t)
-			if err != nil {
-				errs[i] = fmt.Errorf("%s: tool %s: %w", t.Pos, t.Name, err)
-				return
-			}
-			plugins[i] = p
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		for _, p := range plugins {
-			if p != nil {
-				p.Close(ctx)
-			}
-		}
-		return nil, err
-	}
-	return plugins, nil
-}
-
-func (a *App) loadPlugin(ctx context.Context, builder *gobuild.Builder, t config.Tool) (*plugin.Plugin, error) {
+// loadPlugin builds (for Go source), compiles and describes one plugin.
+func (a *App) loadPlugin(ctx context.Context, t config.Tool) (*plugin.Plugin, error) {
 	path := t.Path
 	if t.Kind == config.PluginGoSource {
 		start := time.Now()
-		built, err := builder.Build(ctx, t.Path)
+		built, err := a.builder.Build(ctx, t.Path)
 		if err != nil {
 			return nil, err
 		}
@@ -190,13 +250,25 @@ func (a *App) loadPlugin(ctx context.Context, builder *gobuild.Builder, t config
 	})
 }
 
-// Tools lists the loaded tools' descriptions, in configuration order.
+// Tools lists the tools' descriptions, in configuration order.
 func (a *App) Tools() []plugin.ToolInfo {
-	infos := make([]plugin.ToolInfo, len(a.plugins))
-	for i, p := range a.plugins {
-		infos[i] = p.Tool()
+	infos := make([]plugin.ToolInfo, len(a.tools))
+	for i, t := range a.tools {
+		infos[i] = t.Tool()
 	}
 	return infos
+}
+
+// WaitLoaded blocks until every plugin has loaded (or failed to).
+func (a *App) WaitLoaded(ctx context.Context) error {
+	for _, t := range a.tools {
+		select {
+		case <-t.ready:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
 }
 
 // ServeStdio serves one MCP client on stdin/stdout until stdin ends or ctx is
@@ -242,14 +314,17 @@ func (a *App) ServeHTTP(ctx context.Context, addr string, ready func(net.Addr)) 
 	return srv.Shutdown(sctx)
 }
 
-// Close stops the event stream and releases plugins and the runtime.
+// Close stops the event stream and background loading, and releases
+// plugins and the runtime.
 func (a *App) Close(ctx context.Context) error {
 	if a.stop != nil {
 		a.stop()
-		<-a.stopped
 	}
-	for _, p := range a.plugins {
-		p.Close(ctx)
+	a.bg.Wait()
+	for _, t := range a.tools {
+		if t.p != nil {
+			t.p.Close(ctx)
+		}
 	}
 	if a.rt != nil {
 		return a.rt.Close(ctx)

@@ -89,6 +89,17 @@ func New(tools []Tool, opts Options) (*Server, error) {
 	return s, nil
 }
 
+// UpdateTool re-registers t with its current description; clients are
+// told with notifications/tools/list_changed.
+func (s *Server) UpdateTool(t Tool) error {
+	tool, err := mcpTool(t.Tool())
+	if err != nil {
+		return fmt.Errorf("update tool %s: %w", t.Name(), err)
+	}
+	s.mcp.AddTool(tool, s.handler(t))
+	return nil
+}
+
 func orDefault(v, def string) string {
 	if v == "" {
 		return def

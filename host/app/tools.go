@@ -1,0 +1,142 @@
+package app
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sync"
+
+	"github.com/easel-mcp/easel/host/config"
+	"github.com/easel-mcp/easel/host/gobuild"
+	"github.com/easel-mcp/easel/host/plugin"
+)
+
+// tool is one configured tool as the MCP server sees it. Its description
+// can be known before its plugin is built and compiled (from the metadata
+// cache, or the tool.json committed beside a bundled plugin's source), so
+// that easel answers tools/list at once and loads plugins in the
+// background; a call waits for its own plugin only.
+type tool struct {
+	cfg config.Tool
+	key string // content hash of the plugin and its configuration
+
+	mu    sync.Mutex
+	info  plugin.ToolInfo
+	ready chan struct{} // closed once p or err is set
+	p     *plugin.Plugin
+	err   error
+}
+
+func (t *tool) Name() string { return t.cfg.Name }
+
+func (t *tool) Tool() plugin.ToolInfo {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.info
+}
+
+// Call waits for the plugin to be loaded, then runs it.
+func (t *tool) Call(ctx context.Context, args json.RawMessage, progress func(plugin.Progress)) (json.RawMessage, error) {
+	select {
+	case <-t.ready:
+	case <-ctx.Done():
+		return nil, &plugin.CallError{Tool: t.cfg.Name, Reason: "cancelled while the plugin was still loading", Err: ctx.Err()}
+	}
+	if t.err != nil {
+		return nil, &plugin.CallError{Tool: t.cfg.Name, Reason: "the plugin could not be loaded: " + t.err.Error(), Err: t.err}
+	}
+	return t.p.Call(ctx, args, progress)
+}
+
+// settle records the outcome of loading the plugin and reports whether the
+// description changed from the one served so far.
+func (t *tool) settle(p *plugin.Plugin, err error) (changed bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.p, t.err = p, err
+	if p != nil {
+		changed = !reflect.DeepEqual(normalize(t.info), normalize(p.Tool()))
+		t.info = p.Tool()
+	}
+	close(t.ready)
+	return changed
+}
+
+// normalize makes two descriptions comparable whatever their JSON spacing.
+func normalize(info plugin.ToolInfo) any {
+	b, _ := json.Marshal(info)
+	var v any
+	json.Unmarshal(b, &v)
+	return v
+}
+
+// toolKey hashes what determines a tool's description: its plugin's
+// content, its name and its configuration.
+func toolKey(builder *gobuild.Builder, t config.Tool) (string, error) {
+	h := sha256.New()
+	if t.Kind == config.PluginGoSource {
+		k, err := builder.Key(t.Path)
+		if err != nil {
+			return "", err
+		}
+		h.Write([]byte(k))
+	} else {
+		f, err := os.Open(t.Path)
+		if err != nil {
+			return "", err
+		}
+		defer f.Close()
+		if _, err := io.Copy(h, f); err != nil {
+			return "", err
+		}
+	}
+	fmt.Fprintf(h, "\x00%s\x00%s", t.Name, t.Config)
+	return hex.EncodeToString(h.Sum(nil))[:32], nil
+}
+
+// metaPath is where the description of a tool with this key is cached.
+func (a *App) metaPath(t *tool) string {
+	return filepath.Join(a.cfg.CacheDir, "meta", t.cfg.Name+"-"+t.key+".json")
+}
+
+// knownInfo finds a description that needs no compilation: the cache of an
+// earlier run, else the tool.json beside a bundled plugin's source (for an
+// unconfigured tool of the same name). The background load checks it.
+func (a *App) knownInfo(t *tool) (plugin.ToolInfo, bool) {
+	var info plugin.ToolInfo
+	if data, err := os.ReadFile(a.metaPath(t)); err == nil && json.Unmarshal(data, &info) == nil && info.Name == t.cfg.Name {
+		return info, true
+	}
+	if t.cfg.Kind != config.PluginGoSource || string(t.cfg.Config) != "{}" {
+		return info, false
+	}
+	data, err := os.ReadFile(filepath.Join(t.cfg.Path, ToolJSON))
+	if err == nil && json.Unmarshal(data, &info) == nil && info.Name == t.cfg.Name {
+		return info, true
+	}
+	return info, false
+}
+
+// ToolJSON is the file beside a Go plugin's source that holds its tool
+// description, so that a fresh install can list tools before building
+// them. TestBundledToolJSON keeps the bundled ones current.
+const ToolJSON = "tool.json"
+
+// remember caches a loaded tool's description for the next start.
+func (a *App) remember(t *tool) {
+	data, err := json.MarshalIndent(t.Tool(), "", "  ")
+	if err == nil {
+		path := a.metaPath(t)
+		err = errors.Join(os.MkdirAll(filepath.Dir(path), 0o700), os.WriteFile(path, data, 0o600))
+	}
+	if err != nil {
+		a.logger.Warn("cannot cache a tool description", "tool", t.cfg.Name, "err", err)
+	}
+}
