@@ -67,7 +67,14 @@ func (in *instance) describe() []byte {
 		}
 		name = in.cfgTool
 	}
-	b, err := in.reg.describe(name)
+	var d Description
+	if in.reg.dynamic != nil {
+		var err error
+		if d, err = in.reg.dynamic(in.newCall(name)); err != nil {
+			panic(fmt.Sprintf("sdk: tool %s cannot describe itself: %v", name, err))
+		}
+	}
+	b, err := in.reg.describe(name, d)
 	if err != nil {
 		panic(err)
 	}

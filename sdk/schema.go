@@ -174,14 +174,14 @@ func compileRoot(t reflect.Type, m mode) (*node, error) {
 		base = base.Elem()
 	}
 	isObject := base.Kind() == reflect.Struct && base != timeType
-	if m == modeOutput && base.Kind() == reflect.Map {
-		isObject = true
+	if m == modeOutput && base.Kind() == reflect.Map || base == mapStringAnyType {
+		isObject = true // an input of map[string]any takes any object, for Tool.Describe's own schema
 	}
 	if !isObject {
 		if m == modeOutput {
 			return nil, fmt.Errorf("%s is not a struct or a map with string keys: MCP structured content is a JSON object (return *sdk.Result to build the result yourself)", t)
 		}
-		return nil, fmt.Errorf("%s is not a struct: a tool's arguments are a JSON object", t)
+		return nil, fmt.Errorf("%s is not a struct (or map[string]any): a tool's arguments are a JSON object", t)
 	}
 	c := compiler{mode: m, inProgress: map[reflect.Type]bool{}}
 	return c.compile(t)

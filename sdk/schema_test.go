@@ -178,8 +178,8 @@ func TestSchemaErrors(t *testing.T) {
 		mode mode
 		want string
 	}{
-		{"not a struct", reflect.TypeFor[string](), modeInput, "string is not a struct: a tool's arguments are a JSON object"},
-		{"map input", reflect.TypeFor[map[string]any](), modeInput, "is not a struct"},
+		{"not a struct", reflect.TypeFor[string](), modeInput, "string is not a struct (or map[string]any): a tool's arguments are a JSON object"},
+		{"typed map input", reflect.TypeFor[map[string]int](), modeInput, "is not a struct"},
 		{"slice output", reflect.TypeFor[[]string](), modeOutput, "[]string is not a struct or a map with string keys"},
 		{"minimum on string", reflect.TypeFor[minOnString](), modeInput, "field sdk.minOnString.S: tag minimum:\"1\": applies to numbers, not string"},
 		{"enum out of range", reflect.TypeFor[badEnum](), modeInput, `enum value "300" is not a valid int8`},

@@ -34,6 +34,16 @@ type Tool[In, Out any] struct {
 	// Annotations are hints about the tool's behaviour for the client.
 	Annotations Annotations
 
+	// Describe, when set, completes the description from the tool's
+	// configuration when the host asks for it, so that a generic plugin
+	// declared several times in tools.yaml with different config is a
+	// different tool each time (plugins/workflow makes each configured
+	// workflow a tool with its own arguments). It runs in easel_describe,
+	// where Call.Tool, Call.Config and Call.File work and ComfyUI requests
+	// are refused. An error refuses the plugin: easel reports it when it
+	// starts, naming the tool.
+	Describe func(*Call) (Description, error)
+
 	// Handler runs one call. A returned error becomes a tool error result
 	// (isError, with the error's message as text), which the agent reads;
 	// use it for anything the agent could act on. A panic makes the call
@@ -60,6 +70,19 @@ type Annotations struct {
 	// OpenWorld: the tool reaches beyond ComfyUI, for example downloading
 	// from the internet (openWorldHint).
 	OpenWorld bool
+}
+
+// Description is what Tool.Describe supplies. An empty field keeps what
+// the SDK derived from the Tool.
+type Description struct {
+	// Description replaces Tool.Description.
+	Description string
+	// InputSchema replaces the schema derived from In. It must be a JSON
+	// Schema object ("type": "object"). The SDK cannot check arguments
+	// against it: declare In as map[string]any, which receives the
+	// arguments as sent (numbers as json.Number), and validate them in the
+	// handler.
+	InputSchema json.RawMessage
 }
 
 // registered is the plugin's tool. ABI v1 gives a module exactly one tool,
@@ -95,7 +118,7 @@ func (t Tool[In, Out]) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return json.Marshal(r.toolJSON(r.name))
+	return json.Marshal(r.toolJSON(r.name, Description{}))
 }
 
 // registration is a Tool with its types compiled and its handler erased to
@@ -107,6 +130,7 @@ type registration struct {
 	annotations  Annotations
 	inputSchema  json.RawMessage
 	outputSchema json.RawMessage // nil when the handler builds its own Result
+	dynamic      func(*Call) (Description, error)
 
 	// handle decodes the generic arguments, runs the handler and turns its
 	// answer into a Result. It panics when the handler does.
@@ -133,7 +157,7 @@ func (t Tool[In, Out]) compile() (*registration, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tool %s: input: %w", label, err)
 	}
-	r := &registration{name: t.Name, title: t.Title, description: t.Description, annotations: t.Annotations}
+	r := &registration{name: t.Name, title: t.Title, description: t.Description, annotations: t.Annotations, dynamic: t.Describe}
 	if r.inputSchema, err = json.Marshal(inNode.schema()); err != nil {
 		return nil, fmt.Errorf("tool %s: input schema: %w", label, err)
 	}
@@ -197,15 +221,21 @@ func (r *registration) compileOutput(t reflect.Type, label string) (func(any) *R
 
 // toolJSON is the MCP tool description, keys in the order MCP documents
 // them.
-func (r *registration) toolJSON(name string) omap {
+func (r *registration) toolJSON(name string, d Description) omap {
 	t := omap{{"name", name}}
 	if r.title != "" {
 		t = append(t, member{"title", r.title})
 	}
-	if r.description != "" {
-		t = append(t, member{"description", r.description})
+	if d.Description == "" {
+		d.Description = r.description
 	}
-	t = append(t, member{"inputSchema", r.inputSchema})
+	if d.Description != "" {
+		t = append(t, member{"description", d.Description})
+	}
+	if d.InputSchema == nil {
+		d.InputSchema = r.inputSchema
+	}
+	t = append(t, member{"inputSchema", d.InputSchema})
 	if r.outputSchema != nil {
 		t = append(t, member{"outputSchema", r.outputSchema})
 	}
@@ -223,9 +253,18 @@ func (r *registration) toolJSON(name string) omap {
 	return append(t, member{"annotations", ann})
 }
 
-// describe is easel_describe's answer for a tool served under name.
-func (r *registration) describe(name string) ([]byte, error) {
-	return json.Marshal(omap{{"abi", 1}, {"tool", r.toolJSON(name)}})
+// describe is easel_describe's answer for a tool served under name, with
+// what Tool.Describe supplied.
+func (r *registration) describe(name string, d Description) ([]byte, error) {
+	if d.InputSchema != nil {
+		var s struct {
+			Type string `json:"type"`
+		}
+		if err := json.Unmarshal(d.InputSchema, &s); err != nil || s.Type != "object" {
+			return nil, fmt.Errorf("tool %s: Describe returned an InputSchema that is not a JSON Schema object (\"type\": \"object\")", name)
+		}
+	}
+	return json.Marshal(omap{{"abi", 1}, {"tool", r.toolJSON(name, d)}})
 }
 
 // validToolName reports whether s matches ^[a-zA-Z0-9_-]{1,64}$, the ABI's

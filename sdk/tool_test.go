@@ -284,7 +284,7 @@ func TestToolMarshalJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	desc, _ := mustCompile(t, jobTool).describe("get_job_status")
+	desc, _ := mustCompile(t, jobTool).describe("get_job_status", Description{})
 	if want := `{"abi":1,"tool":` + string(b) + `}`; string(desc) != want {
 		t.Errorf("MarshalJSON %s does not match the description %s", b, desc)
 	}

@@ -63,7 +63,7 @@ func (in *instance) describe(ctx context.Context) ([]byte, error) {
 	ctx = withCallState(ctx, &callState{inst: in, describe: true})
 	in.stash = nil
 	if err := in.describeFn.CallWithStack(ctx, in.stack); err != nil {
-		return nil, fmt.Errorf("easel_describe: %w", err)
+		return nil, fmt.Errorf("easel_describe: %w%s", err, stderrSuffix(in.stderr.takeTail()))
 	}
 	return in.readResult(exportDescribe, in.stack[0])
 }

@@ -37,6 +37,7 @@ type options struct {
 	name        string
 	comfyURL    string
 	config      json.RawMessage
+	files       map[string]string
 	callTimeout time.Duration
 }
 
@@ -60,12 +61,23 @@ func WithConfig(v any) Option {
 	}
 }
 
+// WithRawConfig hands the plugin a config mapping already in JSON, such as
+// a config.Tool's Config.
+func WithRawConfig(raw json.RawMessage) Option { return func(o *options) { o.config = raw } }
+
+// WithFiles grants the plugin files by name, as a tools.yaml entry's files:
+// mapping does (name → path).
+func WithFiles(files map[string]string) Option { return func(o *options) { o.files = files } }
+
 // WithCallTimeout bounds each call (default plugin.DefaultCallTimeout).
 func WithCallTimeout(d time.Duration) Option { return func(o *options) { o.callTimeout = d } }
 
 // Tool is a loaded plugin under test.
 type Tool struct {
 	Plugin *plugin.Plugin
+	// ClientID is the event-stream client id the plugin was given: the
+	// client_id it should put in POST /prompt. Empty without WithComfyUI.
+	ClientID string
 	// Progress collects the progress reports of every call so far.
 	progress []plugin.Progress
 	mu       sync.Mutex
@@ -74,6 +86,18 @@ type Tool struct {
 // Load builds the Go plugin in dir and loads it; everything is released when
 // the test ends. It fails the test on any build or load error.
 func Load(t testing.TB, dir string, opts ...Option) *Tool {
+	t.Helper()
+	tool, err := TryLoad(t, dir, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tool
+}
+
+// TryLoad is Load returning the error of a plugin the host refuses (its
+// description is invalid, or it cannot describe itself), to test that.
+// Build failures still fail the test.
+func TryLoad(t testing.TB, dir string, opts ...Option) (*Tool, error) {
 	t.Helper()
 	o := options{}
 	for _, opt := range opts {
@@ -102,7 +126,7 @@ func Load(t testing.TB, dir string, opts ...Option) *Tool {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { rt.Close(context.Background()) })
-	spec := plugin.Spec{Name: o.name, Wasm: wasm, Config: o.config, CallTimeout: o.callTimeout}
+	spec := plugin.Spec{Name: o.name, Wasm: wasm, Config: o.config, Files: o.files, CallTimeout: o.callTimeout}
 	if o.comfyURL != "" {
 		client, err := comfyui.New(comfyui.Config{BaseURL: o.comfyURL, Timeout: 10 * time.Second})
 		if err != nil {
@@ -114,9 +138,9 @@ func Load(t testing.TB, dir string, opts ...Option) *Tool {
 	}
 	p, err := rt.Load(ctx, spec)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	return &Tool{Plugin: p}
+	return &Tool{Plugin: p, ClientID: spec.ClientID}, nil
 }
 
 // startWatcher runs a job watcher, as the server does, until the test ends.

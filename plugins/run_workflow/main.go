@@ -21,11 +21,9 @@ type Input struct {
 
 // Output is the job and how it ended.
 type Output struct {
-	comfy.WaitOutcome
-	Number          float64               `json:"number"`
-	DroppedOutputs  []comfy.DroppedOutput `json:"dropped_outputs,omitempty" description:"Output nodes ComfyUI dropped as invalid"`
-	ConvertedFromUI bool                  `json:"converted_from_ui,omitempty"`
-	ConversionNotes []string              `json:"conversion_notes,omitempty"`
+	comfy.RunOutput
+	ConvertedFromUI bool     `json:"converted_from_ui,omitempty"`
+	ConversionNotes []string `json:"conversion_notes,omitempty"`
 }
 
 const description = `Runs a ComfyUI workflow to the end: queues it, waits (sending progress notifications: queue position, running node, sampler steps) and returns the outcome with its output files — images inline as thumbnails plus comfyui:// links to the full files. Takes the API format or the editor's saved format. A workflow ComfyUI rejects is an error naming each failing node; a job that fails or is interrupted is an error result with the node and exception. On timeout the job keeps running: continue with wait_for_job. To queue without waiting use enqueue_workflow.`
@@ -54,8 +52,7 @@ func handle(c *sdk.Call, in Input) (*sdk.Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		st := Output{Number: enq.Number, DroppedOutputs: enq.DroppedOutputs, ConvertedFromUI: p.ConvertedFromUI, ConversionNotes: p.ConversionNotes}
-		st.PromptID = enq.PromptID
+		st := Output{RunOutput: comfy.NewRunOutput(enq), ConvertedFromUI: p.ConvertedFromUI, ConversionNotes: p.ConversionNotes}
 		return nil, sdk.AwaitJob(enq.PromptID, time.Duration(in.TimeoutS)*time.Second, st)
 	}
 	var out Output

@@ -63,6 +63,21 @@ func AfterWait(api *sdk.ComfyUI, id string, job sdk.JobResult) (WaitOutcome, err
 	return out, nil
 }
 
+// RunOutput is what a tool that queues a job and waits for it reports.
+type RunOutput struct {
+	WaitOutcome
+	Number         float64         `json:"number"`
+	DroppedOutputs []DroppedOutput `json:"dropped_outputs,omitempty" description:"Output nodes ComfyUI dropped as invalid"`
+}
+
+// NewRunOutput starts a RunOutput from the queued job; it is the state a
+// tool passes to sdk.AwaitJob.
+func NewRunOutput(e *Enqueued) RunOutput {
+	out := RunOutput{Number: e.Number, DroppedOutputs: e.DroppedOutputs}
+	out.PromptID = e.PromptID
+	return out
+}
+
 // Failed reports whether the outcome is one an agent must not mistake for
 // success: an execution error, an interruption, or a job that vanished.
 func (o *WaitOutcome) Failed() bool {
