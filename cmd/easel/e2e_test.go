@@ -95,6 +95,9 @@ func startStdio(t *testing.T, configPath string) *client.Client {
 		t.Fatalf("start easel: %v", err)
 	}
 	t.Cleanup(func() { c.Close() })
+	if err := c.Start(context.Background()); err != nil { // routes notifications to OnNotification
+		t.Fatal(err)
+	}
 	initialize(t, c)
 	return c
 }
