@@ -441,7 +441,11 @@ func (c *compiler) compileField(cand candidate) (*field, error) {
 	for target.kind == kPtr {
 		target = target.elem
 	}
-	if d, ok := cand.tag.Lookup("description"); ok {
+	// Output schemas carry no descriptions: clients validate structured
+	// content against them but do not show them to models (the tool's
+	// description explains the result), and every byte of them is sent in
+	// each tools/list.
+	if d, ok := cand.tag.Lookup("description"); ok && c.mode == modeInput {
 		target.description = d
 	}
 	if err := applyConstraints(target, cand.tag); err != nil {
