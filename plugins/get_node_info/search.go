@@ -1,0 +1,199 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+)
+
+// Search is the answer to a search.
+type Search struct {
+	Matches   []Match `json:"matches"`
+	Total     int     `json:"total" description:"Matches before limit"`
+	Truncated bool    `json:"truncated"`
+}
+
+// Match is one class found by a search.
+type Match struct {
+	Name        string `json:"name"`
+	DisplayName string `json:"display_name"`
+	Category    string `json:"category"`
+	OutputNode  bool   `json:"output_node"`
+	Deprecated  bool   `json:"deprecated,omitempty"`
+}
+
+// maxSuggestions bounds the close names offered for an unknown class.
+const maxSuggestions = 8
+
+// summary is the part of a class's object_info a search reads.
+type summary struct {
+	Name        string     `json:"-"` // the key in /object_info
+	DisplayName flexString `json:"display_name"`
+	Category    flexString `json:"category"`
+	OutputNode  flexBool   `json:"output_node"`
+	Deprecated  flexBool   `json:"deprecated"`
+}
+
+// summarize decodes the few fields a search needs from every class of an
+// /object_info answer, and keeps the whole value of the class named want.
+// A class whose value is not an object still counts, by its name.
+func summarize(body []byte, want string) ([]summary, json.RawMessage, error) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, nil, fmt.Errorf("not a JSON object of node classes")
+	}
+	var all []summary
+	var wanted json.RawMessage
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, nil, err
+		}
+		s := summary{Name: tok.(string)}
+		if s.Name == want {
+			if err := dec.Decode(&wanted); err != nil {
+				return nil, nil, err
+			}
+			_ = json.Unmarshal(wanted, &s)
+		} else if err := dec.Decode(&s); err != nil {
+			var typeErr *json.UnmarshalTypeError
+			if !errors.As(err, &typeErr) {
+				return nil, nil, err
+			}
+		}
+		if s.DisplayName == "" {
+			s.DisplayName = flexString(s.Name)
+		}
+		all = append(all, s)
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, nil, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, nil, errors.New("unexpected data after the JSON object")
+	}
+	return all, wanted, nil
+}
+
+// Tiers of a match, best first.
+const (
+	tierExact       = iota // the name, ignoring case
+	tierPrefix             // the name starts with the query
+	tierName               // the name contains the query (spaces ignored)
+	tierDisplay            // the display name contains the query
+	tierWords              // name and display name hold every word
+	tierCategory           // the category contains the query
+	tierAnywhere           // name, display name and category hold every word
+	tierNameInQuery        // the query contains the name (suggestions only)
+	noMatch
+)
+
+// query is a search string prepared for matching.
+type query struct {
+	whole   string   // lower case
+	compact string   // lower case, without spaces, '_' and '-'
+	words   []string // lower case
+}
+
+func newQuery(s string) query {
+	q := query{whole: strings.ToLower(strings.TrimSpace(s))}
+	q.words = strings.Fields(q.whole)
+	q.compact = strings.NewReplacer(" ", "", "_", "", "-", "").Replace(q.whole)
+	return q
+}
+
+// tier says how well s matches q.
+func (q query) tier(s summary) int {
+	name, display, category := strings.ToLower(s.Name), strings.ToLower(string(s.DisplayName)), strings.ToLower(string(s.Category))
+	switch {
+	case name == q.whole:
+		return tierExact
+	case strings.HasPrefix(name, q.whole):
+		return tierPrefix
+	case strings.Contains(name, q.whole), q.compact != "" && strings.Contains(name, q.compact):
+		return tierName
+	case strings.Contains(display, q.whole):
+		return tierDisplay
+	case containsAll(name+" "+display, q.words):
+		return tierWords
+	case strings.Contains(category, q.whole):
+		return tierCategory
+	case containsAll(name+" "+display+" "+category, q.words):
+		return tierAnywhere
+	case len(name) >= 4 && strings.Contains(q.compact, strings.ReplaceAll(name, "_", "")):
+		return tierNameInQuery
+	}
+	return noMatch
+}
+
+func containsAll(s string, words []string) bool {
+	for _, w := range words {
+		if !strings.Contains(s, w) {
+			return false
+		}
+	}
+	return len(words) > 0
+}
+
+type ranked struct {
+	summary
+	tier int
+}
+
+// rank returns the classes within maxTier of q, best first: by tier, then
+// current before deprecated, then by name.
+func rank(all []summary, q query, maxTier int) []ranked {
+	var out []ranked
+	for _, s := range all {
+		if t := q.tier(s); t <= maxTier {
+			out = append(out, ranked{s, t})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.tier != b.tier {
+			return a.tier < b.tier
+		}
+		if a.Deprecated != b.Deprecated {
+			return !bool(a.Deprecated)
+		}
+		return strings.ToLower(a.Name) < strings.ToLower(b.Name)
+	})
+	return out
+}
+
+func search(all []summary, text string, limit int) *Search {
+	found := rank(all, newQuery(text), tierAnywhere)
+	s := &Search{Matches: []Match{}, Total: len(found), Truncated: len(found) > limit}
+	for _, r := range found[:min(limit, len(found))] {
+		s.Matches = append(s.Matches, Match{
+			Name:        r.Name,
+			DisplayName: string(r.DisplayName),
+			Category:    string(r.Category),
+			OutputNode:  bool(r.OutputNode),
+			Deprecated:  bool(r.Deprecated),
+		})
+	}
+	return s
+}
+
+// suggest returns up to max class names close to an unknown one: matches of
+// the name or display name, or names the unknown one contains
+// ("KSamplerNode" → KSampler).
+func suggest(all []summary, name string, max int) []string {
+	var out []string
+	for _, r := range rank(all, newQuery(name), tierNameInQuery) {
+		if r.tier == tierCategory || r.tier == tierAnywhere {
+			continue
+		}
+		if len(out) == max {
+			break
+		}
+		out = append(out, r.Name)
+	}
+	return out
+}

@@ -1,0 +1,45 @@
+// Command get_system_stats is the easel plugin behind the get_system_stats
+// tool: the ComfyUI server's versions, memory and queue length, from
+// GET /system_stats and GET /prompt.
+//
+// Build: GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o get_system_stats.wasm
+// (easel does this itself when tools.yaml names this folder).
+package main
+
+import (
+	"github.com/easel-mcp/easel/plugins/internal/comfy"
+	"github.com/easel-mcp/easel/sdk"
+)
+
+// Input is the tool's arguments: none.
+type Input struct{}
+
+const description = `Reports the ComfyUI server's versions (ComfyUI, Python, PyTorch, required frontend), OS and command line, system RAM and each device's VRAM (total and free, in bytes and GiB), and how many jobs are queued (running + pending). Use it as a health check, before a heavy workflow to check free VRAM, or after free_memory to see its effect. Use get_queue for the jobs themselves. Read-only.`
+
+func init() {
+	sdk.Register(sdk.Tool[Input, Stats]{
+		Name:        "get_system_stats",
+		Title:       "Get system stats",
+		Description: description,
+		// Two GETs that change nothing on the server.
+		Annotations: sdk.Annotations{ReadOnly: true, Idempotent: true},
+		Handler:     handle,
+	})
+}
+
+func main() {}
+
+func handle(c *sdk.Call, _ Input) (Stats, error) {
+	api := c.ComfyUI()
+	var raw systemStatsJSON
+	if err := api.GetJSON("/system_stats", nil, &raw); err != nil {
+		return Stats{}, err
+	}
+	var q comfy.PromptInfo
+	if err := api.GetJSON("/prompt", nil, &q); err != nil {
+		return Stats{}, err
+	}
+	st := fromJSON(&raw)
+	st.QueueRemaining = q.ExecInfo.QueueRemaining.Int64()
+	return st, nil
+}
