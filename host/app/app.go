@@ -125,7 +125,10 @@ func (a *App) loadInBackground(ctx context.Context, tools []*tool) {
 	var failed atomic.Int32
 	a.forEach(tools, func(t *tool) {
 		p, err := a.loadPlugin(ctx, t.cfg)
-		if err != nil {
+		switch {
+		case err != nil && ctx.Err() != nil:
+			err = errors.New("easel is shutting down")
+		case err != nil:
 			failed.Add(1)
 			a.logger.Error("plugin failed to load; its tool answers with the error", "tool", t.cfg.Name, "at", t.cfg.Pos.String(), "err", err)
 		}
@@ -139,7 +142,9 @@ func (a *App) loadInBackground(ctx context.Context, tools []*tool) {
 			a.remember(t)
 		}
 	})
-	a.logger.Info("background plugin loading done", "tools", len(tools), "failed", failed.Load(), "elapsed", time.Since(start).Round(time.Millisecond))
+	if ctx.Err() == nil {
+		a.logger.Info("background plugin loading done", "tools", len(tools), "failed", failed.Load(), "elapsed", time.Since(start).Round(time.Millisecond))
+	}
 }
 
 // loadAll loads tools now, in parallel; every failure is returned.
