@@ -105,7 +105,6 @@ func ExampleRegister() {
 	//     ]
 	//   },
 	//   "annotations": {
-	//     "title": "Job status",
 	//     "readOnlyHint": true,
 	//     "destructiveHint": false,
 	//     "idempotentHint": true,

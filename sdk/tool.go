@@ -239,11 +239,10 @@ func (r *registration) toolJSON(name string, d Description) omap {
 	if r.outputSchema != nil {
 		t = append(t, member{"outputSchema", r.outputSchema})
 	}
+	// The title travels once, as the tool's own title (MCP 2025-06-18);
+	// annotations.title is its older spelling and would only repeat it.
 	a := r.annotations
 	var ann omap
-	if r.title != "" {
-		ann = append(ann, member{"title", r.title})
-	}
 	ann = append(ann,
 		member{"readOnlyHint", a.ReadOnly},
 		member{"destructiveHint", a.Destructive && !a.ReadOnly},

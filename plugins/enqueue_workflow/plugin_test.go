@@ -51,7 +51,7 @@ func TestDescription(t *testing.T) {
 	if strings.Join(schema.Required, ",") != "workflow" {
 		t.Errorf("required = %v", schema.Required)
 	}
-	if got := string(info.Annotations); got != `{"title":"Enqueue workflow","readOnlyHint":false,"destructiveHint":false,"idempotentHint":false,"openWorldHint":false}` {
+	if got := string(info.Annotations); got != `{"readOnlyHint":false,"destructiveHint":false,"idempotentHint":false,"openWorldHint":false}` {
 		t.Errorf("annotations = %s", got)
 	}
 }

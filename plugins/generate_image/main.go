@@ -20,19 +20,19 @@ import (
 
 // Input is the tool's arguments.
 type Input struct {
-	Prompt         string  `json:"prompt" minLength:"1" maxLength:"10000" description:"What the image should show"`
-	NegativePrompt string  `json:"negative_prompt,omitempty" maxLength:"10000" description:"What to avoid"`
-	Checkpoint     string  `json:"checkpoint,omitempty" description:"Checkpoint file (list_models folder=checkpoints); default: the first one"`
+	Prompt         string  `json:"prompt" minLength:"1" description:"What the image should show"`
+	NegativePrompt string  `json:"negative_prompt,omitempty" description:"What to avoid"`
+	Checkpoint     string  `json:"checkpoint,omitempty" description:"From list_models folder=checkpoints; default: the first"`
 	Width          int     `json:"width,omitempty" default:"512" minimum:"64" maximum:"4096" description:"Pixels, a multiple of 8"`
 	Height         int     `json:"height,omitempty" default:"512" minimum:"64" maximum:"4096" description:"Pixels, a multiple of 8"`
 	Steps          int     `json:"steps,omitempty" default:"20" minimum:"1" maximum:"150"`
 	CFG            float64 `json:"cfg,omitempty" default:"7" minimum:"0" maximum:"30" description:"Prompt adherence (classifier-free guidance)"`
 	Sampler        string  `json:"sampler,omitempty" default:"euler" description:"KSampler sampler_name, e.g. euler, dpmpp_2m"`
 	Scheduler      string  `json:"scheduler,omitempty" default:"normal" description:"KSampler scheduler, e.g. normal, karras"`
-	Seed           *uint64 `json:"seed,omitempty" description:"Noise seed; random when absent (the one used is returned)"`
+	Seed           *uint64 `json:"seed,omitempty" description:"Random when absent; the one used is returned"`
 	BatchSize      int     `json:"batch_size,omitempty" default:"1" minimum:"1" maximum:"8"`
-	FilenamePrefix string  `json:"filename_prefix,omitempty" default:"easel" maxLength:"200"`
-	TimeoutS       int     `json:"timeout_s,omitempty" default:"300" minimum:"1" maximum:"600" description:"Seconds to wait; on timeout follow the job with wait_for_job"`
+	FilenamePrefix string  `json:"filename_prefix,omitempty" default:"easel"`
+	TimeoutS       int     `json:"timeout_s,omitempty" default:"300" minimum:"1" maximum:"600" description:"Then follow the job with wait_for_job"`
 }
 
 // Output is the run and the parameters it used.

@@ -21,7 +21,7 @@ type Input struct {
 	MaxItems int    `json:"max_items" default:"5" minimum:"1" maximum:"50" description:"How many recent jobs to list when prompt_id is omitted"`
 }
 
-const description = `Results of finished ComfyUI jobs: one job by prompt_id, or the max_items most recent (most recent first). Per job: outcome (success, error, interrupted), the error's node and message, and per output node its files (images, video, audio: filename, subfolder, type, kind, and a comfyui:// URI to read the file) and texts. A prompt_id not finished yet gives found=false with state pending or running. History lives in ComfyUI's memory and is lost on restart. Read-only. Use get_job_status for tracebacks and timing, get_queue for unfinished jobs.`
+const description = `Results of finished ComfyUI jobs: one job by prompt_id, or the max_items most recent (most recent first). Per job: outcome (success, error, interrupted), the error's node and message, and per output node its files (images, video, audio, with a comfyui:// URI) and texts. A prompt_id not finished yet gives found=false with state pending or running. History lives in ComfyUI's memory and is lost on restart. Read-only. Use get_job_status for tracebacks and timing, get_queue for unfinished jobs.`
 
 func init() {
 	sdk.Register(sdk.Tool[Input, History]{

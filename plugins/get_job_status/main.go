@@ -18,7 +18,7 @@ type Input struct {
 	PromptID string `json:"prompt_id" description:"The prompt ID returned by enqueue_workflow" minLength:"1" maxLength:"256"`
 }
 
-const description = `Checks the status of ONE ComfyUI job by prompt_id: whether it is pending (with its queue position), running, or done, and once done whether it succeeded, failed (node, exception, traceback) or was interrupted, with timings and cached nodes. Queries the connected ComfyUI server, which must be running. Use get_queue for the whole queue and get_history for output filenames. found=false means ComfyUI has no such job: never queued, deleted from the queue before it ran, or lost when ComfyUI restarted (history is kept in memory only).`
+const description = `Checks the status of ONE ComfyUI job by prompt_id: whether it is pending (with its queue position), running, or done, and once done whether it succeeded, failed (node, exception, traceback) or was interrupted, with timings and cached nodes. Use get_queue for the whole queue and get_history for output filenames. found=false means ComfyUI has no such job: never queued, deleted from the queue before it ran, or lost when ComfyUI restarted (history is kept in memory only).`
 
 func init() {
 	sdk.Register(sdk.Tool[Input, comfy.JobStatus]{

@@ -26,7 +26,7 @@ type Output struct {
 	ConversionNotes []string `json:"conversion_notes,omitempty"`
 }
 
-const description = `Runs a ComfyUI workflow to the end: queues it, waits (sending progress notifications: queue position, running node, sampler steps) and returns the outcome with its output files — images inline as thumbnails plus comfyui:// links to the full files. Takes the API format or the editor's saved format. A workflow ComfyUI rejects is an error naming each failing node; a job that fails or is interrupted is an error result with the node and exception. On timeout the job keeps running: continue with wait_for_job. To queue without waiting use enqueue_workflow.`
+const description = `Runs a ComfyUI workflow to the end: queues it, waits (sending progress notifications: queue position, running node, sampler steps) and returns the outcome with its output files — images inline as thumbnails plus comfyui:// links to the full files. Takes the API or the editor's format. A rejected workflow, or a job that fails or is interrupted, is an error result naming the node. On timeout the job keeps running: continue with wait_for_job. To queue without waiting use enqueue_workflow.`
 
 func init() {
 	sdk.Register(sdk.Tool[Input, *sdk.Result]{

@@ -20,7 +20,7 @@ type Input struct {
 // Output is the job's state once the wait ends, with its outputs.
 type Output = comfy.WaitOutcome
 
-const description = `Waits until ONE ComfyUI job (prompt_id) finishes, then returns its outcome (success, error with node and exception, interrupted), timings and output files (comfyui:// URIs; fetch images with get_image). Sends progress notifications while waiting (queue position, running node, sampler steps) when the client asks for progress. After timeout_s it returns timed_out=true with the current state instead of failing: call again to keep waiting. Read-only; it never cancels the job (use cancel_job). For a non-blocking check use get_job_status.`
+const description = `Waits until ONE ComfyUI job (prompt_id) finishes, then returns its outcome (success, error with node and exception, interrupted), timings and output files (comfyui:// URIs; fetch images with get_image). Sends progress notifications (queue position, running node, sampler steps) when asked. After timeout_s it returns timed_out=true with the current state instead of failing: call again to keep waiting. Read-only; it never cancels the job (use cancel_job). For a non-blocking check use get_job_status.`
 
 func init() {
 	sdk.Register(sdk.Tool[Input, Output]{
