@@ -180,7 +180,9 @@ func jobStatus(t *testing.T, c *client.Client, id string) map[string]any {
 
 func callStatus(t *testing.T, c *client.Client, id string) *mcp.CallToolResult {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	// Generous: on a machine with cold caches the first call waits while
+	// easel builds and compiles the plugin in the background.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	req := mcp.CallToolRequest{}
 	req.Params.Name = "get_job_status"
@@ -248,6 +250,7 @@ func TestGetJobStatus(t *testing.T) {
 
 			t.Run("pending, running, done", func(t *testing.T) {
 				srv.PauseWorker()
+				defer srv.ResumeWorker() // also when this subtest fails: the next ones need the worker
 				id := srv.Submit(t, testPrompt)
 				srv.HoldJob(id)
 				want(t, jobStatus(t, c, id), map[string]any{"found": true, "pending": true, "running": false, "done": false, "queue_position": 1})
@@ -255,7 +258,7 @@ func TestGetJobStatus(t *testing.T) {
 				waitRunning(t, c, id)
 				want(t, jobStatus(t, c, id), map[string]any{"found": true, "pending": false, "running": true, "done": false})
 				srv.ReleaseJob(id)
-				if err := srv.WaitJob(context.Background(), id); err != nil {
+				if err := waitJob(t, srv, id); err != nil {
 					t.Fatal(err)
 				}
 				st := jobStatus(t, c, id)
@@ -270,7 +273,7 @@ func TestGetJobStatus(t *testing.T) {
 				id := "e2e-error-" + name
 				srv.FailJob(id, comfyuitest.ExecutionError{NodeID: "2", ExceptionType: "torch.OutOfMemoryError", ExceptionMessage: "Allocation on device\n", Traceback: []string{"  File \"/opt/ComfyUI/execution.py\", line 496, in execute\n"}})
 				srv.Submit(t, testPrompt, comfyuitest.WithPromptID(id))
-				if err := srv.WaitJob(context.Background(), id); err != nil {
+				if err := waitJob(t, srv, id); err != nil {
 					t.Fatal(err)
 				}
 				st := jobStatus(t, c, id)
@@ -286,7 +289,7 @@ func TestGetJobStatus(t *testing.T) {
 				waitRunning(t, c, id)
 				interrupt(t, srv.URL, id)
 				srv.ReleaseJob(id)
-				if err := srv.WaitJob(context.Background(), id); err != nil {
+				if err := waitJob(t, srv, id); err != nil {
 					t.Fatal(err)
 				}
 				want(t, jobStatus(t, c, id), map[string]any{"done": true, "outcome": "interrupted", "interrupted": true, "status_str": "error"})
@@ -351,6 +354,19 @@ func TestJustFinishedJobIsNotUnknown(t *testing.T) {
 		}
 	}
 	t.Fatal("job never finished")
+}
+
+// waitJob waits for the emulator to finish a job, failing the test after a
+// minute rather than hanging.
+func waitJob(t *testing.T, srv *comfyuitest.Server, id string) error {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	err := srv.WaitJob(ctx, id)
+	if err != nil {
+		t.Logf("emulator requests so far: %v", srv.Requests())
+	}
+	return err
 }
 
 // interrupt asks ComfyUI to interrupt the running prompt id, as cancel_job will.

@@ -65,7 +65,7 @@ func TestBundledToolsEndToEnd(t *testing.T) {
 
 	call := func(name string, args map[string]any, meta *mcp.Meta) *mcp.CallToolResult {
 		t.Helper()
-		cctx, cancel := context.WithTimeout(ctx, time.Minute)
+		cctx, cancel := context.WithTimeout(ctx, 5*time.Minute) // a first call may wait for its plugin to build
 		defer cancel()
 		req := mcp.CallToolRequest{}
 		req.Params.Name, req.Params.Arguments, req.Params.Meta = name, args, meta
@@ -89,6 +89,7 @@ func TestBundledToolsEndToEnd(t *testing.T) {
 
 	// 1. enqueue_workflow, with the queue held so that the job is seen waiting.
 	srv.PauseWorker()
+	defer srv.ResumeWorker()
 	workflow := map[string]any{
 		"1": map[string]any{"class_type": "EmptyImage", "inputs": map[string]any{"width": 320, "height": 200, "batch_size": 1, "color": 3355647}},
 		"2": map[string]any{"class_type": "ImageInvert", "inputs": map[string]any{"image": []any{"1", 0}}},
