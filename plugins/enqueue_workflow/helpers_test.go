@@ -33,10 +33,9 @@ type recording struct {
 	} `json:"response"`
 }
 
-var recordings = filepath.Join("..", "..", "..", "shared", "comfyui", "recordings")
-
 func readRecordings(t *testing.T, pattern string) map[string]recording {
 	t.Helper()
+	recordings := comfyuitest.RecordingsDir()
 	files, _ := filepath.Glob(filepath.Join(recordings, pattern))
 	if len(files) == 0 {
 		t.Skipf("no recordings %s at %s", pattern, recordings)

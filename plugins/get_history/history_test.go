@@ -2,38 +2,13 @@ package main
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/easel-mcp/easel/host/comfyui/comfyuitest"
+
 	"github.com/easel-mcp/easel/plugins/internal/comfy"
 )
-
-// recordings is where the shared ComfyUI 0.3.64 recordings live, beside the
-// repository (as in CI's clone).
-var recordings = filepath.Join("..", "..", "..", "shared", "comfyui", "recordings")
-
-// recorded returns the JSON response body of a recording.
-func recorded(t *testing.T, name string) json.RawMessage {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join(recordings, name))
-	if os.IsNotExist(err) {
-		t.Skipf("recordings not found at %s", recordings)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rec struct {
-		Response struct {
-			JSON json.RawMessage `json:"json"`
-		} `json:"response"`
-	}
-	if err := json.Unmarshal(data, &rec); err != nil {
-		t.Fatal(err)
-	}
-	return rec.Response.JSON
-}
 
 func promptIDs(entries []Entry) string {
 	var ids []string
@@ -52,7 +27,7 @@ func TestRecentFirst(t *testing.T) {
 		{"get_history_empty.json", ""},
 	}
 	for _, tt := range tests {
-		entries, err := recentFirst(recorded(t, tt.file))
+		entries, err := recentFirst(comfyuitest.Recording(t, tt.file))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -76,7 +51,7 @@ func TestRecentFirstRejectsOtherShapes(t *testing.T) {
 func entryOf(t *testing.T, file, id string) Entry {
 	t.Helper()
 	var h map[string]*comfy.HistoryEntry
-	if err := json.Unmarshal(recorded(t, file), &h); err != nil {
+	if err := json.Unmarshal(comfyuitest.Recording(t, file), &h); err != nil {
 		t.Fatal(err)
 	}
 	if h[id] == nil {

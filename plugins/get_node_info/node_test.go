@@ -3,42 +3,17 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/easel-mcp/easel/host/comfyui/comfyuitest"
 )
-
-// recordings is where the shared ComfyUI 0.3.64 recordings live, beside the
-// repository (as in CI's clone).
-var recordings = filepath.Join("..", "..", "..", "shared", "comfyui", "recordings")
-
-// recorded returns the JSON response body of a recording.
-func recorded(t *testing.T, name string) json.RawMessage {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join(recordings, name))
-	if os.IsNotExist(err) {
-		t.Skipf("recordings not found at %s", recordings)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rec struct {
-		Response struct {
-			JSON json.RawMessage `json:"json"`
-		} `json:"response"`
-	}
-	if err := json.Unmarshal(data, &rec); err != nil {
-		t.Fatal(err)
-	}
-	return rec.Response.JSON
-}
 
 // recordedNode parses the one class of a get_object_info_<class>.json.
 func recordedNode(t *testing.T, class string) *Node {
 	t.Helper()
 	var one map[string]json.RawMessage
-	if err := json.Unmarshal(recorded(t, "get_object_info_"+class+".json"), &one); err != nil {
+	if err := json.Unmarshal(comfyuitest.Recording(t, "get_object_info_"+class+".json"), &one); err != nil {
 		t.Fatal(err)
 	}
 	n, err := parseNode(class, one[class])
@@ -140,7 +115,7 @@ func TestLoadImageSaveImageImageBlur(t *testing.T) {
 // as documented.
 func TestFullRecording(t *testing.T) {
 	var all map[string]json.RawMessage
-	if err := json.Unmarshal(recorded(t, "get_object_info_full.json"), &all); err != nil {
+	if err := json.Unmarshal(comfyuitest.Recording(t, "get_object_info_full.json"), &all); err != nil {
 		t.Fatal(err)
 	}
 	if len(all) != 376 {

@@ -3,11 +3,13 @@ package main
 import (
 	"strings"
 	"testing"
+
+	"github.com/easel-mcp/easel/host/comfyui/comfyuitest"
 )
 
 func recordedSummaries(t *testing.T) []summary {
 	t.Helper()
-	all, _, err := summarize(recorded(t, "get_object_info_full.json"), "")
+	all, _, err := summarize(comfyuitest.Recording(t, "get_object_info_full.json"), "")
 	if err != nil {
 		t.Fatal(err)
 	}

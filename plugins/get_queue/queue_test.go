@@ -3,38 +3,13 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/easel-mcp/easel/host/comfyui/comfyuitest"
+
 	"github.com/easel-mcp/easel/plugins/internal/comfy"
 )
-
-// recordings is where the shared ComfyUI 0.3.64 recordings live, beside the
-// repository (as in CI's clone).
-var recordings = filepath.Join("..", "..", "..", "shared", "comfyui", "recordings")
-
-// recorded returns the JSON response body of a recording.
-func recorded(t *testing.T, name string) json.RawMessage {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join(recordings, name))
-	if os.IsNotExist(err) {
-		t.Skipf("recordings not found at %s", recordings)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rec struct {
-		Response struct {
-			JSON json.RawMessage `json:"json"`
-		} `json:"response"`
-	}
-	if err := json.Unmarshal(data, &rec); err != nil {
-		t.Fatal(err)
-	}
-	return rec.Response.JSON
-}
 
 func decodeQueue(t *testing.T, raw []byte) *comfy.Queue {
 	t.Helper()
@@ -70,7 +45,7 @@ func TestFromRecordedQueues(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
-			out := fromQueue(decodeQueue(t, recorded(t, tt.file)), false)
+			out := fromQueue(decodeQueue(t, comfyuitest.Recording(t, tt.file)), false)
 			if got := ids(out); got != tt.jobs {
 				t.Errorf("jobs = %q, want %q", got, tt.jobs)
 			}
@@ -82,7 +57,7 @@ func TestFromRecordedQueues(t *testing.T) {
 }
 
 func TestJobSummary(t *testing.T) {
-	q := decodeQueue(t, recorded(t, "get_queue_running_and_pending.json"))
+	q := decodeQueue(t, comfyuitest.Recording(t, "get_queue_running_and_pending.json"))
 	j := fromQueue(q, false).Jobs[0]
 	if j.Number != 5 || j.NodeCount != 3 || strings.Join(j.OutputNodes, ",") != "3" || j.ClientID != "rec-client-a" || j.Workflow != nil {
 		t.Errorf("summary = %+v", j)

@@ -2,8 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -11,34 +9,9 @@ import (
 	"github.com/easel-mcp/easel/host/plugintest"
 )
 
-// recordings is where the shared ComfyUI 0.3.64 recordings live, beside the
-// repository (as in CI's clone).
-var recordings = filepath.Join("..", "..", "..", "shared", "comfyui", "recordings")
-
-// recorded returns the JSON response body of a recording.
-func recorded(t *testing.T, name string) json.RawMessage {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join(recordings, name))
-	if os.IsNotExist(err) {
-		t.Skipf("recordings not found at %s", recordings)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rec struct {
-		Response struct {
-			JSON json.RawMessage `json:"json"`
-		} `json:"response"`
-	}
-	if err := json.Unmarshal(data, &rec); err != nil {
-		t.Fatal(err)
-	}
-	return rec.Response.JSON
-}
-
 func TestFromRecording(t *testing.T) {
 	var raw systemStatsJSON
-	if err := json.Unmarshal(recorded(t, "get_system_stats.json"), &raw); err != nil {
+	if err := json.Unmarshal(comfyuitest.Recording(t, "get_system_stats.json"), &raw); err != nil {
 		t.Fatal(err)
 	}
 	st := fromJSON(&raw)

@@ -2,37 +2,14 @@ package comfy
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/easel-mcp/easel/host/comfyui/comfyuitest"
 )
 
 // recordings is where the shared ComfyUI 0.3.64 recordings live, beside the
 // repository (as in CI's clone).
-var statusRecordings = filepath.Join("..", "..", "..", "..", "shared", "comfyui", "recordings")
-
-// statusRecording returns the JSON response body of a recording.
-func statusRecording(t *testing.T, name string) json.RawMessage {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join(statusRecordings, name))
-	if os.IsNotExist(err) {
-		t.Skipf("recordings not found at %s", statusRecordings)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rec struct {
-		Response struct {
-			JSON json.RawMessage `json:"json"`
-		} `json:"response"`
-	}
-	if err := json.Unmarshal(data, &rec); err != nil {
-		t.Fatal(err)
-	}
-	return rec.Response.JSON
-}
-
 func TestHistoryOutcomes(t *testing.T) {
 	tests := []struct {
 		file, id    string
@@ -65,7 +42,7 @@ func TestHistoryOutcomes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
 			var h map[string]*HistoryEntry
-			if err := json.Unmarshal(statusRecording(t, tt.file), &h); err != nil {
+			if err := json.Unmarshal(comfyuitest.Recording(t, tt.file), &h); err != nil {
 				t.Fatal(err)
 			}
 			var st JobStatus
@@ -127,7 +104,7 @@ func TestTracebackIsBounded(t *testing.T) {
 
 func TestQueuePositions(t *testing.T) {
 	var q Queue
-	if err := json.Unmarshal(statusRecording(t, "get_queue_running_and_pending.json"), &q); err != nil {
+	if err := json.Unmarshal(comfyuitest.Recording(t, "get_queue_running_and_pending.json"), &q); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
