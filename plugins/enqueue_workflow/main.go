@@ -8,10 +8,6 @@
 package main
 
 import (
-	"encoding/json"
-	"fmt"
-	"maps"
-
 	"github.com/easel-mcp/easel/plugins/internal/comfy"
 	"github.com/easel-mcp/easel/sdk"
 )
@@ -47,61 +43,15 @@ func main() {}
 func handle(c *sdk.Call, in Input) (Output, error) {
 	api := c.ComfyUI()
 	var out Output
-	prompt, extra := in.Workflow, in.ExtraData
-	if comfy.IsUIWorkflow(prompt) {
-		conv, err := comfy.ConvertUIWorkflow(prompt, classLookup(api))
-		if err != nil {
-			return out, err
-		}
-		out.ConvertedFromUI, out.ConversionNotes = true, conv.Notes
-		prompt, extra = conv.Prompt, withEditorWorkflow(extra, in.Workflow)
-	} else if err := comfy.CheckAPIWorkflow(prompt); err != nil {
-		return out, fmt.Errorf("argument %q: %w", "workflow", err)
+	p, err := comfy.PrepareWorkflow(api, "workflow", in.Workflow, in.ExtraData)
+	if err != nil {
+		return out, err
 	}
-	enq, err := comfy.Enqueue(api, prompt, comfy.EnqueueOptions{Front: in.Front, ExtraData: extra})
+	out.ConvertedFromUI, out.ConversionNotes = p.ConvertedFromUI, p.ConversionNotes
+	enq, err := comfy.Enqueue(api, p.Prompt, comfy.EnqueueOptions{Front: in.Front, ExtraData: p.ExtraData})
 	if err != nil {
 		return out, err
 	}
 	out.Enqueued = *enq
 	return out, nil
-}
-
-// classLookup reads the declarations of the classes an editor workflow
-// uses, one /object_info/{class} request each: a handful of small answers
-// rather than the whole catalog, which runs to megabytes with custom nodes.
-func classLookup(api *sdk.ComfyUI) comfy.ClassLookup {
-	return func(names []string) (map[string]*comfy.ClassInputs, error) {
-		classes := map[string]*comfy.ClassInputs{}
-		for _, name := range names {
-			var info map[string]json.RawMessage
-			if err := api.GetJSON(sdk.Path("object_info", name), nil, &info); err != nil {
-				return nil, err
-			}
-			raw, ok := info[name] // an unknown class answers {}
-			if !ok {
-				continue
-			}
-			nc, err := comfy.ParseClassInputs(name, raw)
-			if err != nil {
-				return nil, err
-			}
-			classes[name] = nc
-		}
-		return classes, nil
-	}
-}
-
-// withEditorWorkflow adds the editor workflow to extra_data as the editor
-// does when it queues (extra_pnginfo.workflow), so that saved PNGs open in
-// the editor again; an extra_pnginfo the caller set is kept.
-func withEditorWorkflow(extra, workflow map[string]any) map[string]any {
-	if _, set := extra["extra_pnginfo"]; set {
-		return extra
-	}
-	out := maps.Clone(extra)
-	if out == nil {
-		out = map[string]any{}
-	}
-	out["extra_pnginfo"] = map[string]any{"workflow": workflow}
-	return out
 }
