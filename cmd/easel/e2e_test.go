@@ -279,7 +279,10 @@ func TestGetJobStatus(t *testing.T) {
 				st := jobStatus(t, c, id)
 				want(t, st, map[string]any{"done": true, "outcome": "error", "status_str": "error"})
 				e, _ := st["error"].(map[string]any)
-				want(t, e, map[string]any{"node_id": "2", "node_type": "SaveImage", "exception_type": "torch.OutOfMemoryError", "exception_message": "Allocation on device"})
+				want(t, e, map[string]any{"node_id": "2", "node_type": "SaveImage", "exception_type": "torch.OutOfMemoryError", "out_of_memory": true})
+				if msg, _ := e["exception_message"].(string); !strings.HasPrefix(msg, "Allocation on device\nThis error means you ran out of memory on your GPU.") {
+					t.Errorf("exception_message = %q, want ComfyUI's with its tips", msg)
+				}
 			})
 
 			t.Run("interrupted", func(t *testing.T) {

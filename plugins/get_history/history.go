@@ -49,6 +49,8 @@ type ErrorDigest struct {
 	NodeType         string `json:"node_type"`
 	ExceptionType    string `json:"exception_type"`
 	ExceptionMessage string `json:"exception_message"`
+	OutOfMemory      bool   `json:"out_of_memory,omitempty" description:"ComfyUI ran out of GPU memory; see advice"`
+	Advice           string `json:"advice,omitempty" description:"What to change before retrying"`
 }
 
 // NodeOutput is what one node left: files and texts.
@@ -109,6 +111,9 @@ func newEntry(id string, e *comfy.HistoryEntry) Entry {
 	if m := sum.Error; m != nil {
 		msg, _ := headString(strings.TrimRight(m.ExceptionMessage, "\n"), maxExceptionMessage)
 		out.Error = &ErrorDigest{NodeID: m.NodeID, NodeType: m.NodeType, ExceptionType: m.ExceptionType, ExceptionMessage: msg}
+		if comfy.IsOutOfMemory(m.ExceptionType, m.ExceptionMessage) {
+			out.Error.OutOfMemory, out.Error.Advice = true, comfy.OutOfMemoryAdvice
+		}
 	}
 	if m := sum.InterruptedAt; m != nil {
 		out.InterruptedAtNode = m.NodeID

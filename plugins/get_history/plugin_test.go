@@ -9,6 +9,7 @@ import (
 
 	"github.com/easel-mcp/easel/host/comfyui/comfyuitest"
 	"github.com/easel-mcp/easel/host/plugintest"
+	"github.com/easel-mcp/easel/plugins/internal/comfy"
 )
 
 // workflow is a two-node prompt the emulator runs without models; the
@@ -120,11 +121,13 @@ func TestFinishedJobWithFiles(t *testing.T) {
 
 func TestFailedJob(t *testing.T) {
 	srv, tool := load(t)
-	srv.FailJob("bad", comfyuitest.ExecutionError{NodeID: "2", ExceptionType: "torch.OutOfMemoryError", ExceptionMessage: "out of memory"})
+	srv.FailJob("bad", comfyuitest.ExecutionError{NodeID: "2", ExceptionType: "torch.OutOfMemoryError", ExceptionMessage: "Allocation on device "})
 	srv.Submit(t, workflow(1, "f"), comfyuitest.WithPromptID("bad"))
 	wait(t, srv, "bad")
 	e := call(t, tool, map[string]any{"prompt_id": "bad"}).Entries[0]
-	want := ErrorDigest{NodeID: "2", NodeType: "SaveImage", ExceptionType: "torch.OutOfMemoryError", ExceptionMessage: "out of memory"}
+	want := ErrorDigest{NodeID: "2", NodeType: "SaveImage", ExceptionType: "torch.OutOfMemoryError",
+		ExceptionMessage: "Allocation on device \nThis error means you ran out of memory on your GPU.\n\nTIPS: If the workflow worked before you might have accidentally set the batch_size to a large number.",
+		OutOfMemory:      true, Advice: comfy.OutOfMemoryAdvice}
 	if e.Outcome != "error" || e.Error == nil || *e.Error != want {
 		t.Errorf("entry = %+v, error %+v", e, e.Error)
 	}

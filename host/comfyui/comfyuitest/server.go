@@ -336,8 +336,9 @@ type ExecutionError struct {
 	// ExceptionType is the Python exception's qualified name, e.g. "RuntimeError" or
 	// "torch.OutOfMemoryError". Default "RuntimeError".
 	ExceptionType string
-	// ExceptionMessage is the exception text. ComfyUI appends a newline (and sometimes
-	// tips); the emulator appends the newline unless the message already ends with one.
+	// ExceptionMessage is the exception text. ComfyUI appends a newline and, for an
+	// out-of-memory exception (a type ending in OutOfMemoryError), its tips; the emulator
+	// does the same, appending the newline unless the message already ends with one.
 	ExceptionMessage string
 	// Traceback is the list of formatted frames. Default: frames like ComfyUI's own.
 	Traceback []string

@@ -379,8 +379,10 @@ func TestFailJob(t *testing.T) {
 		wantType string
 		wantMsg  string
 	}{
-		{"named node", ExecutionError{NodeID: "2", ExceptionType: "torch.OutOfMemoryError", ExceptionMessage: "out of memory"},
-			"2", "torch.OutOfMemoryError", "out of memory\n"},
+		{"named node", ExecutionError{NodeID: "2", ExceptionType: "IndexError", ExceptionMessage: "index 3 is out of bounds"},
+			"2", "IndexError", "index 3 is out of bounds\n"},
+		{"out of memory, with ComfyUI's tips", ExecutionError{NodeID: "2", ExceptionType: "torch.OutOfMemoryError", ExceptionMessage: "Allocation on device "},
+			"2", "torch.OutOfMemoryError", "Allocation on device \nThis error means you ran out of memory on your GPU.\n\nTIPS: If the workflow worked before you might have accidentally set the batch_size to a large number."},
 		{"defaults", ExecutionError{}, "1", "RuntimeError", "emulated failure\n"},
 	}
 	for _, tt := range tests {

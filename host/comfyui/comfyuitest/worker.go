@@ -569,6 +569,10 @@ func formatValue(v any) any {
 	}
 }
 
+// oomTips is what ComfyUI (execution.py) appends to the message of an exception that is
+// comfy.model_management.OOM_EXCEPTION, after unloading every model.
+const oomTips = "This error means you ran out of memory on your GPU.\n\nTIPS: If the workflow worked before you might have accidentally set the batch_size to a large number."
+
 // injectedException turns a FailJob error into the exception a node raised.
 func injectedException(e ExecutionError, class string) pyExc {
 	exc := pyExc{typ: e.ExceptionType, msg: e.ExceptionMessage, tb: e.Traceback}
@@ -578,7 +582,10 @@ func injectedException(e ExecutionError, class string) pyExc {
 	if exc.msg == "" {
 		exc.msg = "emulated failure"
 	}
-	if !strings.HasSuffix(exc.msg, "\n") {
+	switch {
+	case strings.HasSuffix(exc.typ, "OutOfMemoryError"):
+		exc.msg = strings.TrimSuffix(exc.msg, "\n") + "\n" + oomTips
+	case !strings.HasSuffix(exc.msg, "\n"):
 		exc.msg += "\n"
 	}
 	if exc.tb == nil {

@@ -29,6 +29,10 @@ type ExecError struct {
 	ExceptionMessage   string `json:"exception_message"`
 	Traceback          string `json:"traceback,omitempty" description:"The Python traceback, cut to its last 4000 characters"`
 	TracebackTruncated bool   `json:"traceback_truncated,omitempty"`
+	// OutOfMemory flags a failure that will repeat unless the workflow
+	// needs less memory; Advice says how.
+	OutOfMemory bool   `json:"out_of_memory,omitempty" description:"ComfyUI ran out of GPU memory; see advice"`
+	Advice      string `json:"advice,omitempty" description:"What to change before retrying"`
 }
 
 // ExecutionStats are derived from the timestamps of history messages;
@@ -83,5 +87,8 @@ func NewExecError(m *Message) *ExecError {
 		ExceptionMessage: strings.TrimRight(m.ExceptionMessage, "\n"),
 	}
 	e.Traceback, e.TracebackTruncated = TailString(JoinTraceback(m.Traceback), MaxTraceback)
+	if IsOutOfMemory(m.ExceptionType, m.ExceptionMessage) {
+		e.OutOfMemory, e.Advice = true, OutOfMemoryAdvice
+	}
 	return e
 }
