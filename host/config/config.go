@@ -33,7 +33,10 @@ type Config struct {
 	File     string // the path it was loaded from, as given, for messages
 	ComfyUI  ComfyUI
 	CacheDir string // absolute; holds compiled modules and plugins built from Go source
-	Tools    []Tool // in file order, names unique
+	// Watch says whether `easel serve` reloads the tools when this file or a
+	// plugin changes (the watch: key; true unless set to false).
+	Watch bool
+	Tools []Tool // in file order, names unique
 }
 
 // ComfyUI is how easel reaches the ComfyUI server that plugins make requests to.

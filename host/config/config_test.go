@@ -64,6 +64,7 @@ func base(t *testing.T, dir string) *Config {
 			MaxResponseBytes: DefaultMaxResponseBytes,
 		},
 		CacheDir: filepath.Join(cache, "easel"),
+		Watch:    true,
 	}
 }
 
@@ -97,6 +98,17 @@ func TestParse(t *testing.T) {
 			name: "no tools",
 			yaml: "comfyui:\n  url: http://comfy:8188\n",
 			want: func(c *Config, dir string) { c.ComfyUI.URL = "http://comfy:8188" },
+		},
+		{
+			name: "watch off",
+			yaml: "watch: false\n",
+			want: func(c *Config, dir string) { c.Watch = false },
+		},
+		{
+			name: "watch from the environment",
+			yaml: "watch: ${EASEL_WATCH:-true}\n",
+			env:  map[string]string{"EASEL_WATCH": "false"},
+			want: func(c *Config, dir string) { c.Watch = false },
 		},
 		{
 			name: "empty sections",
@@ -333,6 +345,8 @@ func TestParseErrors(t *testing.T) {
 		{"unknown anchor", "tools: *nope\n", nil, []string{`tools.yaml: invalid YAML: unknown anchor 'nope' referenced`}},
 		{"two documents", "tools: []\n---\ntools: []\n", nil, []string{`tools.yaml:2: a second YAML document (after ---) is not allowed: put everything in one`}},
 
+		{"watch is true or false", "watch: yes\n", nil, []string{`tools.yaml:1: watch: "yes" is not true or false`}},
+
 		// Keys.
 		{"unknown top-level key", "tool: []\n", nil, []string{`tools.yaml:1: unknown key "tool" (did you mean "tools"?)`}},
 		{"unknown key without suggestion", "comfyui:\n  frobnicate: 1\n", nil,
@@ -343,7 +357,7 @@ func TestParseErrors(t *testing.T) {
 		{"unknown key in auth", "comfyui:\n  auth:\n    token_env: T\n    tokn: x\n", map[string]string{"T": "x"},
 			[]string{`tools.yaml:4: comfyui.auth: unknown key "tokn" (known keys: header, scheme, token_env)`}},
 		{"keys are not substituted", "${X}: 1\n", map[string]string{"X": "tools"},
-			[]string{`tools.yaml:1: unknown key "${X}" (known keys: cache_dir, comfyui, tools)`}},
+			[]string{`tools.yaml:1: unknown key "${X}" (known keys: cache_dir, comfyui, tools, watch)`}},
 		{"duplicate key", "comfyui:\n  timeout: 1s\n  timeout: 2s\n", nil,
 			[]string{`tools.yaml:3: comfyui: duplicate key "timeout" (first declared at tools.yaml:2)`}},
 		{"duplicate top-level key", "tools: []\ncomfyui: {}\ntools: []\n", nil,
@@ -351,7 +365,7 @@ func TestParseErrors(t *testing.T) {
 		{"duplicate key in config", "tools:\n  - name: a\n    plugin: plugins/a.wasm\n    config:\n      k: 1\n      k: 2\n", nil,
 			[]string{`tools.yaml:6: tools[0].config: duplicate key "k" (first declared at tools.yaml:5)`}},
 		{"merge key", "base: &b {timeout: 1s}\ncomfyui:\n  <<: *b\n", nil, []string{
-			`tools.yaml:1: unknown key "base" (known keys: cache_dir, comfyui, tools)`,
+			`tools.yaml:1: unknown key "base" (known keys: cache_dir, comfyui, tools, watch)`,
 			`tools.yaml:3: comfyui: merge keys (<<) are not supported: write the values out, or alias a whole mapping`,
 		}},
 		{"merge key in config", "tools:\n  - name: a\n    plugin: plugins/a.wasm\n    config: {<<: {a: 1}}\n", nil,

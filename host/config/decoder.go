@@ -32,6 +32,9 @@ type decoder struct {
 	// unexpanded holds the scalars whose ${...} could not be expanded: they are
 	// reported once, and not again as, say, a bad duration.
 	unexpanded map[*yaml.Node]bool
+	// onMapping, when set, is told the key table of every mapping decoded: the
+	// test that keeps docs/tools.schema.json in step with schema.go uses it.
+	onMapping func(path string, keys []string)
 }
 
 func newDecoder(file string, env Env) *decoder {
@@ -142,6 +145,9 @@ type fields map[string]func(v *yaml.Node, path string)
 // that require does not report it missing as well. ok is false when n is not a
 // mapping at all.
 func (d *decoder) mapping(n *yaml.Node, path string, fs fields) (present map[string]*yaml.Node, ok bool) {
+	if d.onMapping != nil {
+		d.onMapping(path, slices.Sorted(maps.Keys(fs)))
+	}
 	m := deref(n)
 	if isNull(m) {
 		return map[string]*yaml.Node{}, true
@@ -266,6 +272,24 @@ func (d *decoder) duration(dst *time.Duration) func(*yaml.Node, string) {
 			d.errorf(v, path, "%q is not a positive duration (use e.g. 30s)", s)
 		default:
 			*dst = t
+		}
+	}
+}
+
+// boolean returns a field function that stores true or false. Only those two
+// words are accepted: YAML 1.1's yes, no, on and off are refused, since a value
+// that reads as English should not silently turn into a boolean.
+func (d *decoder) boolean(dst *bool) func(*yaml.Node, string) {
+	return func(v *yaml.Node, path string) {
+		s, ok := d.scalar(v, path)
+		switch {
+		case !ok:
+		case s == "true":
+			*dst = true
+		case s == "false":
+			*dst = false
+		default:
+			d.errorf(v, path, "%q is not true or false", s)
 		}
 	}
 }

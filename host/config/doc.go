@@ -33,8 +33,10 @@
 //	    config:
 //	      any: thing
 //
-// Every key is optional except where noted; the documentation of each is on the
-// Go field it fills:
+// Every key is optional except where noted. docs/configuration.md documents each
+// for operators and docs/tools.schema.json describes them for editors (a test keeps
+// both in step with the tables of schema.go); the documentation of each is also on
+// the Go field it fills:
 //
 //   - comfyui.url ([ComfyUI].URL): absolute http or https URL, default
 //     http://127.0.0.1:8188. The environment variable COMFYUI_URL, when set and not
@@ -50,6 +52,8 @@
 //   - cache_dir ([Config].CacheDir): default os.UserCacheDir()/easel. Relative to the
 //     file's folder. The environment variable EASEL_CACHE_DIR, when set and not empty,
 //     replaces it (relative to the working directory).
+//   - watch ([Config].Watch): true or false, default true: whether `easel serve`
+//     reloads the tools when this file or a plugin changes.
 //   - tools ([Tool]): the MCP tools, in the order they are listed. name is required,
 //     matches ^[a-zA-Z0-9_-]{1,64}$ and is unique. plugin is required: a .wasm file,
 //     or a folder of Go source (package main) that easel builds, relative to the

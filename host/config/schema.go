@@ -22,7 +22,8 @@ import (
 // config decodes the top-level mapping.
 func (d *decoder) config(root *yaml.Node) *Config {
 	c := &Config{
-		File: d.file,
+		File:  d.file,
+		Watch: true,
 		ComfyUI: ComfyUI{
 			URL:              DefaultURL,
 			Timeout:          DefaultTimeout,
@@ -34,6 +35,7 @@ func (d *decoder) config(root *yaml.Node) *Config {
 	present, _ := d.mapping(root, "", fields{
 		"comfyui":   func(v *yaml.Node, p string) { urlAt = d.comfyui(v, p, &c.ComfyUI) },
 		"cache_dir": d.str(&c.CacheDir),
+		"watch":     d.boolean(&c.Watch),
 		"tools":     func(v *yaml.Node, p string) { c.Tools = d.tools(v, p) },
 	})
 	d.checkURL(&c.ComfyUI.URL, urlAt)
