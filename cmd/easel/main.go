@@ -3,29 +3,31 @@
 //
 // Usage:
 //
-//	easel serve [--config tools.yaml] [--http 127.0.0.1:8765] [--log-level info] [--log-format text]
+//	easel serve    [--config tools.yaml] [--http ADDR] [--log-level info] [--log-format text]
+//	easel tools    [--config tools.yaml] [--json]
+//	easel call     [--config tools.yaml] [--json] TOOL [ARGUMENTS-JSON]
+//	easel build    [--config tools.yaml] [-o DIR] [-v] [PATH...]
+//	easel new      [--config tools.yaml] NAME
+//	easel doctor   [--config tools.yaml]
 //	easel version
 //
-// Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error.
+// Every subcommand documents itself: `easel help CMD` or `easel CMD --help`
+// prints a manual page.
+//
+// Exit codes: 0 success, 1 failure (a tool returned an error, a check or a
+// build failed, serving stopped on an error), 2 usage or configuration error.
 package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"syscall"
-
-	"github.com/easel-mcp/easel/host/app"
-	"github.com/easel-mcp/easel/host/config"
 )
 
-// Exit codes, documented in the package comment.
+// Exit codes, documented in the package comment and every manual page.
 const (
 	exitOK      = 0
 	exitFailure = 1
@@ -34,111 +36,58 @@ const (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stderr)
+	code := run(ctx, os.Args[1:], stdio{in: os.Stdin, out: os.Stdout, err: os.Stderr})
 	stop()
 	os.Exit(code)
 }
 
-const usage = `easel - an MCP server for ComfyUI whose tools are WebAssembly plugins
+// stdio is where a subcommand reads and writes; tests substitute buffers.
+type stdio struct {
+	in       io.Reader
+	out, err io.Writer
+}
 
-Usage:
-  easel serve [flags]   serve MCP on stdio (default) or streamable HTTP
-  easel version         print the version
+// A command is one subcommand: its manual page and what it runs. Adding a
+// subcommand is one line in commands and one file.
+type command struct {
+	page manPage
+	run  func(ctx context.Context, io stdio, args []string) int
+}
 
-Run 'easel serve -h' for the serve flags.
-`
+// commands in the order `easel help` lists them. A function, not a
+// package-level variable, so that commands can refer to the list.
+func commands() []command {
+	return []command{
+		{serveCommand, runServe},
+		{versionCommand, runVersion},
+		{helpCommand, runHelp},
+	}
+}
 
-func run(ctx context.Context, args []string, stderr io.Writer) int {
+func run(ctx context.Context, args []string, io stdio) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		fmt.Fprint(io.err, overview())
 		return exitUsage
 	}
 	switch args[0] {
-	case "serve":
-		return serve(ctx, args[1:], stderr)
-	case "version", "--version", "-version":
-		fmt.Fprintln(os.Stdout, "easel", version())
+	case "-h", "-help", "--help":
+		fmt.Fprint(io.out, overview())
 		return exitOK
-	case "help", "-h", "--help":
-		fmt.Fprint(stderr, usage)
-		return exitOK
-	default:
-		fmt.Fprintf(stderr, "easel: unknown command %q\n\n%s", args[0], usage)
-		return exitUsage
+	case "-version", "--version":
+		return runVersion(ctx, io, nil)
 	}
+	if c, ok := lookup(args[0]); ok {
+		return c.run(ctx, io, args[1:])
+	}
+	fmt.Fprintf(io.err, "easel: unknown command %q\n\n%s", args[0], overview())
+	return exitUsage
 }
 
-func serve(ctx context.Context, args []string, stderr io.Writer) int {
-	fs := flag.NewFlagSet("easel serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	configPath := fs.String("config", "tools.yaml", "the tools.yaml to serve")
-	httpAddr := fs.String("http", "", "serve streamable HTTP at `ADDR` (e.g. 127.0.0.1:8765), path /mcp, instead of stdio")
-	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
-	logFormat := fs.String("log-format", "text", "log format on stderr: text or json")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, `Usage: easel serve [flags]
-
-Serves the tools declared in tools.yaml as an MCP server. By default it speaks
-MCP on stdin/stdout (stdout carries only MCP frames; logs go to stderr). With
---http it serves streamable HTTP at http://ADDR/mcp.
-
-Flags:
-`)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
+func lookup(name string) (command, bool) {
+	for _, c := range commands() {
+		if c.page.name == name {
+			return c, true
 		}
-		return exitUsage
 	}
-	logger, err := newLogger(stderr, *logLevel, *logFormat)
-	if err != nil {
-		fmt.Fprintln(stderr, "easel serve:", err)
-		return exitUsage
-	}
-	cfg, err := config.Load(*configPath, os.LookupEnv)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return exitUsage
-	}
-	a, err := app.New(ctx, cfg, app.Options{Logger: logger, Version: version()})
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return exitFailure
-	}
-	defer a.Close(context.Background())
-	if *httpAddr != "" {
-		err = a.ServeHTTP(ctx, *httpAddr, nil)
-	} else {
-		err = a.ServeStdio(ctx)
-	}
-	if err != nil {
-		logger.Error("serve failed", "err", err)
-		return exitFailure
-	}
-	return exitOK
-}
-
-func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
-	var lvl slog.Level
-	if err := lvl.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("--log-level: %q is not one of debug, info, warn, error", level)
-	}
-	opts := &slog.HandlerOptions{Level: lvl}
-	switch format {
-	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
-	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
-	}
-	return nil, fmt.Errorf("--log-format: %q is not text or json", format)
-}
-
-// version is the module version the binary was built from, or "dev".
-func version() string {
-	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" && info.Main.Version != "(devel)" {
-		return info.Main.Version
-	}
-	return "dev"
+	return command{}, false
 }

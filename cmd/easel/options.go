@@ -1,0 +1,69 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+
+	"github.com/easel-mcp/easel/host/config"
+)
+
+// defaultConfig is the configuration every command reads unless --config
+// names another.
+const defaultConfig = "tools.yaml"
+
+// configFlag declares --config.
+func configFlag(fs *flag.FlagSet) *string {
+	return fs.String("config", defaultConfig, "read the tools and the ComfyUI address from `FILE`")
+}
+
+// logFlags declares --log-level and --log-format.
+func logFlags(fs *flag.FlagSet, level string) (lvl, format *string) {
+	lvl = fs.String("log-level", level, "log `LEVEL` on stderr: debug, info, warn or error")
+	format = fs.String("log-format", "text", "log `FORMAT` on stderr: text or json")
+	return lvl, format
+}
+
+// loadConfig loads the configuration, printing why it cannot to stderr.
+func loadConfig(path string, io stdio) (*config.Config, bool) {
+	cfg, err := config.Load(path, os.LookupEnv)
+	if errors.Is(err, fs.ErrNotExist) && path == defaultConfig {
+		fmt.Fprintf(io.err, "easel: no %s in the working directory: run easel from the folder that holds it, or pass --config FILE\n", defaultConfig)
+		return nil, false
+	}
+	if err != nil {
+		fmt.Fprintln(io.err, err)
+		return nil, false
+	}
+	return cfg, true
+}
+
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level: %q is not one of debug, info, warn, error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lvl}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format: %q is not text or json", format)
+}
+
+// isTerminal reports whether w is a character device (a terminal), where
+// progress lines help; in a pipe or a file they are noise.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/easel-mcp/easel/host/app"
+)
+
+var serveCommand = manPage{
+	name:     "serve",
+	summary:  "serve the configured tools to an MCP client",
+	synopsis: []string{"serve [--config FILE] [--http ADDR] [--log-level LEVEL] [--log-format FORMAT]"},
+	description: `
+Serves the tools declared in tools.yaml as an MCP server. By default it
+speaks MCP on stdin and stdout, as MCP clients expect of a server they
+start: stdout carries only MCP frames and every log line goes to stderr.
+With --http it serves streamable HTTP at http://ADDR/mcp instead.
+
+Plugins named by Go source are built on first start and cached by content
+hash; tools whose description is known (from the cache or a bundled
+plugin's tool.json) are listed at once while their plugins compile in the
+background.
+
+The ComfyUI address comes from comfyui.url in tools.yaml; the COMFYUI_URL
+environment variable overrides it.`,
+	exitStatus: [3]string{
+		"the client closed stdin, or an interrupt or SIGTERM ended the server",
+		"serving failed (the HTTP address is in use, a plugin without a known description failed to load)",
+		"usage error or an invalid tools.yaml (the message names file:line)",
+	},
+	examples: `
+easel serve
+easel serve --config ~/easel/tools.yaml --log-level debug
+easel serve --http 127.0.0.1:8765
+COMFYUI_URL=http://gpu-box:8188 easel serve`,
+}
+
+func runServe(ctx context.Context, io stdio, args []string) int {
+	fs := newFlags(serveCommand)
+	configPath := configFlag(fs)
+	httpAddr := fs.String("http", "", "serve streamable HTTP at `ADDR` (e.g. 127.0.0.1:8765), path /mcp, instead of stdio")
+	logLevel, logFormat := logFlags(fs, "info")
+	pos, code, ok := parse(serveCommand, fs, args, io)
+	if !ok {
+		return code
+	}
+	if len(pos) > 0 {
+		return usageError(serveCommand, io, fmt.Sprintf("unexpected argument %q", pos[0]))
+	}
+	logger, err := newLogger(io.err, *logLevel, *logFormat)
+	if err != nil {
+		return usageError(serveCommand, io, err.Error())
+	}
+	cfg, ok := loadConfig(*configPath, io)
+	if !ok {
+		return exitUsage
+	}
+	a, err := app.New(ctx, cfg, app.Options{Logger: logger, Version: version()})
+	if err != nil {
+		fmt.Fprintln(io.err, err)
+		return exitFailure
+	}
+	defer a.Close(context.Background())
+	if *httpAddr != "" {
+		err = a.ServeHTTP(ctx, *httpAddr, nil)
+	} else {
+		err = a.ServeStdio(ctx)
+	}
+	if err != nil {
+		logger.Error("serve failed", "err", err)
+		return exitFailure
+	}
+	return exitOK
+}
