@@ -59,6 +59,8 @@ type command struct {
 func commands() []command {
 	return []command{
 		{serveCommand, runServe},
+		{toolsCommand, runTools},
+		{callCommand, runCall},
 		{versionCommand, runVersion},
 		{helpCommand, runHelp},
 	}

@@ -28,6 +28,55 @@ func logFlags(fs *flag.FlagSet, level string) (lvl, format *string) {
 	return lvl, format
 }
 
+// setup is what the commands that read tools.yaml share: --config,
+// --log-level and --log-format, the operand count, the logger and the
+// loaded configuration.
+type setup struct {
+	page                        manPage
+	fs                          *flag.FlagSet
+	config, logLevel, logFormat *string
+}
+
+// newSetup declares the shared flags; the command adds its own to fs
+// before calling load.
+func newSetup(p manPage, defaultLevel string) *setup {
+	s := &setup{page: p, fs: newFlags(p)}
+	s.config = configFlag(s.fs)
+	s.logLevel, s.logFormat = logFlags(s.fs, defaultLevel)
+	return s
+}
+
+// started is a command's parsed start.
+type started struct {
+	operands []string
+	cfg      *config.Config
+	logger   *slog.Logger
+}
+
+// load parses args, checks that there are minOps to maxOps operands, and
+// loads the logger and the configuration. When ok is false the command
+// exits with code (the manual was printed, or the problem explained).
+func (s *setup) load(args []string, io stdio, minOps, maxOps int) (st started, code int, ok bool) {
+	st.operands, code, ok = parse(s.page, s.fs, args, io)
+	if !ok {
+		return st, code, false
+	}
+	switch n := len(st.operands); {
+	case n > maxOps && maxOps == 0:
+		return st, usageError(s.page, io, fmt.Sprintf("unexpected argument %q", st.operands[0])), false
+	case n < minOps || n > maxOps:
+		return st, usageError(s.page, io, fmt.Sprintf("want %d to %d arguments, got %d", minOps, maxOps, n)), false
+	}
+	var err error
+	if st.logger, err = newLogger(io.err, *s.logLevel, *s.logFormat); err != nil {
+		return st, usageError(s.page, io, err.Error()), false
+	}
+	if st.cfg, ok = loadConfig(*s.config, io); !ok {
+		return st, exitUsage, false
+	}
+	return st, exitOK, true
+}
+
 // loadConfig loads the configuration, printing why it cannot to stderr.
 func loadConfig(path string, io stdio) (*config.Config, bool) {
 	cfg, err := config.Load(path, os.LookupEnv)

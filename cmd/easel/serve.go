@@ -37,26 +37,14 @@ COMFYUI_URL=http://gpu-box:8188 easel serve`,
 }
 
 func runServe(ctx context.Context, io stdio, args []string) int {
-	fs := newFlags(serveCommand)
-	configPath := configFlag(fs)
-	httpAddr := fs.String("http", "", "serve streamable HTTP at `ADDR` (e.g. 127.0.0.1:8765), path /mcp, instead of stdio")
-	logLevel, logFormat := logFlags(fs, "info")
-	pos, code, ok := parse(serveCommand, fs, args, io)
+	s := newSetup(serveCommand, "info")
+	httpAddr := s.fs.String("http", "", "serve streamable HTTP at `ADDR` (e.g. 127.0.0.1:8765), path /mcp, instead of stdio")
+	st, code, ok := s.load(args, io, 0, 0)
 	if !ok {
 		return code
 	}
-	if len(pos) > 0 {
-		return usageError(serveCommand, io, fmt.Sprintf("unexpected argument %q", pos[0]))
-	}
-	logger, err := newLogger(io.err, *logLevel, *logFormat)
-	if err != nil {
-		return usageError(serveCommand, io, err.Error())
-	}
-	cfg, ok := loadConfig(*configPath, io)
-	if !ok {
-		return exitUsage
-	}
-	a, err := app.New(ctx, cfg, app.Options{Logger: logger, Version: version()})
+	logger := st.logger
+	a, err := app.New(ctx, st.cfg, app.Options{Logger: logger, Version: version()})
 	if err != nil {
 		fmt.Fprintln(io.err, err)
 		return exitFailure

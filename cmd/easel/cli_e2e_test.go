@@ -1,0 +1,233 @@
+package main
+
+// End-to-end tests of the subcommands other than serve: the real binary,
+// its exit status, stdout and stderr, against the ComfyUI emulator.
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/easel-mcp/easel/host/comfyui/comfyuitest"
+)
+
+// result is one run of the binary.
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// easel runs the binary in dir (the test's temporary folder when empty)
+// with args and extra environment variables.
+func easel(t *testing.T, dir string, env []string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), append([]string{"EASEL_CACHE_DIR=" + cacheDir}, env...)...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	r := result{stdout: out.String(), stderr: errb.String()}
+	var exit *exec.ExitError
+	switch {
+	case errors.As(err, &exit):
+		r.code = exit.ExitCode()
+	case err != nil:
+		t.Fatalf("run easel %v: %v", args, err)
+	}
+	return r
+}
+
+// expect fails the test unless r exited with code and its stdout and
+// stderr contain the given strings.
+func (r result) expect(t *testing.T, code int, stdout, stderr []string) {
+	t.Helper()
+	ok := r.code == code
+	for _, s := range stdout {
+		ok = ok && strings.Contains(r.stdout, s)
+	}
+	for _, s := range stderr {
+		ok = ok && strings.Contains(r.stderr, s)
+	}
+	if !ok {
+		t.Fatalf("exit %d, want %d; want stdout with %q and stderr with %q\nstdout:\n%s\nstderr:\n%s", r.code, code, stdout, stderr, r.stdout, r.stderr)
+	}
+}
+
+// toolsConfig writes a tools.yaml for url with the given "name: plugin"
+// entries (plugin paths relative to the repository) and returns its path.
+func toolsConfig(t *testing.T, url string, tools ...string) string {
+	t.Helper()
+	var b strings.Builder
+	fmt.Fprintf(&b, "comfyui:\n  url: %s\n  timeout: 5s\ntools:\n", url)
+	for _, tool := range tools {
+		name, plugin, _ := strings.Cut(tool, ": ")
+		if !filepath.IsAbs(plugin) {
+			plugin = repoPath(t, plugin)
+		}
+		fmt.Fprintf(&b, "  - name: %s\n    plugin: %s\n", name, plugin)
+	}
+	path := filepath.Join(t.TempDir(), "tools.yaml")
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestToolsCommand(t *testing.T) {
+	cfg := toolsConfig(t, "http://127.0.0.1:1", "get_job_status: plugins/get_job_status", "queue_size: examples/queue_size")
+
+	t.Run("table", func(t *testing.T) {
+		r := easel(t, "", nil, "tools", "--config", cfg)
+		r.expect(t, exitOK, []string{"NAME", "ARGUMENTS", "get_job_status", "prompt_id:string", "queue_size", "Counts the running and pending jobs"}, nil)
+		if r.stderr != "" {
+			t.Errorf("stderr is not empty when not a terminal: %q", r.stderr)
+		}
+	})
+
+	t.Run("json", func(t *testing.T) {
+		r := easel(t, "", nil, "tools", "--json", "--config", cfg)
+		r.expect(t, exitOK, nil, nil)
+		var list struct {
+			Tools []struct {
+				Name        string
+				InputSchema struct {
+					Properties map[string]any
+					Required   []string
+				}
+				OutputSchema map[string]any
+			}
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &list); err != nil {
+			t.Fatalf("--json output: %v\n%s", err, r.stdout)
+		}
+		if len(list.Tools) != 2 || list.Tools[0].Name != "get_job_status" || list.Tools[1].Name != "queue_size" {
+			t.Fatalf("tools = %+v, want get_job_status and queue_size in file order", list.Tools)
+		}
+		in := list.Tools[0].InputSchema
+		if in.Properties["prompt_id"] == nil || len(in.Required) != 1 || in.Required[0] != "prompt_id" || list.Tools[0].OutputSchema == nil {
+			t.Errorf("get_job_status schemas: %+v", list.Tools[0])
+		}
+	})
+
+	t.Run("a broken plugin names its line and the rest is listed", func(t *testing.T) {
+		broken := t.TempDir() // Go source outside any module: the build fails
+		os.WriteFile(filepath.Join(broken, "main.go"), []byte("package main\n"), 0o600)
+		cfg := toolsConfig(t, "http://127.0.0.1:1", "get_job_status: plugins/get_job_status", "broken: "+broken)
+		r := easel(t, "", nil, "tools", "--config", cfg)
+		r.expect(t, exitFailure, []string{"get_job_status"}, []string{"tools.yaml:7", "tool broken: build", "not inside a Go module"})
+	})
+
+	t.Run("no tools.yaml here", func(t *testing.T) {
+		r := easel(t, t.TempDir(), nil, "tools")
+		r.expect(t, exitUsage, nil, []string{"no tools.yaml in the working directory", "--config"})
+	})
+}
+
+func TestCallCommand(t *testing.T) {
+	srv := comfyuitest.NewServer(t)
+	cfg := toolsConfig(t, srv.URL, "get_job_status: plugins/get_job_status", "run_workflow: plugins/run_workflow")
+	id := srv.Submit(t, testPrompt)
+	if err := waitJob(t, srv, id); err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("result on stdout", func(t *testing.T) {
+		r := easel(t, "", nil, "call", "--config", cfg, "get_job_status", `{"prompt_id": "`+id+`"}`)
+		r.expect(t, exitOK, []string{`"outcome": "success"`, `"done": true`}, nil)
+	})
+
+	t.Run("json and flags after operands", func(t *testing.T) {
+		r := easel(t, "", nil, "call", "get_job_status", `{"prompt_id": "`+id+`"}`, "--config", cfg, "--json")
+		r.expect(t, exitOK, nil, nil)
+		var res struct {
+			StructuredContent struct{ Outcome string }
+			IsError           bool
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &res); err != nil || res.StructuredContent.Outcome != "success" || res.IsError {
+			t.Fatalf("--json: %+v, %v\n%s", res, err, r.stdout)
+		}
+	})
+
+	t.Run("arguments from stdin, progress and images", func(t *testing.T) {
+		// The job stays queued until the call has reported progress, so
+		// that there is progress to report.
+		srv.PauseWorker()
+		defer srv.ResumeWorker()
+		args, _ := json.Marshal(map[string]any{"workflow": testPrompt})
+		cmd := exec.Command(binary, "call", "--config", cfg, "run_workflow", "-")
+		cmd.Env = append(os.Environ(), "EASEL_CACHE_DIR="+cacheDir)
+		cmd.Stdin = bytes.NewReader(args)
+		var out bytes.Buffer
+		cmd.Stdout = &out
+		stderr, err := cmd.StderrPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		// Never hang: without progress, the job still runs after a while
+		// and the check below fails.
+		timer := time.AfterFunc(time.Minute, srv.ResumeWorker)
+		defer timer.Stop()
+		var errLines []string
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			errLines = append(errLines, sc.Text())
+			if strings.HasPrefix(sc.Text(), "progress ") {
+				srv.ResumeWorker()
+			}
+		}
+		if err := cmd.Wait(); err != nil {
+			t.Fatalf("%v\nstdout %s\nstderr %s", err, out.String(), strings.Join(errLines, "\n"))
+		}
+		for _, want := range []string{`"outcome": "success"`, "[image image/", "[link comfyui://output/test_"} {
+			if !strings.Contains(out.String(), want) {
+				t.Errorf("stdout lacks %q:\n%s", want, out.String())
+			}
+		}
+		if !strings.Contains(strings.Join(errLines, "\n"), "queue") {
+			t.Errorf("stderr has no progress line about the queue:\n%s", strings.Join(errLines, "\n"))
+		}
+	})
+
+	t.Run("an error result exits 1 and goes to stderr", func(t *testing.T) {
+		r := easel(t, "", nil, "call", "--config", cfg, "get_job_status", `{"prompt_id": 5}`)
+		r.expect(t, exitFailure, nil, []string{"the tool returned an error", `argument "prompt_id"`})
+		if r.stdout != "" {
+			t.Errorf("stdout = %q, want nothing", r.stdout)
+		}
+	})
+
+	t.Run("ComfyUI down", func(t *testing.T) {
+		down := toolsConfig(t, "http://127.0.0.1:1", "get_job_status: plugins/get_job_status")
+		r := easel(t, "", nil, "call", "--config", down, "get_job_status", `{"prompt_id": "x"}`)
+		r.expect(t, exitFailure, nil, []string{"ComfyUI unreachable at http://127.0.0.1:1/"})
+	})
+
+	usage := []struct {
+		name   string
+		args   []string
+		stderr string
+	}{
+		{"unknown tool", []string{"no_such_tool"}, `declares no tool "no_such_tool"; it declares: get_job_status, run_workflow`},
+		{"not JSON", []string{"get_job_status", "{prompt_id"}, "ARGUMENTS is not JSON"},
+		{"not an object", []string{"get_job_status", `["x"]`}, "must be a JSON object"},
+		{"no tool", nil, "want 1 to 2 arguments, got 0"},
+	}
+	for _, tt := range usage {
+		t.Run(tt.name, func(t *testing.T) {
+			r := easel(t, "", nil, append([]string{"call", "--config", cfg}, tt.args...)...)
+			r.expect(t, exitUsage, nil, []string{tt.stderr})
+		})
+	}
+}
