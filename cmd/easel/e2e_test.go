@@ -80,6 +80,8 @@ cache_dir: %s
 tools:
   - name: get_job_status
     plugin: %s
+    permissions:
+      comfyui: [GET /queue, "GET /history/*"]
 `, url, cacheDir, repoPath(t, "plugins/get_job_status"))
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)

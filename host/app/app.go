@@ -244,15 +244,21 @@ func (a *App) loadPlugin(ctx context.Context, t config.Tool) (*plugin.Plugin, er
 	if err != nil {
 		return nil, fmt.Errorf("read plugin: %w", err)
 	}
-	return a.rt.Load(ctx, plugin.Spec{
-		Name:      t.Name,
-		Wasm:      wasm,
-		Config:    t.Config,
-		Files:     t.Files,
-		Requester: a.requests,
-		ClientID:  a.jobs.ClientID(),
-		Jobs:      a.jobs,
+	p, err := a.rt.Load(ctx, plugin.Spec{
+		Name:        t.Name,
+		Wasm:        wasm,
+		SHA256:      t.SHA256,
+		Config:      t.Config,
+		Files:       t.Files,
+		Permissions: t.Permissions,
+		Requester:   a.requests,
+		ClientID:    a.jobs.ClientID(),
+		Jobs:        a.jobs,
 	})
+	if err != nil && t.SHA256 != "" {
+		err = fmt.Errorf("%s (pinned at %s): %w", t.Name, t.Pos, err)
+	}
+	return p, err
 }
 
 // Tools lists the tools' descriptions, in configuration order.

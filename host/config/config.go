@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"os"
 	"time"
+
+	"github.com/easel-mcp/easel/host/policy"
 )
 
 // Defaults for the values tools.yaml may leave out. They are exported so that
@@ -153,6 +155,15 @@ type Tool struct {
 	// filesystem access; this is how a generic workflow plugin reads its
 	// workflow without being able to read anything else.
 	Files map[string]string
+	// Permissions are what the plugin may do besides computing (the
+	// `permissions:` mapping): ComfyUI routes, job waiting, outbound hosts,
+	// client features. Never nil after Parse; an entry without the key gets
+	// nothing, so a plugin that needs ComfyUI fails until it is granted.
+	Permissions *policy.Permissions
+	// SHA256 pins the plugin's WebAssembly module: lower-case hex, "" when
+	// not pinned. For a Go-source plugin it pins the built module, which
+	// depends on the Go toolchain; pin .wasm files for releases.
+	SHA256 string
 	// Pos is where the entry starts, for problems found after loading.
 	Pos Pos
 }

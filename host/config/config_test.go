@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/easel-mcp/easel/host/policy"
 )
 
 // fixture makes a folder with one plugin of each kind and a few things that are not
@@ -77,6 +79,8 @@ func tool(dir, name, plugin string, kind PluginKind, config string, line, col in
 		Kind:   kind,
 		Config: json.RawMessage(config),
 		Pos:    Pos{File: filepath.Join(dir, "tools.yaml"), Line: line, Column: col},
+
+		Permissions: &policy.Permissions{},
 	}
 }
 
@@ -133,6 +137,13 @@ tools:
     plugin: plugins/a.wasm
     config:
       any: thing
+    sha256: sha256:0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef
+    permissions:
+      comfyui: [GET /queue, "GET /history/*"]
+      jobs: true
+      http: ["api.example.com:443", "127.0.0.1:9000"]
+      sampling: false
+      elicitation: true
   - name: Build-From-Source
     plugin: plugins/src
 `,
@@ -148,7 +159,14 @@ tools:
 				c.CacheDir = filepath.Join(dir, "cache")
 				c.Tools = []Tool{
 					tool(dir, "get_job_status", "plugins/a.wasm", PluginWasm, `{"any":"thing"}`, 13, 5),
-					tool(dir, "Build-From-Source", "plugins/src", PluginGoSource, `{}`, 17, 5),
+					tool(dir, "Build-From-Source", "plugins/src", PluginGoSource, `{}`, 24, 5),
+				}
+				c.Tools[0].SHA256 = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+				c.Tools[0].Permissions = &policy.Permissions{
+					ComfyUI:     []policy.Route{mustRoute("GET /queue"), mustRoute("GET /history/*")},
+					Jobs:        true,
+					HTTP:        []policy.Endpoint{{Host: "api.example.com", Port: 443}, {Host: "127.0.0.1", Port: 9000, Private: true}},
+					Elicitation: true,
 				}
 			},
 		},
@@ -346,6 +364,17 @@ func TestParseErrors(t *testing.T) {
 		{"two documents", "tools: []\n---\ntools: []\n", nil, []string{`tools.yaml:2: a second YAML document (after ---) is not allowed: put everything in one`}},
 
 		{"watch is true or false", "watch: yes\n", nil, []string{`tools.yaml:1: watch: "yes" is not true or false`}},
+		// Permissions and pins.
+		{"bad permissions", "tools:\n  - name: a\n    plugin: plugins/a.wasm\n    permissions:\n      comfyui: [GET /queue, /history, FETCH /x]\n      jobs: yes\n      http: [example.com]\n      network: true\n", nil, []string{
+			`tools.yaml:5: tools[0].permissions.comfyui[1]: "/history" is not a route: write METHOD /path, e.g. "GET /history/*"`,
+			`tools.yaml:5: tools[0].permissions.comfyui[2]: "FETCH /x": "FETCH" is not an HTTP method (GET, POST, PUT, PATCH, DELETE, HEAD or *)`,
+			`tools.yaml:6: tools[0].permissions.jobs: "yes" is not true or false`,
+			`tools.yaml:7: tools[0].permissions.http[0]: "example.com" is not host:port, e.g. "api.example.com:443"`,
+			`tools.yaml:8: tools[0].permissions: unknown key "network" (known keys: comfyui, elicitation, http, jobs, sampling)`,
+		}},
+		{"bad pin", "tools:\n  - name: a\n    plugin: plugins/a.wasm\n    sha256: abc\n", nil, []string{
+			"tools.yaml:4: tools[0].sha256: \"abc\" is not a SHA-256 digest (64 hex digits; `easel build` prints it)",
+		}},
 
 		// Keys.
 		{"unknown top-level key", "tool: []\n", nil, []string{`tools.yaml:1: unknown key "tool" (did you mean "tools"?)`}},
@@ -722,4 +751,12 @@ func TestFiles(t *testing.T) {
 			t.Errorf("%q: error %v, want %q", tt.yaml, err, tt.want)
 		}
 	}
+}
+
+func mustRoute(s string) policy.Route {
+	r, err := policy.ParseRoute(s)
+	if err != nil {
+		panic(err)
+	}
+	return r
 }

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/easel-mcp/easel/host/policy"
 	"gopkg.in/yaml.v3"
 )
 
@@ -110,7 +111,7 @@ func (d *decoder) tools(n *yaml.Node, path string) []Tool {
 // tool decodes one entry of tools. nameAt is the node of a valid name, nil when the
 // name is missing or invalid (and so already reported).
 func (d *decoder) tool(n *yaml.Node, path string) (t Tool, nameAt *yaml.Node) {
-	t = Tool{Pos: d.pos(n), Config: json.RawMessage("{}")}
+	t = Tool{Pos: d.pos(n), Config: json.RawMessage("{}"), Permissions: &policy.Permissions{}}
 	if isNull(deref(n)) {
 		d.errorf(n, path, "empty entry (expected name: and plugin:)")
 		return t, nil
@@ -121,9 +122,11 @@ func (d *decoder) tool(n *yaml.Node, path string) (t Tool, nameAt *yaml.Node) {
 				nameAt = v
 			}
 		},
-		"plugin": func(v *yaml.Node, p string) { t.Plugin, t.Path, t.Kind = d.plugin(v, p) },
-		"config": func(v *yaml.Node, p string) { t.Config = d.json(v, p) },
-		"files":  func(v *yaml.Node, p string) { t.Files = d.files(v, p) },
+		"plugin":      func(v *yaml.Node, p string) { t.Plugin, t.Path, t.Kind = d.plugin(v, p) },
+		"config":      func(v *yaml.Node, p string) { t.Config = d.json(v, p) },
+		"files":       func(v *yaml.Node, p string) { t.Files = d.files(v, p) },
+		"permissions": func(v *yaml.Node, p string) { t.Permissions = d.permissions(v, p) },
+		"sha256":      d.sha256(&t.SHA256),
 	})
 	if ok {
 		d.require(n, path, present, "name", "plugin")

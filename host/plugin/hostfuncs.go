@@ -309,6 +309,10 @@ func (p *Plugin) comfyUIRequest(ctx context.Context, st *callState, msg []byte) 
 		p.logger.Warn("plugin request refused", "path", h.Path, "err", err)
 		return fail("request refused: %v", err)
 	}
+	if !p.perms.AllowsComfyUI(h.Method, h.Path) {
+		p.logger.Warn("plugin request refused: route not granted", "method", h.Method, "path", h.Path)
+		return fail("request refused: %s %s is not granted to tool %s (tools.yaml: add it to permissions.comfyui)", h.Method, h.Path, p.name)
+	}
 	if err := checkViewQuery(h.Path, h.Query); err != nil {
 		p.logger.Warn("plugin request refused", "path", h.Path, "err", err)
 		return fail("request refused: %v", err)

@@ -2,6 +2,8 @@ package plugin
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +12,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/easel-mcp/easel/host/policy"
 	"github.com/tetratelabs/wazero"
 )
 
@@ -20,6 +23,10 @@ type Spec struct {
 	Name string
 	// Wasm is the module's bytes.
 	Wasm []byte
+	// SHA256, when set, pins Wasm: lower-case hex of its SHA-256 digest. Load
+	// refuses a module whose digest differs, before compiling it, so a
+	// plugin swapped on disk (or in a cache) never runs.
+	SHA256 string
 	// Config is the entry's config mapping as JSON; nil means {}.
 	Config json.RawMessage
 	// Requester carries the plugin's ComfyUI requests; nil refuses them.
@@ -29,6 +36,11 @@ type Spec struct {
 	ClientID string
 	// Files are the files the plugin may read, by name: absolute paths.
 	Files map[string]string
+	// Permissions are what the plugin may do besides computing: ComfyUI
+	// routes, job waiting, outbound hosts, client features. nil grants
+	// nothing; tests that exercise behaviour rather than grants pass
+	// policy.All().
+	Permissions *policy.Permissions
 	// Jobs waits for ComfyUI jobs when the plugin asks to (the ABI's await
 	// outcome); nil makes every wait end with status "error".
 	Jobs JobWaiter
@@ -55,6 +67,18 @@ var (
 // maxAwaits bounds the waits of one call, so that a plugin that awaits
 // forever still ends.
 const maxAwaits = 100
+
+// checkDigest verifies a pinned module.
+func checkDigest(wasm []byte, want string) error {
+	if want == "" {
+		return nil
+	}
+	sum := sha256.Sum256(wasm)
+	if got := hex.EncodeToString(sum[:]); got != want {
+		return fmt.Errorf("module sha256 is %s but it is pinned to %s: refusing to load it (rebuild the pinned version, or update the pin if this change is yours)", got, want)
+	}
+	return nil
+}
 
 // JobWaiter waits for ComfyUI jobs on behalf of plugins. The host
 // implements it with its shared event stream (package jobs).
@@ -94,6 +118,7 @@ type Plugin struct {
 	configMessage []byte
 	requester     Requester
 	files         map[string]string
+	perms         *policy.Permissions
 	jobs          JobWaiter
 	maxWait       time.Duration
 	logger        *slog.Logger
@@ -109,6 +134,9 @@ func (r *Runtime) Load(ctx context.Context, spec Spec) (*Plugin, error) {
 	if !ToolName.MatchString(spec.Name) {
 		return nil, fmt.Errorf("load plugin: %q is not a valid tool name", spec.Name)
 	}
+	if err := checkDigest(spec.Wasm, spec.SHA256); err != nil {
+		return nil, fmt.Errorf("load plugin %s: %w", spec.Name, err)
+	}
 	compiled, err := r.wz.CompileModule(ctx, spec.Wasm)
 	if err != nil {
 		return nil, fmt.Errorf("load plugin %s: not a valid WebAssembly module: %w", spec.Name, err)
@@ -123,6 +151,7 @@ func (r *Runtime) Load(ctx context.Context, spec Spec) (*Plugin, error) {
 		compiled:  compiled,
 		requester: spec.Requester,
 		files:     spec.Files,
+		perms:     spec.Permissions,
 		jobs:      spec.Jobs,
 		maxWait:   orDefault(spec.MaxWait, DefaultMaxWait),
 		logger:    r.logger.With("tool", spec.Name),
@@ -309,6 +338,9 @@ func (p *Plugin) await(ctx context.Context, a *awaitRequest, progress func(Progr
 	switch {
 	case a.Job.PromptID == "" || a.Job.TimeoutMS <= 0:
 		return nil, errors.New("the plugin asked to wait without a prompt_id and a positive timeout_ms")
+	case p.perms == nil || !p.perms.Jobs:
+		p.logger.Warn("plugin refused: job waiting is not granted", "prompt_id", a.Job.PromptID)
+		err = fmt.Errorf("waiting for ComfyUI jobs is not granted to tool %s (tools.yaml: permissions.jobs: true)", p.name)
 	case p.jobs == nil:
 		err = errors.New("this easel cannot wait for ComfyUI jobs")
 	default:

@@ -3,6 +3,8 @@ package plugin
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,6 +21,7 @@ import (
 	"github.com/easel-mcp/easel/host/comfyui"
 	"github.com/easel-mcp/easel/host/gobuild"
 	"github.com/easel-mcp/easel/host/imaging"
+	"github.com/easel-mcp/easel/host/policy"
 )
 
 // cacheDir is shared by the package's tests so that the probe plugin is
@@ -109,6 +112,9 @@ func (f *fixture) load(t testing.TB, spec Spec) *Plugin {
 		spec.Name = "probe"
 	}
 	spec.Wasm = wasm
+	if spec.Permissions == nil {
+		spec.Permissions = policy.All()
+	}
 	p, err := f.rt.Load(context.Background(), spec)
 	if err != nil {
 		t.Fatal(err)
@@ -189,7 +195,14 @@ func TestLoadRefuses(t *testing.T) {
 		{"missing exports", Spec{Name: "probe", Wasm: wrongSignatureModule()}, "missing export easel_alloc(i32)->(i32)"},
 		{"bad name", Spec{Name: "no spaces", Wasm: wasm}, "not a valid tool name"},
 		{"bad config", Spec{Name: "probe", Wasm: wasm, Config: json.RawMessage("{")}, "config is not valid JSON"},
+		{"pin mismatch", Spec{Name: "probe", Wasm: wasm, SHA256: strings.Repeat("0", 64)}, "but it is pinned to 0000"},
 	}
+	sum := sha256.Sum256(wasm)
+	pinned, err := f.rt.Load(context.Background(), Spec{Name: "probe", Wasm: wasm, SHA256: hex.EncodeToString(sum[:])})
+	if err != nil {
+		t.Fatalf("pinned to its own digest: %v", err)
+	}
+	pinned.Close(context.Background())
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := f.rt.Load(context.Background(), tt.spec)
@@ -302,6 +315,70 @@ func TestRequestsAreChecked(t *testing.T) {
 	}
 	if fmt.Sprint(paths) != "[GET /queue]" {
 		t.Fatalf("refused requests reached ComfyUI: %v", paths)
+	}
+}
+
+// TestPermissionsDenyByDefault checks that a plugin reaches no ComfyUI route
+// and cannot wait for jobs unless its grant says so, and that the refusal
+// tells the operator what to grant.
+func TestPermissionsDenyByDefault(t *testing.T) {
+	f := newFixture(t)
+	var reached []string
+	var mu sync.Mutex
+	rec := requesterFunc(func(ctx context.Context, req comfyui.Request) (*comfyui.Response, error) {
+		mu.Lock()
+		reached = append(reached, req.Method+" "+req.Path)
+		mu.Unlock()
+		return emptyQueue(ctx, req)
+	})
+	route := func(s string) policy.Route {
+		r, err := policy.ParseRoute(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	tests := []struct {
+		name  string
+		perms *policy.Permissions
+		input string
+		want  string // in the tool's text; "" means success
+	}{
+		{"no grant", &policy.Permissions{}, `{"mode": "queue"}`,
+			"request refused: GET /queue is not granted to tool probe (tools.yaml: add it to permissions.comfyui)"},
+		{"other route", &policy.Permissions{ComfyUI: []policy.Route{route("GET /history/*")}}, `{"mode": "queue"}`, "GET /queue is not granted"},
+		{"other method", &policy.Permissions{ComfyUI: []policy.Route{route("POST /queue")}}, `{"mode": "queue"}`, "GET /queue is not granted"},
+		{"granted", &policy.Permissions{ComfyUI: []policy.Route{route("GET /queue")}}, `{"mode": "queue"}`, ""},
+		{"jobs not granted", &policy.Permissions{}, `{"mode": "await", "text": "job-1"}`,
+			"waiting for ComfyUI jobs is not granted to tool probe (tools.yaml: permissions.jobs: true)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := f.load(t, Spec{Requester: rec, Jobs: &fakeJobs{}, Permissions: tt.perms})
+			mu.Lock()
+			reached = nil
+			mu.Unlock()
+			r, err := call(t, p, tt.input)
+			if err != nil {
+				t.Fatal(err)
+			}
+			text := r.Content[0].Text
+			if r.StructuredContent != nil {
+				text += " " + r.StructuredContent.Text
+			}
+			if tt.want == "" {
+				if r.IsError || fmt.Sprint(reached) != "[GET /queue]" {
+					t.Fatalf("granted request: %s, reached %v", text, reached)
+				}
+				return
+			}
+			if !strings.Contains(text, tt.want) {
+				t.Fatalf("result %q, want it to contain %q", text, tt.want)
+			}
+			if len(reached) != 0 {
+				t.Fatalf("refused request reached ComfyUI: %v", reached)
+			}
+		})
 	}
 }
 

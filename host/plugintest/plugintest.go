@@ -28,6 +28,7 @@ import (
 	"github.com/easel-mcp/easel/host/gobuild"
 	"github.com/easel-mcp/easel/host/jobs"
 	"github.com/easel-mcp/easel/host/plugin"
+	"github.com/easel-mcp/easel/host/policy"
 )
 
 // Option configures [Load].
@@ -39,6 +40,7 @@ type options struct {
 	config      json.RawMessage
 	files       map[string]string
 	callTimeout time.Duration
+	perms       *policy.Permissions
 }
 
 // WithComfyUI points the plugin's ComfyUI requests at url (typically a
@@ -68,6 +70,19 @@ func WithRawConfig(raw json.RawMessage) Option { return func(o *options) { o.con
 // WithFiles grants the plugin files by name, as a tools.yaml entry's files:
 // mapping does (name → path).
 func WithFiles(files map[string]string) Option { return func(o *options) { o.files = files } }
+
+// WithPermissions grants the plugin exactly perms, as a tools.yaml entry's
+// permissions: mapping does.
+//
+// Without it, the plugin gets the grant of its entry in the nearest
+// tools.yaml (in the plugin's folder or one above it, up to go.mod) whose
+// tool of the same name points at the plugin: so a plugin's own tests fail
+// when its declared grant misses a route it needs. A plugin that no
+// tools.yaml declares gets policy.All(), every ComfyUI route and job
+// waiting, so its tests exercise behaviour until it is declared.
+func WithPermissions(perms *policy.Permissions) Option {
+	return func(o *options) { o.perms = perms }
+}
 
 // WithCallTimeout bounds each call (default plugin.DefaultCallTimeout).
 func WithCallTimeout(d time.Duration) Option { return func(o *options) { o.callTimeout = d } }
@@ -126,7 +141,19 @@ func TryLoad(t testing.TB, dir string, opts ...Option) (*Tool, error) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { rt.Close(context.Background()) })
-	spec := plugin.Spec{Name: o.name, Wasm: wasm, Config: o.config, Files: o.files, CallTimeout: o.callTimeout}
+	if o.perms == nil {
+		perms, from, found, err := declaredPermissions(abs, o.name)
+		switch {
+		case err != nil:
+			t.Fatalf("plugintest: reading the grant of %s: %v", o.name, err)
+		case found:
+			t.Logf("plugintest: %s runs with the permissions declared at %s", o.name, from)
+			o.perms = perms
+		default:
+			o.perms = policy.All()
+		}
+	}
+	spec := plugin.Spec{Name: o.name, Wasm: wasm, Config: o.config, Files: o.files, CallTimeout: o.callTimeout, Permissions: o.perms}
 	if o.comfyURL != "" {
 		client, err := comfyui.New(comfyui.Config{BaseURL: o.comfyURL, Timeout: 10 * time.Second})
 		if err != nil {
