@@ -6,12 +6,15 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -230,4 +233,73 @@ func TestCallCommand(t *testing.T) {
 			r.expect(t, exitUsage, nil, []string{tt.stderr})
 		})
 	}
+}
+
+func TestBuildCommand(t *testing.T) {
+	out := t.TempDir()
+	lockPath := filepath.Join(out, "easel.lock")
+	readLock := func() lockFile {
+		t.Helper()
+		data, err := os.ReadFile(lockPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var lock lockFile
+		if err := json.Unmarshal(data, &lock); err != nil {
+			t.Fatalf("lock: %v\n%s", err, data)
+		}
+		return lock
+	}
+	// checkModule checks a "DIGEST  FILE" line against the file and the lock.
+	checkModule := func(stdout, file string) {
+		t.Helper()
+		data, err := os.ReadFile(filepath.Join(out, file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(data)
+		digest := hex.EncodeToString(sum[:])
+		if !strings.Contains(stdout, digest+"  "+file+"\n") {
+			t.Errorf("stdout lacks %q:\n%s", digest+"  "+file, stdout)
+		}
+		if e := readLock().Modules[file]; e.SHA256 != digest || e.Bytes != len(data) {
+			t.Errorf("lock entry %s = %+v, want digest %s and %d bytes", file, e, digest, len(data))
+		}
+	}
+
+	t.Run("a folder, quietly", func(t *testing.T) {
+		r := easel(t, "", nil, "build", "-o", out, repoPath(t, "examples/queue_size"))
+		r.expect(t, exitOK, nil, nil)
+		if r.stderr != "" {
+			t.Errorf("stderr not empty without a terminal or -v: %q", r.stderr)
+		}
+		checkModule(r.stdout, "queue_size.wasm")
+		if lock := readLock(); lock.Go != runtime.Version() || lock.ABI != 1 || lock.Modules["queue_size.wasm"].Source != repoPath(t, "examples/queue_size") {
+			t.Errorf("lock = %+v", lock)
+		}
+	})
+
+	t.Run("tools.yaml, with progress, keeping earlier entries", func(t *testing.T) {
+		cfg := toolsConfig(t, "http://127.0.0.1:1", "get_job_status: plugins/get_job_status", "status_again: plugins/get_job_status")
+		r := easel(t, "", nil, "build", "-v", "--config", cfg, "-o", out)
+		// status_again is the same module but its plugin describes
+		// itself as get_job_status: loading it as serve would fails.
+		r.expect(t, exitFailure, []string{"  get_job_status.wasm\n"}, []string{"[1/2]", "[2/2]", "tools.yaml:7: tool status_again: load:", "get_job_status"})
+		checkModule(r.stdout, "get_job_status.wasm")
+		if _, ok := readLock().Modules["queue_size.wasm"]; !ok {
+			t.Errorf("the earlier queue_size entry was dropped: %+v", readLock())
+		}
+	})
+
+	t.Run("the digest is reproducible", func(t *testing.T) {
+		before := readLock().Modules["queue_size.wasm"].SHA256
+		os.Remove(filepath.Join(out, "queue_size.wasm"))
+		r := easel(t, "", nil, "build", "-o", out, repoPath(t, "examples")+"/...")
+		r.expect(t, exitOK, []string{before + "  queue_size.wasm\n"}, nil)
+	})
+
+	t.Run("not a plugin", func(t *testing.T) {
+		r := easel(t, "", nil, "build", "-o", out, repoPath(t, "docs"))
+		r.expect(t, exitUsage, nil, []string{"is not a folder holding a Go main package"})
+	})
 }

@@ -61,6 +61,7 @@ func commands() []command {
 		{serveCommand, runServe},
 		{toolsCommand, runTools},
 		{callCommand, runCall},
+		{buildCommand, runBuild},
 		{versionCommand, runVersion},
 		{helpCommand, runHelp},
 	}

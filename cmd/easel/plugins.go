@@ -111,6 +111,15 @@ func (l *loader) loadAll(ctx context.Context, tools []config.Tool, done func(loa
 	return results
 }
 
+// failure says what failed, where: "tools.yaml:7: tool x: build: ..." for
+// a configured tool, "plugins/x: build: ..." for a folder.
+func (r loaded) failure() string {
+	if r.tool.Pos.Line > 0 {
+		return fmt.Sprintf("%s: tool %s: %s: %v", r.tool.Pos, r.tool.Name, r.stage, r.err)
+	}
+	return fmt.Sprintf("%s: %s: %v", r.tool.Plugin, r.stage, r.err)
+}
+
 // progressLine reports a finished plugin on stderr, for terminals.
 func progressLine(w io.Writer, n, total int, r loaded) {
 	if r.err != nil {

@@ -62,7 +62,7 @@ func runTools(ctx context.Context, io stdio, args []string) int {
 	var infos []plugin.ToolInfo
 	for _, r := range l.loadAll(ctx, cfg.Tools, done) {
 		if r.err != nil {
-			fmt.Fprintf(io.err, "%s: tool %s: %s: %v\n", r.tool.Pos, r.tool.Name, r.stage, r.err)
+			fmt.Fprintln(io.err, r.failure())
 			code = exitFailure
 			continue
 		}
