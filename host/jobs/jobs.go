@@ -67,9 +67,19 @@ type Options struct {
 	// /history while the event stream is down, and as a safety net while
 	// it is up (every 4 intervals). Default 1s.
 	PollInterval time.Duration
+	// VanishGrace is how long a job that was seen must be missing from both
+	// /queue and /history before the wait reports it vanished. ComfyUI
+	// removes a finished job from the queue before its history entry is
+	// visible, and under load (a slow disk, a large history) that window
+	// is not instantaneous. Default DefaultVanishGrace.
+	VanishGrace time.Duration
 	// Logger; nil means slog.Default().
 	Logger *slog.Logger
 }
+
+// DefaultVanishGrace is Options.VanishGrace's default: far beyond the
+// milliseconds a history write takes, short next to a lost job's wait.
+const DefaultVanishGrace = 5 * time.Second
 
 // Watcher follows prompts on one ComfyUI server. Create it with
 // [NewWatcher], start [Watcher.Run] in a goroutine, then call
@@ -78,6 +88,7 @@ type Watcher struct {
 	client   *comfyui.Client
 	clientID string
 	poll     time.Duration
+	grace    time.Duration
 	logger   *slog.Logger
 
 	kick chan struct{} // asks the checker to look at /queue and /history now
@@ -97,12 +108,16 @@ func NewWatcher(client *comfyui.Client, opts Options) *Watcher {
 		client:   client,
 		clientID: "easel-" + hex.EncodeToString(b[:]),
 		poll:     opts.PollInterval,
+		grace:    opts.VanishGrace,
 		logger:   opts.Logger,
 		kick:     make(chan struct{}, 1),
 		jobs:     map[string]*job{},
 	}
 	if w.poll <= 0 {
 		w.poll = time.Second
+	}
+	if w.grace <= 0 {
+		w.grace = DefaultVanishGrace
 	}
 	if w.logger == nil {
 		w.logger = slog.Default()
@@ -136,8 +151,10 @@ type job struct {
 	waiters map[*waiter]struct{}
 	seen    bool // found in /queue or /history at least once
 	missing int  // consecutive checks that found it nowhere
-	state   string
-	track   tracker
+	// missingSince is when the first of those checks ran.
+	missingSince time.Time
+	state        string
+	track        tracker
 }
 
 type waiter struct {
@@ -384,9 +401,13 @@ func (w *Watcher) apply(s *snapshot, jobs map[string]*job) (status string, final
 			status, final = StatusDone, true
 		case j.seen:
 			// A job can be in neither list for a moment while its history is
-			// written; only a second look that still misses it is a verdict.
+			// written; only a later look that still misses it, after the
+			// grace period, is a verdict.
+			if j.missing == 0 {
+				j.missingSince = time.Now()
+			}
 			j.missing++
-			if j.missing >= 2 {
+			if j.missing >= 2 && time.Since(j.missingSince) >= w.grace {
 				w.finish(j, StatusVanished)
 				status, final = StatusVanished, true
 			}

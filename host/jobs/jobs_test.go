@@ -17,14 +17,20 @@ var prompt = map[string]any{
 	"3": map[string]any{"class_type": "SaveImage", "inputs": map[string]any{"images": []any{"2", 0}, "filename_prefix": "jobs"}},
 }
 
-// startWatcher runs a watcher on srv until the test ends.
+// startWatcher runs a watcher on srv until the test ends, with a short
+// vanish grace so that lost jobs are reported quickly.
 func startWatcher(t *testing.T, srv *comfyuitest.Server) *Watcher {
+	t.Helper()
+	return startWatcherWith(t, srv, Options{PollInterval: 50 * time.Millisecond, VanishGrace: 200 * time.Millisecond})
+}
+
+func startWatcherWith(t *testing.T, srv *comfyuitest.Server, opts Options) *Watcher {
 	t.Helper()
 	client, err := comfyui.New(comfyui.Config{BaseURL: srv.URL, Timeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := NewWatcher(client, Options{PollInterval: 50 * time.Millisecond})
+	w := NewWatcher(client, opts)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { w.Run(ctx); close(done) }()
@@ -221,6 +227,29 @@ func TestWaitReportsAJobLostInARestart(t *testing.T) {
 	srv.Up()
 	if res := <-done; res.Status != StatusVanished {
 		t.Fatalf("Wait = %+v, want vanished", res)
+	}
+}
+
+// A finished job can be in neither /queue nor /history for a while (here
+// 600ms, many checks long): the wait reports it done, not vanished.
+func TestWaitSurvivesALateHistoryEntry(t *testing.T) {
+	srv := comfyuitest.NewServer(t, comfyuitest.WithHistoryDelay(600*time.Millisecond))
+	w := startWatcherWith(t, srv, Options{PollInterval: 20 * time.Millisecond, VanishGrace: 2 * time.Second})
+	srv.PauseWorker()
+	id := srv.Submit(t, prompt) // no client id: only polling sees it end
+	done := make(chan Result, 1)
+	go func() {
+		res, _ := w.Wait(context.Background(), id, 30*time.Second, nil)
+		done <- res
+	}()
+	waitFor(t, func() bool {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		return w.jobs[id] != nil && w.jobs[id].seen
+	})
+	srv.ResumeWorker()
+	if res := <-done; res.Status != StatusDone {
+		t.Fatalf("Wait = %+v, want done once the history entry appears", res)
 	}
 }
 

@@ -348,7 +348,9 @@ type ExecutionError struct {
 // e.NodeID (its node_type taken from the prompt) raises, exactly as ws_15 recorded. That node
 // and the nodes after it are never served from the cache, so the failure happens even for a
 // repeated prompt (a node no output depends on never runs, and then never fails). It may be
-// called before the prompt is submitted; it applies to one run.
+// called before the prompt is submitted; it applies to one run. An empty promptID fails the
+// next prompt to run that has no failure of its own, for prompts queued by the code under
+// test with ids it chose.
 func (s *Server) FailJob(promptID string, e ExecutionError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -120,7 +120,11 @@ func (inst *instance) execute(item *queueItem) {
 	}
 	r := &run{inst: inst, item: item, prompt: item.prompt, outputs: map[string][][]any{},
 		uiOnly: map[string]*object{}, states: map[string]*nodeProgress{}}
-	if e, ok := s.fails[item.promptID]; ok {
+	failKey := item.promptID
+	if _, ok := s.fails[failKey]; !ok {
+		failKey = "" // FailJob("", e): the next prompt to run, whatever its id
+	}
+	if e, ok := s.fails[failKey]; ok {
 		r.fail = &e
 	}
 	failure, err := r.execute()
@@ -156,7 +160,7 @@ func (inst *instance) execute(item *queueItem) {
 	if r.to.set {
 		inst.send("executing", newObject("node", nil, "prompt_id", item.promptID), r.to)
 	}
-	delete(s.fails, item.promptID)
+	delete(s.fails, failKey)
 	for k := range s.holds {
 		if k.prompt == item.promptID {
 			delete(s.holds, k)

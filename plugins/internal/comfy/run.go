@@ -17,7 +17,13 @@ type WaitOutcome struct {
 	WaitedMS int64    `json:"waited_ms"`
 	Outputs  []File   `json:"outputs,omitempty" description:"Files the job wrote; read images with get_image"`
 	Texts    []string `json:"texts,omitempty" description:"Text outputs"`
+	Note     string   `json:"note,omitempty" description:"What happened, when the job did not simply finish"`
 }
+
+// VanishedNote explains a vanished job to the agent.
+const VanishedNote = "The job was in ComfyUI's queue, then disappeared without a history entry: " +
+	"it was deleted from the queue, or lost when ComfyUI restarted (a restart empties the queue and history). " +
+	"Nothing it would have produced exists; queue it again if it is still needed."
 
 // AfterWait turns the host's verdict on a wait into the job's outcome,
 // asking ComfyUI for the details. It never reports a job done that ComfyUI
@@ -31,7 +37,7 @@ func AfterWait(api *sdk.ComfyUI, id string, job sdk.JobResult) (WaitOutcome, err
 	case sdk.JobUnknown:
 		return out, nil // found=false
 	case sdk.JobVanished:
-		out.Vanished = true
+		out.Vanished, out.Note = true, VanishedNote
 		return out, nil
 	case sdk.JobTimedOut:
 		out.TimedOut = true
