@@ -58,6 +58,9 @@ func hostImageThumbnail(req unsafe.Pointer, reqLen uint32, buf unsafe.Pointer, b
 //go:wasmimport easel_v1 comfyui_request
 func hostComfyUIRequest(req unsafe.Pointer, reqLen uint32, buf unsafe.Pointer, bufCap uint32) int32
 
+//go:wasmimport easel_v1 http_request
+func hostHTTPRequest(req unsafe.Pointer, reqLen uint32, buf unsafe.Pointer, bufCap uint32) int32
+
 //go:wasmexport easel_alloc
 func easelAlloc(size uint32) uint32 {
 	guest.out = nil
@@ -181,4 +184,13 @@ func (h *wasmHost) imageThumbnail(req []byte) []byte {
 		unsafe.Pointer(&scratch[0]), uint32(len(scratch)))
 	runtime.KeepAlive(req)
 	return h.answer(n, "image_thumbnail")
+}
+
+func (h *wasmHost) httpRequest(req []byte) []byte {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := hostHTTPRequest(unsafe.Pointer(unsafe.SliceData(req)), uint32(len(req)),
+		unsafe.Pointer(&scratch[0]), uint32(len(scratch)))
+	runtime.KeepAlive(req)
+	return h.answer(n, "http_request")
 }

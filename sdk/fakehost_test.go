@@ -3,6 +3,7 @@ package sdk
 import (
 	"bytes"
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -61,6 +62,23 @@ func (h *fakeHost) file(name string) []byte {
 		return frame(h.t, map[string]string{"error": fmt.Sprintf("file %q is not granted to this tool", name)}, "")
 	}
 	return frame(h.t, struct{}{}, data)
+}
+
+// httpRequest answers outbound requests like a host whose grant allows
+// only https://api.example.com.
+func (h *fakeHost) httpRequest(msg []byte) []byte {
+	var req httpRequestHeader
+	body, err := decodeFrame(msg, &req)
+	if err != nil {
+		h.t.Fatalf("plugin sent a malformed http request %q: %v", msg, err)
+	}
+	if !strings.HasPrefix(req.URL, "https://api.example.com/") {
+		return frame(h.t, httpResponseHeader{Error: "request refused: not granted", Refused: true}, "")
+	}
+	if strings.HasSuffix(req.URL, "/down") {
+		return frame(h.t, httpResponseHeader{Error: "api.example.com unreachable"}, "")
+	}
+	return frame(h.t, httpResponseHeader{Status: 200, URL: req.URL, Headers: map[string]string{"Content-Type": "text/plain"}}, req.Method+" "+req.Headers["X-Key"]+" "+string(body))
 }
 
 func (h *fakeHost) imageThumbnail(req []byte) []byte {

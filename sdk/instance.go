@@ -27,6 +27,8 @@ type host interface {
 	file(name string) []byte
 	// imageThumbnail scales an image down; request and answer are framed.
 	imageThumbnail(req []byte) []byte
+	// httpRequest performs one granted outbound request, both framed.
+	httpRequest(req []byte) []byte
 }
 
 // instance serves one plugin instance: it answers easel_describe and

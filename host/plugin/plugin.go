@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/easel-mcp/easel/host/egress"
 	"github.com/easel-mcp/easel/host/policy"
 	"github.com/tetratelabs/wazero"
 )
@@ -119,6 +120,7 @@ type Plugin struct {
 	requester     Requester
 	files         map[string]string
 	perms         *policy.Permissions
+	egress        *egress.Client
 	jobs          JobWaiter
 	maxWait       time.Duration
 	logger        *slog.Logger
@@ -152,6 +154,7 @@ func (r *Runtime) Load(ctx context.Context, spec Spec) (*Plugin, error) {
 		requester: spec.Requester,
 		files:     spec.Files,
 		perms:     spec.Permissions,
+		egress:    egress.New(egress.Config{Permissions: spec.Permissions, Tool: spec.Name}),
 		jobs:      spec.Jobs,
 		maxWait:   orDefault(spec.MaxWait, DefaultMaxWait),
 		logger:    r.logger.With("tool", spec.Name),
@@ -247,6 +250,7 @@ func (p *Plugin) Tool() ToolInfo { return p.tool }
 // Close discards the plugin's instances and compiled code.
 func (p *Plugin) Close(ctx context.Context) error {
 	p.pool.close(ctx)
+	p.egress.Close()
 	return p.compiled.Close(ctx)
 }
 

@@ -11,10 +11,13 @@ import (
 	"image"
 	"image/png"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -379,6 +382,44 @@ func TestPermissionsDenyByDefault(t *testing.T) {
 				t.Fatalf("refused request reached ComfyUI: %v", reached)
 			}
 		})
+	}
+}
+
+// TestOutboundHTTPIsGranted checks the http_request host function end to
+// end: a granted host:port is reached (with only the plugin's headers), and
+// anything else is refused before a connection is made. The address and
+// redirect rules are tested in package egress.
+func TestOutboundHTTPIsGranted(t *testing.T) {
+	f := newFixture(t)
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		fmt.Fprintf(w, "probe=%s auth=%q", r.Header.Get("X-Probe"), r.Header.Get("Authorization"))
+	}))
+	defer srv.Close()
+	hostport := strings.TrimPrefix(srv.URL, "http://")
+	granted, err := policy.ParseEndpoint(hostport)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := f.load(t, Spec{Permissions: &policy.Permissions{HTTP: []policy.Endpoint{granted}}})
+	r, err := call(t, p, `{"mode": "http", "text": "`+srv.URL+`/x"}`)
+	if err != nil || r.IsError || r.StructuredContent.Text != `200 probe=1 auth=""` {
+		t.Fatalf("granted request: %+v, %v", r, err)
+	}
+	for _, url := range []string{"http://169.254.169.254/latest/meta-data/", "http://localhost:1/", "file:///etc/passwd"} {
+		r, err := call(t, p, `{"mode": "http", "text": "`+url+`"}`)
+		if err != nil || !r.IsError || !strings.Contains(r.Content[0].Text, "request refused") {
+			t.Errorf("%s: %+v, %v; want a refusal", url, r, err)
+		}
+	}
+	none := f.load(t, Spec{Permissions: &policy.Permissions{}})
+	r, err = call(t, none, `{"mode": "http", "text": "`+srv.URL+`/x"}`)
+	if err != nil || !r.IsError || !strings.Contains(r.Content[0].Text, "is not granted to tool probe (tools.yaml: add") {
+		t.Fatalf("no grant: %+v, %v; want a refusal naming permissions.http", r, err)
+	}
+	if n := hits.Load(); n != 1 {
+		t.Fatalf("server saw %d requests, want only the granted one", n)
 	}
 }
 

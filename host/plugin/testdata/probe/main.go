@@ -13,7 +13,7 @@ import (
 )
 
 type Input struct {
-	Mode  string `json:"mode" enum:"echo,panic,spin,sleep,queue,progress,log,stderr,big,config,file,await,thumb_guest,thumb_host"`
+	Mode  string `json:"mode" enum:"echo,panic,spin,sleep,queue,http,progress,log,stderr,big,config,file,await,thumb_guest,thumb_host"`
 	Text  string `json:"text,omitempty"`
 	Bytes int    `json:"bytes,omitempty" minimum:"0"`
 }
@@ -51,6 +51,12 @@ func handle(c *sdk.Call, in Input) (Output, error) {
 			return out, err
 		}
 		out.Text = fmt.Sprint(len(q))
+	case "http":
+		resp, err := c.HTTP(sdk.HTTPRequest{URL: in.Text, Headers: map[string]string{"X-Probe": "1"}})
+		if err != nil {
+			return out, err
+		}
+		out.Text = fmt.Sprintf("%d %s", resp.Status, resp.Body)
 	case "progress":
 		for i := 1; i <= 3; i++ {
 			c.Progress(float64(i), 3, fmt.Sprintf("step %d", i))
