@@ -11,6 +11,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -301,5 +304,84 @@ func TestBuildCommand(t *testing.T) {
 	t.Run("not a plugin", func(t *testing.T) {
 		r := easel(t, "", nil, "build", "-o", out, repoPath(t, "docs"))
 		r.expect(t, exitUsage, nil, []string{"is not a folder holding a Go main package"})
+	})
+}
+
+func TestDoctorCommand(t *testing.T) {
+	t.Run("healthy", func(t *testing.T) {
+		srv := comfyuitest.NewServer(t)
+		srv.PauseWorker()
+		defer srv.ResumeWorker()
+		srv.Submit(t, testPrompt)
+		cfg := toolsConfig(t, srv.URL, "get_job_status: plugins/get_job_status")
+		r := easel(t, "", nil, "doctor", "--config", cfg)
+		r.expect(t, exitOK, []string{
+			"✓ configuration " + cfg + ": 1 tool",
+			"✓ ComfyUI 0.3.64 at " + srv.URL + " (Python 3.11.2, PyTorch",
+			"✓ device cpu (cpu): 23.5 GiB memory, 22.8 GiB free",
+			"✓ queue: 0 running, 1 pending",
+			"✓ event stream ws://",
+			"✓ Go toolchain go1.",
+			"✓ plugin get_job_status (" + cfg + ":5)",
+			"All 8 checks passed.",
+		}, nil)
+	})
+
+	t.Run("a wrong ComfyUI URL in one step", func(t *testing.T) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := ln.Addr().String()
+		ln.Close() // now nothing listens there
+		cfg := toolsConfig(t, "http://"+addr, "get_job_status: plugins/get_job_status")
+		r := easel(t, "", nil, "doctor", "--config", cfg)
+		r.expect(t, exitFailure, []string{
+			"✗ ComfyUI unreachable at http://" + addr + "/system_stats: connection refused\n",
+			"  → nothing listens at " + addr + ": start ComfyUI",
+			"set comfyui.url in " + cfg,
+			"✓ plugin get_job_status",
+			"1 of 5 checks failed.",
+		}, nil)
+
+		r = easel(t, "", []string{"COMFYUI_URL=http://" + addr}, "doctor", "--config", cfg)
+		r.expect(t, exitFailure, []string{"set the COMFYUI_URL environment variable"}, nil)
+	})
+
+	t.Run("not ComfyUI", func(t *testing.T) {
+		page := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html")
+			w.Write([]byte("<html>router login</html>"))
+		}))
+		defer page.Close()
+		cfg := toolsConfig(t, page.URL, "get_job_status: plugins/get_job_status")
+		r := easel(t, "", nil, "doctor", "--config", cfg)
+		r.expect(t, exitFailure, []string{"✗ " + page.URL + "/system_stats answered text/html, not JSON: this is not ComfyUI's API", "→ point comfyui.url"}, nil)
+	})
+
+	t.Run("ComfyUI behind a proxy that wants a token", func(t *testing.T) {
+		proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+		}))
+		defer proxy.Close()
+		cfg := toolsConfig(t, proxy.URL, "get_job_status: plugins/get_job_status")
+		r := easel(t, "", nil, "doctor", "--config", cfg)
+		r.expect(t, exitFailure, []string{"answered 401 Unauthorized", "set comfyui.auth"}, nil)
+	})
+
+	t.Run("broken configuration", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "tools.yaml")
+		os.WriteFile(path, []byte("comfyui:\n  url: http://127.0.0.1:8188\ntools:\n  - name: x\n    plugn: y\n"), 0o600)
+		r := easel(t, "", nil, "doctor", "--config", path)
+		r.expect(t, exitFailure, []string{"✗ configuration is invalid:", "tools.yaml:5", "plugn", "→ fix the lines named above"}, nil)
+	})
+
+	t.Run("a plugin that does not build", func(t *testing.T) {
+		srv := comfyuitest.NewServer(t)
+		broken := t.TempDir()
+		os.WriteFile(filepath.Join(broken, "main.go"), []byte("package main\n"), 0o600)
+		cfg := toolsConfig(t, srv.URL, "broken: "+broken)
+		r := easel(t, "", nil, "doctor", "--config", cfg)
+		r.expect(t, exitFailure, []string{"✗ plugin " + cfg + ":5: tool broken: build:", "→ fix the Go errors above"}, nil)
 	})
 }

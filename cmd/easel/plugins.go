@@ -126,6 +126,6 @@ func progressLine(w io.Writer, n, total int, r loaded) {
 		fmt.Fprintf(w, "[%d/%d] %-20s FAILED (%s)\n", n, total, r.tool.Name, r.stage)
 		return
 	}
-	fmt.Fprintf(w, "[%d/%d] %-20s ok  build %s, compile %s\n", n, total, r.tool.Name,
+	fmt.Fprintf(w, "[%d/%d] %-20s ok  build %s, load %s\n", n, total, r.tool.Name,
 		r.buildTime.Round(time.Millisecond), r.loadTime.Round(time.Millisecond))
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/easel-mcp/easel/host/comfyui"
+	"github.com/easel-mcp/easel/host/config"
 	"github.com/easel-mcp/easel/host/plugin"
 )
 
@@ -20,4 +22,11 @@ func (a *App) Call(ctx context.Context, name string, args json.RawMessage, progr
 		}
 	}
 	return nil, fmt.Errorf("no tool %q in %s", name, a.cfg.File)
+}
+
+// NewComfyUIClient returns the ComfyUI client serve builds from c (base
+// URL, auth header, timeouts, size cap), for commands that talk to ComfyUI
+// without serving, such as `easel doctor`.
+func NewComfyUIClient(c config.ComfyUI) (*comfyui.Client, error) {
+	return comfyui.New(comfyuiConfig(c))
 }
