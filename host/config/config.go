@@ -39,6 +39,9 @@ type Config struct {
 	// plugin changes (the watch: key; true unless set to false).
 	Watch bool
 	Tools []Tool // in file order, names unique
+	// Backends are the ComfyUI servers of a `backends:` list; empty when the
+	// file uses the single `comfyui:` mapping. Use BackendList for both.
+	Backends []Backend
 }
 
 // ComfyUI is how easel reaches the ComfyUI server that plugins make requests to.
@@ -164,6 +167,10 @@ type Tool struct {
 	// not pinned. For a Go-source plugin it pins the built module, which
 	// depends on the Go toolchain; pin .wasm files for releases.
 	SHA256 string
+	// BackendLabels are the labels a backend must carry for this tool's new
+	// jobs to go to it (the entry's `backend_labels:` mapping); nil means any
+	// backend.
+	BackendLabels map[string]string
 	// Pos is where the entry starts, for problems found after loading.
 	Pos Pos
 }

@@ -38,8 +38,10 @@ func (d *decoder) config(root *yaml.Node) *Config {
 		"cache_dir": d.str(&c.CacheDir),
 		"watch":     d.boolean(&c.Watch),
 		"tools":     func(v *yaml.Node, p string) { c.Tools = d.tools(v, p) },
+		"backends":  func(v *yaml.Node, p string) { c.Backends = d.backendList(v, p) },
 	})
 	d.checkURL(&c.ComfyUI.URL, urlAt)
+	d.checkBackends(c, present)
 	c.CacheDir = d.cacheDir(c.CacheDir, present["cache_dir"])
 	return c
 }
@@ -122,11 +124,12 @@ func (d *decoder) tool(n *yaml.Node, path string) (t Tool, nameAt *yaml.Node) {
 				nameAt = v
 			}
 		},
-		"plugin":      func(v *yaml.Node, p string) { t.Plugin, t.Path, t.Kind = d.plugin(v, p) },
-		"config":      func(v *yaml.Node, p string) { t.Config = d.json(v, p) },
-		"files":       func(v *yaml.Node, p string) { t.Files = d.files(v, p) },
-		"permissions": func(v *yaml.Node, p string) { t.Permissions = d.permissions(v, p) },
-		"sha256":      d.sha256(&t.SHA256),
+		"plugin":         func(v *yaml.Node, p string) { t.Plugin, t.Path, t.Kind = d.plugin(v, p) },
+		"config":         func(v *yaml.Node, p string) { t.Config = d.json(v, p) },
+		"files":          func(v *yaml.Node, p string) { t.Files = d.files(v, p) },
+		"permissions":    func(v *yaml.Node, p string) { t.Permissions = d.permissions(v, p) },
+		"sha256":         d.sha256(&t.SHA256),
+		"backend_labels": func(v *yaml.Node, p string) { t.BackendLabels = d.labels(v, p) },
 	})
 	if ok {
 		d.require(n, path, present, "name", "plugin")
