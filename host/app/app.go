@@ -14,14 +14,15 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/easel-mcp/easel/host/backends"
 	"github.com/easel-mcp/easel/host/comfyui"
 	"github.com/easel-mcp/easel/host/config"
 	"github.com/easel-mcp/easel/host/gobuild"
-	"github.com/easel-mcp/easel/host/jobs"
 	"github.com/easel-mcp/easel/host/mcpserver"
 	"github.com/easel-mcp/easel/host/plugin"
 )
@@ -37,17 +38,15 @@ type Options struct {
 // App is a ready-to-serve easel: every tool described, its plugin loaded
 // or loading.
 type App struct {
-	cfg      *config.Config
-	logger   *slog.Logger
-	comfy    *comfyui.Client
-	requests comfyui.Doer // comfy behind the /object_info cache, for plugins
-	jobs     *jobs.Watcher
-	stop     context.CancelFunc // ends the watcher and background loading
-	bg       sync.WaitGroup
-	rt       *plugin.Runtime
-	builder  *gobuild.Builder
-	tools    []*tool
-	mcp      *mcpserver.Server
+	cfg     *config.Config
+	logger  *slog.Logger
+	pool    *backends.Pool     // the ComfyUI servers, their event streams and health
+	stop    context.CancelFunc // ends the watcher and background loading
+	bg      sync.WaitGroup
+	rt      *plugin.Runtime
+	builder *gobuild.Builder
+	tools   []*tool
+	mcp     *mcpserver.Server
 }
 
 // New prepares every tool of cfg and returns as soon as each tool's
@@ -63,11 +62,9 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		a.logger = slog.Default()
 	}
 	var err error
-	a.comfy, err = comfyui.New(comfyuiConfig(cfg.ComfyUI))
-	if err != nil {
-		return nil, fmt.Errorf("%s: comfyui: %w", cfg.File, err)
+	if a.pool, err = newPool(cfg, a.logger); err != nil {
+		return nil, err
 	}
-	a.requests = comfyui.NewObjectInfoCache(a.comfy, objectInfoTTL)
 	a.rt, err = plugin.NewRuntime(ctx, plugin.RuntimeConfig{CacheDir: cfg.CacheDir, Logger: a.logger})
 	if err != nil {
 		return nil, err
@@ -101,7 +98,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	for i, t := range a.tools {
 		tools[i] = t
 	}
-	a.mcp, err = mcpserver.New(tools, mcpserver.Options{Name: "easel", Version: opts.Version, Logger: a.logger, Files: comfyFiles{a.comfy}})
+	a.mcp, err = mcpserver.New(tools, mcpserver.Options{Name: "easel", Version: opts.Version, Logger: a.logger, Files: a.pool})
 	if err != nil {
 		a.Close(ctx)
 		return nil, err
@@ -183,26 +180,40 @@ func (a *App) forEach(tools []*tool, fn func(*tool)) {
 	wg.Wait()
 }
 
-// startWatcher starts following ComfyUI's event stream for the plugins that
-// wait on jobs, until ctx ends.
+// startWatcher starts following the ComfyUI servers' event streams (for the
+// plugins that wait on jobs) and probing their health, until ctx ends.
 func (a *App) startWatcher(ctx context.Context) {
-	a.jobs = jobs.NewWatcher(a.comfy, jobs.Options{Logger: a.logger})
 	a.bg.Add(1)
 	go func() {
 		defer a.bg.Done()
-		a.jobs.Run(ctx)
+		a.pool.Run(ctx)
 	}()
 }
 
-// comfyFiles serves comfyui:// resources from ComfyUI's /view.
-type comfyFiles struct{ c *comfyui.Client }
-
-func (f comfyFiles) ReadFile(ctx context.Context, uri string) ([]byte, string, error) {
-	ref, err := comfyui.ParseFileURI(uri)
-	if err != nil {
-		return nil, "", err
+// newPool makes the pool of ComfyUI servers of cfg: the backends: list, or
+// the one comfyui: server.
+func newPool(cfg *config.Config, logger *slog.Logger) (*backends.Pool, error) {
+	var specs []backends.Spec
+	for _, b := range cfg.BackendList() {
+		client, err := comfyui.New(comfyuiConfig(b.ComfyUI))
+		if err != nil {
+			if len(cfg.Backends) == 0 {
+				return nil, fmt.Errorf("%s: comfyui: %w", cfg.File, err)
+			}
+			return nil, fmt.Errorf("%s: backend %s: %w", b.Pos, b.Name, err)
+		}
+		specs = append(specs, backends.Spec{Name: b.Name, Labels: b.Labels, Weight: b.Weight, Client: client})
 	}
-	return f.c.View(ctx, ref)
+	return backends.New(specs, backends.Options{Logger: logger})
+}
+
+// comfyuiURLs lists the ComfyUI servers for the start-up log line.
+func (a *App) comfyuiURLs() string {
+	var urls []string
+	for _, b := range a.cfg.BackendList() {
+		urls = append(urls, b.ComfyUI.URL)
+	}
+	return strings.Join(urls, " ")
 }
 
 func comfyuiConfig(c config.ComfyUI) comfyui.Config {
@@ -218,11 +229,6 @@ func comfyuiConfig(c config.ComfyUI) comfyui.Config {
 	}
 	return cc
 }
-
-// objectInfoTTL is how long node definitions are served from memory: they
-// change only when ComfyUI restarts with other custom nodes, or on uploads
-// (which clear the cache).
-const objectInfoTTL = 5 * time.Minute
 
 // loadParallelism bounds concurrent plugin builds and compilations: both
 // are CPU-bound and the target machines have two cores.
@@ -251,9 +257,9 @@ func (a *App) loadPlugin(ctx context.Context, t config.Tool) (*plugin.Plugin, er
 		Config:      t.Config,
 		Files:       t.Files,
 		Permissions: t.Permissions,
-		Requester:   a.requests,
-		ClientID:    a.jobs.ClientID(),
-		Jobs:        a.jobs,
+		Requester:   a.pool.For(t.BackendLabels),
+		ClientID:    a.pool.ClientID(),
+		Jobs:        a.pool,
 	})
 	if err != nil && t.SHA256 != "" {
 		err = fmt.Errorf("%s (pinned at %s): %w", t.Name, t.Pos, err)
@@ -285,7 +291,7 @@ func (a *App) WaitLoaded(ctx context.Context) error {
 // ServeStdio serves one MCP client on stdin/stdout until stdin ends or ctx is
 // done.
 func (a *App) ServeStdio(ctx context.Context) error {
-	a.logger.Info("serving MCP on stdio", "comfyui", a.comfy.BaseURL())
+	a.logger.Info("serving MCP on stdio", "comfyui", a.comfyuiURLs())
 	return a.mcp.ServeStdio(ctx, os.Stdin, os.Stdout)
 }
 
@@ -309,7 +315,7 @@ func (a *App) ServeHTTP(ctx context.Context, addr string, ready func(net.Addr)) 
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	a.logger.Info("serving MCP over streamable HTTP", "url", "http://"+ln.Addr().String()+"/mcp", "comfyui", a.comfy.BaseURL())
+	a.logger.Info("serving MCP over streamable HTTP", "url", "http://"+ln.Addr().String()+"/mcp", "comfyui", a.comfyuiURLs())
 	if ready != nil {
 		ready(ln.Addr())
 	}

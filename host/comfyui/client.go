@@ -190,6 +190,12 @@ type Request struct {
 	Body []byte
 	// ContentType is the body's media type, e.g. "application/json".
 	ContentType string
+	// Backend and Job are routing hints for a Doer that spreads requests over
+	// several servers (package backends): Backend names the server to ask
+	// ("*" asks every one), Job says the request concerns that prompt id, so
+	// it goes to the server that owns the job. A Client ignores both.
+	Backend string
+	Job     string
 }
 
 // Response is ComfyUI's answer. Any status, including 4xx and 5xx, is a Response, not an
@@ -204,6 +210,9 @@ type Response struct {
 	Body   []byte
 	// URL is the URL requested, without user information.
 	URL string
+	// Backend names the server that answered, when a Doer chose among
+	// several; empty from a Client.
+	Backend string
 }
 
 // Do sends req and reads the whole response body. It returns an *Error when there is no

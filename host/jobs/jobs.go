@@ -75,6 +75,18 @@ type Options struct {
 	VanishGrace time.Duration
 	// Logger; nil means slog.Default().
 	Logger *slog.Logger
+	// ClientID is the event stream's client id; empty means a random one.
+	// Watchers of different ComfyUI servers may share one (a process uses
+	// one id for all its backends, so plugins need to know only one), but
+	// two processes must never use the same id on one server.
+	ClientID string
+	// OnStatus, if set, receives ComfyUI's queue length (running plus
+	// pending) from every status broadcast, the first one after connecting
+	// included. It must not block.
+	OnStatus func(queueRemaining int)
+	// OnConnected, if set, is told when the event stream comes up or goes
+	// down. It must not block.
+	OnConnected func(up bool)
 }
 
 // DefaultVanishGrace is Options.VanishGrace's default: far beyond the
@@ -85,11 +97,13 @@ const DefaultVanishGrace = 5 * time.Second
 // [NewWatcher], start [Watcher.Run] in a goroutine, then call
 // [Watcher.Wait] from any number of goroutines.
 type Watcher struct {
-	client   *comfyui.Client
-	clientID string
-	poll     time.Duration
-	grace    time.Duration
-	logger   *slog.Logger
+	client      *comfyui.Client
+	clientID    string
+	poll        time.Duration
+	grace       time.Duration
+	logger      *slog.Logger
+	onStatus    func(int)
+	onConnected func(bool)
 
 	kick chan struct{} // asks the checker to look at /queue and /history now
 
@@ -102,16 +116,19 @@ type Watcher struct {
 // random per process: ComfyUI replaces a socket when a client id is reused,
 // so two easel processes must never share one.
 func NewWatcher(client *comfyui.Client, opts Options) *Watcher {
-	var b [8]byte
-	rand.Read(b[:])
 	w := &Watcher{
-		client:   client,
-		clientID: "easel-" + hex.EncodeToString(b[:]),
-		poll:     opts.PollInterval,
-		grace:    opts.VanishGrace,
-		logger:   opts.Logger,
-		kick:     make(chan struct{}, 1),
-		jobs:     map[string]*job{},
+		client:      client,
+		clientID:    opts.ClientID,
+		poll:        opts.PollInterval,
+		grace:       opts.VanishGrace,
+		logger:      opts.Logger,
+		onStatus:    opts.OnStatus,
+		onConnected: opts.OnConnected,
+		kick:        make(chan struct{}, 1),
+		jobs:        map[string]*job{},
+	}
+	if w.clientID == "" {
+		w.clientID = NewClientID()
 	}
 	if w.poll <= 0 {
 		w.poll = time.Second
@@ -123,6 +140,14 @@ func NewWatcher(client *comfyui.Client, opts Options) *Watcher {
 		w.logger = slog.Default()
 	}
 	return w
+}
+
+// NewClientID returns a random event-stream client id, "easel-" and 16 hex
+// digits.
+func NewClientID() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return "easel-" + hex.EncodeToString(b[:])
 }
 
 // ClientID is the client_id prompts must be queued with for the watcher to

@@ -21,6 +21,12 @@ type eventData struct {
 	NodeStates map[string]struct {
 		State string `json:"state"`
 	} `json:"-"`
+	// Status is the payload of a status broadcast.
+	Status *struct {
+		ExecInfo struct {
+			QueueRemaining *int `json:"queue_remaining"`
+		} `json:"exec_info"`
+	} `json:"status"`
 }
 
 // UnmarshalJSON reads "nodes" as a list (execution_cached) or as the map
@@ -78,6 +84,9 @@ func (w *Watcher) setConnected(up bool) {
 	changed := w.connected != up
 	w.connected = up
 	w.mu.Unlock()
+	if changed && w.onConnected != nil {
+		w.onConnected(up)
+	}
 	if changed {
 		w.logger.Info("ComfyUI event stream", "connected", up, "url", w.client.BaseURL())
 	}
@@ -124,6 +133,9 @@ func (w *Watcher) stream(ctx context.Context) error {
 // handle applies one event.
 func (w *Watcher) handle(typ string, data eventData) {
 	if typ == "status" {
+		if st := data.Status; st != nil && st.ExecInfo.QueueRemaining != nil && w.onStatus != nil {
+			w.onStatus(*st.ExecInfo.QueueRemaining)
+		}
 		// The queue changed: a prompt queued without our client id may have
 		// finished, so look at /queue and /history.
 		w.kickCheck()

@@ -1,0 +1,321 @@
+package backends
+
+import (
+	"context"
+	"encoding/json"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/easel-mcp/easel/host/comfyui"
+	"github.com/easel-mcp/easel/host/comfyui/comfyuitest"
+)
+
+var prompt = map[string]any{
+	"1": map[string]any{"class_type": "EmptyImage", "inputs": map[string]any{"width": 8, "height": 8, "batch_size": 1, "color": 0}},
+	"2": map[string]any{"class_type": "ImageInvert", "inputs": map[string]any{"image": []any{"1", 0}}},
+	"3": map[string]any{"class_type": "SaveImage", "inputs": map[string]any{"images": []any{"2", 0}, "filename_prefix": "pool"}},
+}
+
+// cluster is two emulated ComfyUI servers, "a" and "b".
+type cluster struct {
+	a, b *comfyuitest.Server
+}
+
+func newCluster(t *testing.T) cluster {
+	return cluster{comfyuitest.NewServer(t), comfyuitest.NewServer(t)}
+}
+
+// specs describes the cluster's servers; labels[i] go to server i.
+func (c cluster) specs(t *testing.T, labels ...map[string]string) []Spec {
+	t.Helper()
+	var out []Spec
+	for i, s := range []*comfyuitest.Server{c.a, c.b} {
+		client, err := comfyui.New(comfyui.Config{BaseURL: s.URL, Timeout: 5 * time.Second, ConnectTimeout: time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sp := Spec{Name: string(rune('a' + i)), Client: client, Weight: 1}
+		if i < len(labels) {
+			sp.Labels = labels[i]
+		}
+		out = append(out, sp)
+	}
+	return out
+}
+
+// startPool runs a pool (one easel replica's view) until the test ends.
+func startPool(t *testing.T, specs []Spec) *Pool {
+	t.Helper()
+	p, err := New(specs, Options{ProbeInterval: 50 * time.Millisecond, PollInterval: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { p.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return p
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not in time", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func (p *Pool) status(name string) Status {
+	for _, s := range p.Statuses() {
+		if s.Name == name {
+			return s
+		}
+	}
+	return Status{}
+}
+
+// queue sends POST /prompt through the router as a plugin would, and
+// returns the prompt id ComfyUI answered with and the backend that took it.
+func queue(t *testing.T, r *Router) (id, backend string) {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"prompt": prompt, "client_id": r.pool.ClientID()})
+	resp, err := r.Do(context.Background(), comfyui.Request{Method: "POST", Path: "/prompt", Body: body, ContentType: "application/json"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Status != 200 {
+		t.Fatalf("POST /prompt: %d %s", resp.Status, resp.Body)
+	}
+	var out struct {
+		PromptID string `json:"prompt_id"`
+	}
+	if err := json.Unmarshal(resp.Body, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out.PromptID, resp.Backend
+}
+
+func TestJobsSpreadByQueueLength(t *testing.T) {
+	c := newCluster(t)
+	c.a.PauseWorker()
+	c.b.PauseWorker()
+	for range 3 { // someone else's jobs, queued on a directly
+		c.a.Submit(t, prompt)
+	}
+	p := startPool(t, c.specs(t))
+	waitFor(t, "a reports 3 queued", func() bool { return p.status("a").QueueRemaining == 3 && p.status("a").EventStream })
+	waitFor(t, "b connected", func() bool { return p.status("b").EventStream })
+
+	var got []string
+	for range 5 {
+		id, backend := queue(t, p.For(nil))
+		if !strings.HasPrefix(id, backend+".") {
+			t.Errorf("prompt id %q does not name its backend %s", id, backend)
+		}
+		got = append(got, backend)
+	}
+	// b is idle and a has 3: the first three go to b, then one each.
+	if strings.Join(got[:3], "") != "bbb" || strings.Join(got[3:], "") != "ab" && strings.Join(got[3:], "") != "ba" {
+		t.Errorf("jobs went to %v, want b b b then one each", got)
+	}
+	waitFor(t, "queue lengths reported", func() bool {
+		return p.status("a").QueueRemaining == 4 && p.status("b").QueueRemaining == 4
+	})
+}
+
+func TestWeightAndLabels(t *testing.T) {
+	c := newCluster(t)
+	c.a.PauseWorker()
+	c.b.PauseWorker()
+	specs := c.specs(t, map[string]string{"gpu": "24gb"}, map[string]string{"gpu": "12gb"})
+	specs[1].Weight = 3
+	p := startPool(t, specs)
+	waitFor(t, "streams up", func() bool { return p.status("a").EventStream && p.status("b").EventStream })
+
+	counts := map[string]int{}
+	for range 8 {
+		_, b := queue(t, p.For(nil))
+		counts[b]++
+	}
+	if counts["a"] != 2 || counts["b"] != 6 {
+		t.Errorf("with weights 1 and 3, 8 jobs went %v; want a:2 b:6", counts)
+	}
+	for range 3 {
+		if _, b := queue(t, p.For(map[string]string{"gpu": "24gb"})); b != "a" {
+			t.Errorf("a tool requiring gpu=24gb queued on %s", b)
+		}
+	}
+	_, err := p.For(map[string]string{"gpu": "80gb"}).Do(context.Background(), comfyui.Request{Method: "POST", Path: "/prompt", Body: []byte(`{"prompt": {}}`)})
+	if err == nil || !strings.Contains(err.Error(), "no ComfyUI backend with labels gpu=80gb") {
+		t.Errorf("labels nobody has: err = %v", err)
+	}
+}
+
+func TestDownBackendGetsNoWorkUntilItRecovers(t *testing.T) {
+	c := newCluster(t)
+	c.b.PauseWorker()
+	p := startPool(t, c.specs(t))
+	waitFor(t, "streams up", func() bool { return p.status("a").EventStream && p.status("b").EventStream })
+
+	c.a.Down()
+	waitFor(t, "a unhealthy", func() bool { return !p.status("a").Healthy })
+	if st := p.status("a"); !strings.Contains(st.Problem, c.a.URL) {
+		t.Errorf("problem %q does not name a's URL", st.Problem)
+	}
+	for range 4 {
+		if _, b := queue(t, p.For(nil)); b != "b" {
+			t.Fatalf("a job went to %s while a was down", b)
+		}
+	}
+
+	c.a.Up()
+	waitFor(t, "a healthy again", func() bool { return p.status("a").Healthy })
+	// b holds 4 pending jobs, a none: a gets the next ones.
+	if _, b := queue(t, p.For(nil)); b != "a" {
+		t.Errorf("after recovering, the next job went to %s, want a", b)
+	}
+
+	c.a.Down()
+	c.b.Down()
+	waitFor(t, "both unhealthy", func() bool { return !p.status("a").Healthy && !p.status("b").Healthy })
+	_, err := p.For(nil).Do(context.Background(), comfyui.Request{Method: "POST", Path: "/prompt", Body: []byte(`{"prompt": {}}`)})
+	if err == nil || !strings.Contains(err.Error(), "no healthy ComfyUI backend") || !strings.Contains(err.Error(), c.b.URL) {
+		t.Errorf("all down: err = %v", err)
+	}
+}
+
+// A job queued through one replica is found, waited for and read through
+// another, which shares nothing with the first but tools.yaml.
+func TestAnyReplicaFindsAJob(t *testing.T) {
+	c := newCluster(t)
+	one := startPool(t, c.specs(t))
+	two := startPool(t, c.specs(t))
+	ctx := context.Background()
+
+	c.a.PauseWorker()
+	c.b.PauseWorker()
+	tagged, backend := queue(t, one.For(nil))
+	srv := map[string]*comfyuitest.Server{"a": c.a, "b": c.b}[backend]
+	untagged := srv.Submit(t, prompt) // queued by someone else: a plain UUID
+
+	for _, id := range []string{tagged, untagged} {
+		if owner, err := two.Owner(ctx, id); err != nil || owner != backend {
+			t.Errorf("Owner(%s) = %q, %v; want %s", id, owner, err, backend)
+		}
+		// GET /queue about the job goes to its backend only.
+		resp, err := two.For(nil).Do(ctx, comfyui.Request{Method: "GET", Path: "/queue", Job: id})
+		if err != nil || resp.Backend != backend || !strings.Contains(string(resp.Body), id) {
+			t.Errorf("GET /queue for %s: backend %q, err %v", id, resp.Backend, err)
+		}
+	}
+
+	c.a.ResumeWorker()
+	c.b.ResumeWorker()
+	for _, id := range []string{tagged, untagged} {
+		raw, err := two.WaitJob(ctx, id, 10*time.Second, nil)
+		if err != nil || !strings.Contains(string(raw), `"status":"done"`) {
+			t.Fatalf("WaitJob(%s) through the other replica: %s, %v", id, raw, err)
+		}
+		resp, err := two.For(nil).Do(ctx, comfyui.Request{Method: "GET", Path: "/history/" + url.PathEscape(id)})
+		if err != nil || resp.Backend != backend || !strings.Contains(string(resp.Body), "pool_00001_.png") && !strings.Contains(string(resp.Body), "pool_00002_.png") {
+			t.Errorf("GET /history/%s: backend %q, err %v, body %.200s", id, resp.Backend, err, resp.Body)
+		}
+	}
+
+	// Both backends now have an output named pool_00001_.png only if both
+	// ran a job; the one that ran ours is named in the URI.
+	data, mt, err := two.ReadFile(ctx, "comfyui://output/pool_00001_.png?backend="+backend)
+	if err != nil || mt != "image/png" || len(data) == 0 {
+		t.Errorf("ReadFile with ?backend=: %d bytes, %q, %v", len(data), mt, err)
+	}
+	if _, _, err := two.ReadFile(ctx, "comfyui://output/pool_00001_.png?backend=nope"); err == nil || !strings.Contains(err.Error(), `no ComfyUI backend is named "nope"`) {
+		t.Errorf("unknown backend in a URI: %v", err)
+	}
+
+	// A job nobody has is reported as such, and an unanswerable question
+	// is an error, not a false "unknown".
+	if owner, err := two.Owner(ctx, "0d5c7a6e-no-such-job"); owner != "" || err != nil {
+		t.Errorf("Owner(unknown) = %q, %v", owner, err)
+	}
+	other := map[string]*comfyuitest.Server{"a": c.b, "b": c.a}[backend]
+	other.Down()
+	if _, err := two.Owner(ctx, "0d5c7a6e-no-such-job"); err == nil || !strings.Contains(err.Error(), "could not be asked") {
+		t.Errorf("Owner with a backend down = %v, want an error saying it could not be asked", err)
+	}
+	if owner, err := two.Owner(ctx, untagged); owner != backend || err != nil {
+		t.Errorf("Owner(%s) with the other backend down = %q, %v", untagged, owner, err)
+	}
+}
+
+func TestFanOutAndMerge(t *testing.T) {
+	c := newCluster(t)
+	c.a.PauseWorker()
+	c.b.PauseWorker()
+	c.a.Submit(t, prompt)
+	c.b.Submit(t, prompt)
+	c.b.Submit(t, prompt)
+	p := startPool(t, c.specs(t, map[string]string{"gpu": "24gb"}))
+	ctx := context.Background()
+
+	resp, err := p.For(nil).Do(ctx, comfyui.Request{Method: "GET", Path: "/queue", Backend: "*"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list []FanOut
+	if err := json.Unmarshal(resp.Body, &list); err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 2 || list[0].Name != "a" || list[0].Labels["gpu"] != "24gb" || list[1].Name != "b" || list[0].HTTPStatus != 200 {
+		t.Fatalf("fan-out: %s", resp.Body)
+	}
+	var qb struct {
+		Pending []any `json:"queue_pending"`
+	}
+	json.Unmarshal(list[1].Body, &qb)
+	if len(qb.Pending) != 2 {
+		t.Errorf("b's own queue in the fan-out has %d pending, want 2", len(qb.Pending))
+	}
+
+	resp, err = p.For(nil).Do(ctx, comfyui.Request{Method: "GET", Path: "/prompt"})
+	if err != nil || string(resp.Body) != `{"exec_info":{"queue_remaining":3}}` {
+		t.Errorf("merged GET /prompt = %s, %v", resp.Body, err)
+	}
+	resp, err = p.For(nil).Do(ctx, comfyui.Request{Method: "GET", Path: "/queue"})
+	var q struct {
+		Running []any `json:"queue_running"`
+		Pending []any `json:"queue_pending"`
+	}
+	if err != nil || json.Unmarshal(resp.Body, &q) != nil || len(q.Pending) != 3 || q.Running == nil {
+		t.Errorf("merged GET /queue = %s, %v", resp.Body, err)
+	}
+
+	c.b.Down()
+	resp, err = p.For(nil).Do(ctx, comfyui.Request{Method: "GET", Path: "/queue", Backend: "*"})
+	if err != nil || json.Unmarshal(resp.Body, &list) != nil || list[1].Error == "" || list[1].HTTPStatus != 0 || list[0].HTTPStatus != 200 {
+		t.Errorf("fan-out with b down: %s, %v", resp.Body, err)
+	}
+	if _, err := p.For(nil).Do(ctx, comfyui.Request{Method: "GET", Path: "/queue"}); err == nil || !strings.Contains(err.Error(), "backend b") {
+		t.Errorf("merged queue with b down: %v, want an error naming b", err)
+	}
+}
+
+func TestSingleBackendPassesThrough(t *testing.T) {
+	srv := comfyuitest.NewServer(t)
+	client, err := comfyui.New(comfyui.Config{BaseURL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := startPool(t, []Spec{{Name: "comfyui", Client: client}})
+	id, backend := queue(t, p.For(nil))
+	if backend != "" || strings.Contains(id, ".") {
+		t.Errorf("one backend: prompt id %q, backend %q; want ComfyUI's own id and no backend", id, backend)
+	}
+	if raw, err := p.WaitJob(context.Background(), id, 10*time.Second, nil); err != nil || !strings.Contains(string(raw), `"done"`) {
+		t.Errorf("WaitJob = %s, %v", raw, err)
+	}
+}

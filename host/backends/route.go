@@ -1,0 +1,441 @@
+package backends
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"syscall"
+
+	"github.com/easel-mcp/easel/host/comfyui"
+)
+
+// Router is the comfyui.Doer of one tool: it routes each request to the
+// backend it concerns. Get one from Pool.For.
+type Router struct {
+	pool   *Pool
+	labels map[string]string // required of backends that get this tool's new jobs
+}
+
+// For returns the router for a tool whose new jobs need backends carrying
+// labels (nil: any backend).
+func (p *Pool) For(labels map[string]string) *Router {
+	return &Router{pool: p, labels: labels}
+}
+
+// Do implements comfyui.Doer. How a request is routed:
+//
+//   - Backend "*": every backend, answered as a JSON list (see FanOut).
+//   - Backend "<name>": that backend.
+//   - Job, a /history/{id} path, or an id in the body of POST /interrupt,
+//     /queue or /history (delete): the backend that owns the job.
+//   - POST /prompt: the healthy backend with the lowest load among those
+//     carrying the tool's labels; the job's prompt id names it.
+//   - POST /upload/*, /free, and clearing /queue, /history or a global
+//     /interrupt: every backend, so that an uploaded image is there
+//     whichever backend runs the job that loads it.
+//   - GET /queue, /history and /prompt: every backend, merged into one
+//     answer of ComfyUI's shape.
+//   - GET /view: the one backend that has the file.
+//   - anything else (/object_info, /models, /system_stats, ...): the first
+//     healthy backend carrying the tool's labels.
+//
+// With a single backend every request but a fan-out goes to it as it is.
+func (r *Router) Do(ctx context.Context, req comfyui.Request) (*comfyui.Response, error) {
+	p := r.pool
+	switch {
+	case req.Backend == "*":
+		return p.fanOut(ctx, req)
+	case p.Single():
+		return p.backends[0].doer.Do(ctx, req)
+	}
+	switch route, id := classify(req); {
+	case req.Backend != "":
+		b := p.byName[req.Backend]
+		if b == nil {
+			return nil, fmt.Errorf("no ComfyUI backend is named %q (backends: %s)", req.Backend, strings.Join(p.Names(), ", "))
+		}
+		return p.do(ctx, b, req)
+	case req.Job != "":
+		return p.toOwner(ctx, req.Job, req)
+	case route == routeJob:
+		return p.toOwner(ctx, id, req)
+	case route == routeSubmit:
+		return p.submit(ctx, r.labels, req)
+	case route == routeBroadcast:
+		return p.broadcast(ctx, req)
+	case route == routeMerge:
+		return p.merge(ctx, req)
+	case route == routeFile:
+		return p.findFile(ctx, req)
+	default:
+		return p.do(ctx, p.anyBackend(r.labels), req)
+	}
+}
+
+// Routes of requests without a routing hint.
+const (
+	routeAny = iota
+	routeJob
+	routeSubmit
+	routeBroadcast
+	routeMerge
+	routeFile
+)
+
+// classify says where a request without a hint goes, and for a request
+// about one job, which.
+func classify(req comfyui.Request) (route int, job string) {
+	path := strings.TrimPrefix(req.Path, "/api")
+	method := req.Method
+	if method == "" {
+		method = http.MethodGet
+	}
+	switch {
+	case method == http.MethodGet && strings.HasPrefix(path, "/history/"):
+		id, err := url.PathUnescape(strings.TrimPrefix(path, "/history/"))
+		if err == nil && id != "" {
+			return routeJob, id
+		}
+	case method == http.MethodPost && path == "/prompt":
+		return routeSubmit, ""
+	case method == http.MethodGet && (path == "/queue" || path == "/history" || path == "/prompt"):
+		return routeMerge, ""
+	case method == http.MethodGet && path == "/view":
+		return routeFile, ""
+	case method == http.MethodPost && (path == "/interrupt" || path == "/queue" || path == "/history"):
+		if id := bodyJob(req.Body); id != "" {
+			return routeJob, id
+		}
+		return routeBroadcast, ""
+	case method == http.MethodPost && (strings.HasPrefix(path, "/upload/") || path == "/free"):
+		return routeBroadcast, ""
+	}
+	return routeAny, ""
+}
+
+// bodyJob finds the one prompt id a POST body is about: {"prompt_id"} of
+// /interrupt, or a single {"delete": [id]} of /queue and /history. A body
+// about several jobs, or none, is broadcast.
+func bodyJob(body []byte) string {
+	var b struct {
+		PromptID any   `json:"prompt_id"`
+		Delete   []any `json:"delete"`
+	}
+	if json.Unmarshal(body, &b) != nil {
+		return ""
+	}
+	if s, ok := b.PromptID.(string); ok && s != "" {
+		return s
+	}
+	if len(b.Delete) == 1 {
+		if s, ok := b.Delete[0].(string); ok {
+			return s
+		}
+	}
+	return ""
+}
+
+// do sends req to b, and takes a failure to reach it as a sign of ill
+// health.
+func (p *Pool) do(ctx context.Context, b *backend, req comfyui.Request) (*comfyui.Response, error) {
+	resp, err := b.doer.Do(ctx, req)
+	if err != nil {
+		if comfyui.KindOf(err) == comfyui.Unreachable {
+			b.setHealth(p.logger, false, err.Error())
+			b.kickProbe()
+		}
+		return nil, fmt.Errorf("backend %s: %w", b.Name, err)
+	}
+	resp.Backend = b.Name
+	return resp, nil
+}
+
+// anyBackend is where a request about no job in particular goes: the first
+// healthy backend carrying labels, else the first carrying them, else the
+// first.
+func (p *Pool) anyBackend(labels map[string]string) *backend {
+	var fallback *backend
+	for _, b := range p.backends {
+		if !matches(b.Labels, labels) {
+			continue
+		}
+		if b.status().Healthy {
+			return b
+		}
+		if fallback == nil {
+			fallback = b
+		}
+	}
+	if fallback == nil {
+		fallback = p.backends[0]
+	}
+	return fallback
+}
+
+// submit queues a job (POST /prompt) on the least loaded backend, with a
+// prompt id that names it. A backend that cannot be connected to is marked
+// unhealthy and the next one is tried: the job never reached it.
+func (p *Pool) submit(ctx context.Context, labels map[string]string, req comfyui.Request) (*comfyui.Response, error) {
+	cands, err := p.pick(labels)
+	if err != nil {
+		return nil, err
+	}
+	var body map[string]json.RawMessage
+	if err := json.Unmarshal(req.Body, &body); err != nil || body == nil {
+		// Not a JSON object: let ComfyUI give its own answer.
+		return p.do(ctx, cands[0], req)
+	}
+	_, ownID := body["prompt_id"]
+	var errs []error
+	for _, b := range cands {
+		if !ownID {
+			id, _ := json.Marshal(b.Name + "." + rand.Text())
+			body["prompt_id"] = id
+			req.Body, _ = json.Marshal(body)
+		}
+		resp, err := p.do(ctx, b, req)
+		if err == nil {
+			if resp.Status == http.StatusOK {
+				p.noteQueued(ctx, b)
+			}
+			return resp, nil
+		}
+		errs = append(errs, err)
+		if !neverConnected(err) {
+			break
+		}
+	}
+	return nil, errors.Join(errs...)
+}
+
+// neverConnected reports a failure to open a connection at all, after which
+// retrying a request elsewhere cannot run it twice.
+func neverConnected(err error) bool {
+	var op *net.OpError
+	return (errors.As(err, &op) && op.Op == "dial") || errors.Is(err, syscall.ECONNREFUSED)
+}
+
+// answer is one backend's reply to a request sent to several.
+type answer struct {
+	b    *backend
+	resp *comfyui.Response
+	err  error
+}
+
+// each sends req to every backend at once and returns their answers in
+// configuration order.
+func (p *Pool) each(ctx context.Context, req comfyui.Request) []answer {
+	out := make([]answer, len(p.backends))
+	var wg sync.WaitGroup
+	for i, b := range p.backends {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, err := p.do(ctx, b, req)
+			out[i] = answer{b, resp, err}
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+// broadcast sends req to every backend. It answers with the first
+// backend's response when every backend accepted it, and otherwise with
+// the first failure, so that a caller is never told an upload or a clear
+// happened everywhere when it did not.
+func (p *Pool) broadcast(ctx context.Context, req comfyui.Request) (*comfyui.Response, error) {
+	answers := p.each(ctx, req)
+	for _, a := range answers {
+		if a.err != nil {
+			return nil, a.err
+		}
+		if a.resp.Status < 200 || a.resp.Status > 299 {
+			return a.resp, nil
+		}
+	}
+	return answers[0].resp, nil
+}
+
+// merge answers GET /queue, /history and /prompt for every backend at once,
+// in ComfyUI's shape: queues and histories concatenated, queue lengths
+// added. A backend that fails fails the whole answer, since a merged view
+// without it would silently leave its jobs out.
+func (p *Pool) merge(ctx context.Context, req comfyui.Request) (*comfyui.Response, error) {
+	answers := p.each(ctx, req)
+	path := strings.TrimPrefix(req.Path, "/api")
+	var queue struct {
+		Running []json.RawMessage `json:"queue_running"`
+		Pending []json.RawMessage `json:"queue_pending"`
+	}
+	var promptInfo struct {
+		ExecInfo struct {
+			QueueRemaining int `json:"queue_remaining"`
+		} `json:"exec_info"`
+	}
+	var history bytes.Buffer
+	for _, a := range answers {
+		if a.err != nil {
+			return nil, a.err
+		}
+		if a.resp.Status != http.StatusOK {
+			return a.resp, nil
+		}
+		var err error
+		switch path {
+		case "/queue":
+			var q struct {
+				Running []json.RawMessage `json:"queue_running"`
+				Pending []json.RawMessage `json:"queue_pending"`
+			}
+			err = json.Unmarshal(a.resp.Body, &q)
+			queue.Running = append(queue.Running, q.Running...)
+			queue.Pending = append(queue.Pending, q.Pending...)
+		case "/prompt":
+			var q struct {
+				ExecInfo struct {
+					QueueRemaining int `json:"queue_remaining"`
+				} `json:"exec_info"`
+			}
+			err = json.Unmarshal(a.resp.Body, &q)
+			promptInfo.ExecInfo.QueueRemaining += q.ExecInfo.QueueRemaining
+		default:
+			err = appendObject(&history, a.resp.Body)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("backend %s: the answer of GET %s is not ComfyUI's: %v", a.b.Name, a.resp.URL, err)
+		}
+	}
+	var body []byte
+	switch path {
+	case "/queue":
+		queue.Running, queue.Pending = nonNil(queue.Running), nonNil(queue.Pending)
+		body, _ = json.Marshal(queue)
+	case "/prompt":
+		body, _ = json.Marshal(promptInfo)
+	default:
+		body = append(append([]byte{'{'}, history.Bytes()...), '}')
+	}
+	first := answers[0].resp
+	return &comfyui.Response{Status: http.StatusOK, ContentType: "application/json", Header: first.Header, Body: body, URL: first.URL}, nil
+}
+
+func nonNil(s []json.RawMessage) []json.RawMessage {
+	if s == nil {
+		return []json.RawMessage{}
+	}
+	return s
+}
+
+// appendObject appends the members of a JSON object to buf, keeping their
+// order (history is in completion order).
+func appendObject(buf *bytes.Buffer, obj []byte) error {
+	var check map[string]json.RawMessage
+	if err := json.Unmarshal(obj, &check); err != nil {
+		return err
+	}
+	inner := bytes.TrimSpace(obj)
+	inner = bytes.TrimSpace(inner[1 : len(inner)-1])
+	if len(inner) == 0 {
+		return nil
+	}
+	if buf.Len() > 0 {
+		buf.WriteByte(',')
+	}
+	buf.Write(inner)
+	return nil
+}
+
+// findFile answers GET /view without a backend: the file's backend if
+// exactly one has it. Every backend writes ComfyUI_00001_.png, so a name
+// found on several is an error asking which one, never a guess.
+func (p *Pool) findFile(ctx context.Context, req comfyui.Request) (*comfyui.Response, error) {
+	answers := p.each(ctx, req)
+	var found []answer
+	var firstMiss *comfyui.Response
+	var errs []error
+	for _, a := range answers {
+		switch {
+		case a.err != nil:
+			errs = append(errs, a.err)
+		case a.resp.Status == http.StatusOK:
+			found = append(found, a)
+		case firstMiss == nil:
+			firstMiss = a.resp
+		}
+	}
+	switch {
+	case len(found) == 1:
+		return found[0].resp, nil
+	case len(found) > 1:
+		names := make([]string, len(found))
+		for i, a := range found {
+			names[i] = a.b.Name
+		}
+		return nil, fmt.Errorf("the file %q is on several ComfyUI backends (%s): say which backend (the backend argument, or ?backend= in a comfyui:// URI)",
+			req.Query.Get("filename"), strings.Join(names, ", "))
+	case len(errs) > 0:
+		return nil, fmt.Errorf("the file %q is on none of the backends that answered, and some could not be asked: %w", req.Query.Get("filename"), errors.Join(errs...))
+	}
+	return firstMiss, nil
+}
+
+// FanOut is one backend's part of the answer to a request with Backend
+// "*": the backend's state and its own answer.
+type FanOut struct {
+	Status
+	// HTTPStatus is the backend's answer status; 0 when it could not be
+	// asked, and then Error says why.
+	HTTPStatus  int             `json:"status"`
+	ContentType string          `json:"content_type,omitempty"`
+	URL         string          `json:"url,omitempty"`
+	Body        json.RawMessage `json:"body,omitempty"`
+	Error       string          `json:"error,omitempty"`
+}
+
+// fanOut sends req to every backend and answers with a JSON list of
+// FanOut, so that a plugin can show each backend's answer under its name.
+// Answers that are not JSON are left out with an error.
+func (p *Pool) fanOut(ctx context.Context, req comfyui.Request) (*comfyui.Response, error) {
+	answers := p.each(ctx, req)
+	list := make([]FanOut, len(answers))
+	for i, a := range answers {
+		f := FanOut{Status: a.b.status()}
+		switch {
+		case a.err != nil:
+			f.Error = a.err.Error()
+		case !json.Valid(a.resp.Body):
+			f.HTTPStatus, f.URL = a.resp.Status, a.resp.URL
+			f.Error = fmt.Sprintf("backend %s answered %d to %s with %d bytes that are not JSON", a.b.Name, a.resp.Status, a.resp.URL, len(a.resp.Body))
+		default:
+			f.HTTPStatus, f.ContentType, f.URL, f.Body = a.resp.Status, a.resp.ContentType, a.resp.URL, a.resp.Body
+		}
+		list[i] = f
+	}
+	body, err := json.Marshal(list)
+	if err != nil {
+		return nil, err
+	}
+	return &comfyui.Response{Status: http.StatusOK, ContentType: "application/json", Body: body, URL: "every backend: " + req.Path}, nil
+}
+
+func getJSON(ctx context.Context, d comfyui.Doer, path string, v any) error {
+	resp, err := d.Do(ctx, comfyui.Request{Method: http.MethodGet, Path: path})
+	if err != nil {
+		return err
+	}
+	if resp.Status != http.StatusOK {
+		return fmt.Errorf("ComfyUI answered %d to GET %s", resp.Status, resp.URL)
+	}
+	if err := json.Unmarshal(resp.Body, v); err != nil {
+		return fmt.Errorf("the server at %s did not answer like ComfyUI: %v", resp.URL, err)
+	}
+	return nil
+}
