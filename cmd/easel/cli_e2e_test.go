@@ -69,7 +69,9 @@ func (r result) expect(t *testing.T, code int, stdout, stderr []string) {
 }
 
 // toolsConfig writes a tools.yaml for url with the given "name: plugin"
-// entries (plugin paths relative to the repository) and returns its path.
+// entries (plugin paths relative to the repository), each granted every
+// ComfyUI route and job waiting, and returns its path. Entry i starts at
+// line 5+3i.
 func toolsConfig(t *testing.T, url string, tools ...string) string {
 	t.Helper()
 	var b strings.Builder
@@ -79,7 +81,7 @@ func toolsConfig(t *testing.T, url string, tools ...string) string {
 		if !filepath.IsAbs(plugin) {
 			plugin = repoPath(t, plugin)
 		}
-		fmt.Fprintf(&b, "  - name: %s\n    plugin: %s\n", name, plugin)
+		fmt.Fprintf(&b, "  - name: %s\n    plugin: %s\n    permissions: {comfyui: [\"* /**\"], jobs: true}\n", name, plugin)
 	}
 	path := filepath.Join(t.TempDir(), "tools.yaml")
 	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
@@ -129,7 +131,7 @@ func TestToolsCommand(t *testing.T) {
 		os.WriteFile(filepath.Join(broken, "main.go"), []byte("package main\n"), 0o600)
 		cfg := toolsConfig(t, "http://127.0.0.1:1", "get_job_status: plugins/get_job_status", "broken: "+broken)
 		r := easel(t, "", nil, "tools", "--config", cfg)
-		r.expect(t, exitFailure, []string{"get_job_status"}, []string{"tools.yaml:7", "tool broken: build", "not inside a Go module"})
+		r.expect(t, exitFailure, []string{"get_job_status"}, []string{"tools.yaml:8", "tool broken: build", "not inside a Go module"})
 	})
 
 	t.Run("no tools.yaml here", func(t *testing.T) {
@@ -287,7 +289,7 @@ func TestBuildCommand(t *testing.T) {
 		r := easel(t, "", nil, "build", "-v", "--config", cfg, "-o", out)
 		// status_again is the same module but its plugin describes
 		// itself as get_job_status: loading it as serve would fails.
-		r.expect(t, exitFailure, []string{"  get_job_status.wasm\n"}, []string{"[1/2]", "[2/2]", "tools.yaml:7: tool status_again: load:", "get_job_status"})
+		r.expect(t, exitFailure, []string{"  get_job_status.wasm\n"}, []string{"[1/2]", "[2/2]", "tools.yaml:8: tool status_again: load:", "get_job_status"})
 		checkModule(r.stdout, "get_job_status.wasm")
 		if _, ok := readLock().Modules["queue_size.wasm"]; !ok {
 			t.Errorf("the earlier queue_size entry was dropped: %+v", readLock())
