@@ -329,6 +329,11 @@ func (p *Plugin) comfyUIRequest(ctx context.Context, st *callState, msg []byte) 
 	if err != nil {
 		return fail("%v", err)
 	}
+	if len(resp.Body) > p.maxResponse {
+		p.logger.Warn("ComfyUI response over the tool's limit", "url", resp.URL, "bytes", len(resp.Body), "limit", p.maxResponse)
+		return fail("ComfyUI answered %d bytes from %s, over tool %s's limit of %d bytes (tools.yaml limits.max_response_bytes)",
+			len(resp.Body), resp.URL, p.name, p.maxResponse)
+	}
 	return frame(responseHeader{Status: resp.Status, ContentType: resp.ContentType, URL: resp.URL}, resp.Body)
 }
 

@@ -18,6 +18,9 @@ type instance struct {
 	stack                     []uint64
 	stash                     []byte // the write-or-stash answer awaiting take
 	stdout, stderr            *logWriter
+	// ctx is the context of the export call running, for host code that
+	// wazero calls without one (the WASI sleep).
+	ctx context.Context
 }
 
 // instantiateTimeout bounds a plugin's start-up (_initialize).
@@ -35,7 +38,8 @@ func (p *Plugin) newInstance(ctx context.Context) (*instance, error) {
 	ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), instantiateTimeout)
 	defer cancel()
 	ictx = withCallState(ictx, &callState{inst: in, describe: true})
-	mod, err := p.rt.wz.InstantiateModule(ictx, p.compiled, p.rt.moduleConfig(in.stdout, in.stderr))
+	in.ctx = ictx
+	mod, err := p.rt.wz.InstantiateModule(ictx, p.compiled, p.rt.moduleConfig(in))
 	if err != nil {
 		return nil, fmt.Errorf("instantiate: %w%s", err, stderrSuffix(in.stderr.takeTail()))
 	}
@@ -61,6 +65,7 @@ func (in *instance) close(ctx context.Context) {
 
 func (in *instance) describe(ctx context.Context) ([]byte, error) {
 	ctx = withCallState(ctx, &callState{inst: in, describe: true})
+	in.ctx = ctx
 	in.stash = nil
 	if err := in.describeFn.CallWithStack(ctx, in.stack); err != nil {
 		return nil, fmt.Errorf("easel_describe: %w%s", err, stderrSuffix(in.stderr.takeTail()))
@@ -72,6 +77,7 @@ func (in *instance) describe(ctx context.Context) ([]byte, error) {
 // outcome out.
 func (in *instance) call(ctx context.Context, input []byte, progress func(Progress)) ([]byte, error) {
 	ctx = withCallState(ctx, &callState{inst: in, progress: progress})
+	in.ctx = ctx
 	in.stash = nil
 	in.stack[0] = uint64(len(input))
 	if err := in.alloc.CallWithStack(ctx, in.stack); err != nil {

@@ -55,14 +55,32 @@ type Spec struct {
 	// MaxOutputBytes bounds what one call may return. Zero means
 	// DefaultMaxOutputBytes.
 	MaxOutputBytes int
+	// MaxMemoryBytes caps each instance's linear memory (rounded down to
+	// 64 KiB pages). Zero means DefaultMaxMemoryBytes.
+	MaxMemoryBytes int64
+	// MaxResponseBytes bounds a ComfyUI response body handed to the
+	// plugin; a larger one reaches it as a status 0 error. Zero means
+	// DefaultMaxResponseBytes.
+	MaxResponseBytes int
 }
 
-// Defaults of [Spec] limits.
+// Defaults of [Spec] limits (docs/security.md explains each).
 var (
-	DefaultMaxInstances   = max(runtime.GOMAXPROCS(0), 2)
-	DefaultCallTimeout    = 2 * time.Minute
+	// DefaultMaxInstances: the cores, since a call is CPU-bound while it runs.
+	DefaultMaxInstances = max(runtime.GOMAXPROCS(0), 2)
+	// DefaultCallTimeout bounds one run of a plugin; waiting for a ComfyUI
+	// job (await) holds no instance and is bounded by MaxWait instead.
+	DefaultCallTimeout = 2 * time.Minute
+	// DefaultMaxOutputBytes: a result with a few inline images.
 	DefaultMaxOutputBytes = 32 << 20
-	DefaultMaxWait        = time.Hour
+	// DefaultMaxMemoryBytes: far above what a Go plugin needs (about 9 MiB
+	// warm, plus twice the largest response it handles), low enough that a
+	// runaway allocation fails that call and not the host.
+	DefaultMaxMemoryBytes int64 = 256 << 20
+	// DefaultMaxResponseBytes matches the ComfyUI client's own cap: a
+	// full-size image.
+	DefaultMaxResponseBytes = 64 << 20
+	DefaultMaxWait          = time.Hour
 )
 
 // maxAwaits bounds the waits of one call, so that a plugin that awaits
@@ -126,6 +144,7 @@ type Plugin struct {
 	logger        *slog.Logger
 	timeout       time.Duration
 	maxOutput     int
+	maxResponse   int
 	pool          *pool
 }
 
@@ -139,7 +158,11 @@ func (r *Runtime) Load(ctx context.Context, spec Spec) (*Plugin, error) {
 	if err := checkDigest(spec.Wasm, spec.SHA256); err != nil {
 		return nil, fmt.Errorf("load plugin %s: %w", spec.Name, err)
 	}
-	compiled, err := r.wz.CompileModule(ctx, spec.Wasm)
+	wasm, err := r.instrument(spec.Wasm, orDefault(spec.MaxMemoryBytes, DefaultMaxMemoryBytes))
+	if err != nil {
+		return nil, fmt.Errorf("load plugin %s: not a valid WebAssembly module: %w", spec.Name, err)
+	}
+	compiled, err := r.wz.CompileModule(ctx, wasm)
 	if err != nil {
 		return nil, fmt.Errorf("load plugin %s: not a valid WebAssembly module: %w", spec.Name, err)
 	}
@@ -160,6 +183,8 @@ func (r *Runtime) Load(ctx context.Context, spec Spec) (*Plugin, error) {
 		logger:    r.logger.With("tool", spec.Name),
 		timeout:   orDefault(spec.CallTimeout, DefaultCallTimeout),
 		maxOutput: orDefault(spec.MaxOutputBytes, DefaultMaxOutputBytes),
+
+		maxResponse: orDefault(spec.MaxResponseBytes, DefaultMaxResponseBytes),
 	}
 	p.configMessage, err = configMessage(spec.Name, spec.Config, spec.ClientID)
 	if err != nil {

@@ -93,11 +93,15 @@ type fixture struct {
 
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
+	return newFixtureWith(t, RuntimeConfig{})
+}
+
+func newFixtureWith(t testing.TB, cfg RuntimeConfig) *fixture {
+	t.Helper()
 	log := &syncBuffer{}
-	rt, err := NewRuntime(context.Background(), RuntimeConfig{
-		CacheDir: cacheDir,
-		Logger:   slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelDebug})),
-	})
+	cfg.CacheDir = cacheDir
+	cfg.Logger = slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	rt, err := NewRuntime(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -638,5 +642,34 @@ func BenchmarkThumbnail(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkInterrupt measures what stopping runaway plugins costs per call
+// (docs/design.md): the same calls with no interruption at all (unsafe: the
+// baseline), with wazero's WithCloseOnContextDone, and with instrumented
+// modules that yield to the host (the design). Compare the ratios to "none"
+// within one run.
+func BenchmarkInterrupt(b *testing.B) {
+	modes := []struct {
+		name string
+		mode interruptMode
+	}{{"none", interruptNone}, {"close-on-done", interruptCloseOnDone}, {"fuel", interruptFuel}}
+	calls := []struct{ name, args string }{
+		{"echo", `{"mode": "echo", "text": "hello"}`},
+		{"base64-1MiB", `{"mode": "base64", "bytes": 1048576}`},
+	}
+	for _, m := range modes {
+		f := newFixtureWith(b, RuntimeConfig{interrupt: m.mode})
+		p := f.load(b, Spec{MaxInstances: 1})
+		for _, c := range calls {
+			b.Run(c.name+"/"+m.name, func(b *testing.B) {
+				for b.Loop() {
+					if _, err := p.Call(context.Background(), json.RawMessage(c.args), nil); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
 	}
 }

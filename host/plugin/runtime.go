@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
@@ -19,36 +18,43 @@ type RuntimeConfig struct {
 	// compiles a plugin in tens of milliseconds instead of seconds. Empty
 	// means no on-disk cache.
 	CacheDir string
-	// MemoryLimitPages caps every instance's linear memory, in 64 KiB pages.
-	// Zero means DefaultMemoryLimitPages.
-	MemoryLimitPages uint32
 	// Logger receives plugin logs, stdout and stderr. Nil means slog.Default().
 	Logger *slog.Logger
+
+	// interrupt selects how runaway plugins are stopped; only benchmarks
+	// change it, to measure the alternatives in one run.
+	interrupt interruptMode
 }
 
-// DefaultMemoryLimitPages is 256 MiB: far above what a Go plugin needs (about
-// 9 MiB warm), low enough that a runaway allocation fails the call instead of
-// the host.
-const DefaultMemoryLimitPages = 4096
+// interruptMode is a design for stopping a plugin that does not return.
+type interruptMode int
+
+const (
+	interruptFuel        interruptMode = iota // instrumented modules yield to the host (the design)
+	interruptCloseOnDone                      // wazero's WithCloseOnContextDone
+	interruptNone                             // nothing: unsafe, the baseline of benchmarks
+)
 
 // Runtime compiles and runs plugins. One Runtime serves every plugin of a
 // process; it is safe for concurrent use.
 type Runtime struct {
-	wz     wazero.Runtime
-	cache  wazero.CompilationCache
-	logger *slog.Logger
+	interrupt interruptMode
+	wz        wazero.Runtime
+	cache     wazero.CompilationCache
+	logger    *slog.Logger
 }
 
 // NewRuntime creates the wazero runtime with the WASI and easel_v1 host
 // modules. Close it to release compiled code and instances.
 func NewRuntime(ctx context.Context, cfg RuntimeConfig) (*Runtime, error) {
-	r := &Runtime{logger: cfg.Logger}
+	r := &Runtime{logger: cfg.Logger, interrupt: cfg.interrupt}
 	if r.logger == nil {
 		r.logger = slog.Default()
 	}
-	rc := wazero.NewRuntimeConfigCompiler().
-		WithCloseOnContextDone(true).
-		WithMemoryLimitPages(orDefault(cfg.MemoryLimitPages, DefaultMemoryLimitPages))
+	// No WithCloseOnContextDone: modules are instrumented to yield to the
+	// host instead (see interrupt.go), and each plugin's memory cap is
+	// written into its module, so the runtime keeps wazero's 4 GiB ceiling.
+	rc := wazero.NewRuntimeConfigCompiler().WithCloseOnContextDone(r.interrupt == interruptCloseOnDone)
 	if cfg.CacheDir != "" {
 		dir := filepath.Join(cfg.CacheDir, "wazero")
 		if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -69,6 +75,10 @@ func NewRuntime(ctx context.Context, cfg RuntimeConfig) (*Runtime, error) {
 	if err := r.instantiateHostModule(ctx); err != nil {
 		r.Close(ctx)
 		return nil, fmt.Errorf("instantiate %s host module: %w", HostModule, err)
+	}
+	if err := r.instantiateInterruptModule(ctx); err != nil {
+		r.Close(ctx)
+		return nil, err
 	}
 	return r, nil
 }
@@ -92,21 +102,17 @@ func (r *Runtime) Close(ctx context.Context) error {
 	return err
 }
 
-// maxSleepSlice bounds one guest sleep. The guest's scheduler sleeps again
-// if its timer has not fired, and between slices wasm code runs, which is
-// where a cancelled call is stopped.
-const maxSleepSlice = 50 * time.Millisecond
-
 // moduleConfig is the sandbox of every instance: no args, env, files or
-// sockets; real clocks and randomness; output to the log.
-func (r *Runtime) moduleConfig(stdout, stderr *logWriter) wazero.ModuleConfig {
+// sockets; real clocks and randomness; output to the log; sleeps that end
+// when the instance's call does.
+func (r *Runtime) moduleConfig(in *instance) wazero.ModuleConfig {
 	return wazero.NewModuleConfig().
 		WithName(""). // anonymous: many instances of one compiled module
 		WithStartFunctions("_initialize").
-		WithStdout(stdout).
-		WithStderr(stderr).
+		WithStdout(in.stdout).
+		WithStderr(in.stderr).
 		WithSysWalltime().
 		WithSysNanotime().
-		WithNanosleep(func(ns int64) { time.Sleep(min(time.Duration(ns), maxSleepSlice)) }).
+		WithNanosleep(in.sleep).
 		WithRandSource(rand.Reader)
 }

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"encoding/base64"
 	"fmt"
 	"os"
 	"strings"
@@ -13,7 +14,7 @@ import (
 )
 
 type Input struct {
-	Mode  string `json:"mode" enum:"echo,panic,spin,sleep,queue,http,progress,log,stderr,big,config,file,await,thumb_guest,thumb_host"`
+	Mode  string `json:"mode" enum:"echo,panic,spin,sleep,queue,http,progress,log,stderr,big,config,file,await,thumb_guest,thumb_host,base64,bomb"`
 	Text  string `json:"text,omitempty"`
 	Bytes int    `json:"bytes,omitempty" minimum:"0"`
 }
@@ -73,6 +74,20 @@ func handle(c *sdk.Call, in Input) (Output, error) {
 		out.Text = "wrote"
 	case "big":
 		out.Text = strings.Repeat("b", in.Bytes)
+	case "base64":
+		// Loop-heavy work, for the cost of interruptibility.
+		enc := base64.StdEncoding.EncodeToString(make([]byte, in.Bytes))
+		dec, err := base64.StdEncoding.DecodeString(enc)
+		if err != nil {
+			return out, err
+		}
+		out.Text = fmt.Sprint(len(dec))
+	case "bomb":
+		// Allocate until the memory limit ends the call.
+		var keep [][]byte
+		for {
+			keep = append(keep, make([]byte, 1<<20))
+		}
 	case "file":
 		data, err := c.File(in.Text)
 		if err != nil {
