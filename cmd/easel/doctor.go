@@ -67,7 +67,9 @@ func runDoctor(ctx context.Context, io stdio, args []string) int {
 	c := &checklist{w: io.out}
 	cfg := doctorConfig(c, *configPath)
 	if cfg != nil {
-		doctorComfyUI(ctx, c, cfg)
+		for _, b := range cfg.BackendList() {
+			doctorComfyUI(ctx, c, cfg, b)
+		}
 		doctorToolchain(ctx, c, cfg)
 		doctorCache(c, cfg)
 		doctorPlugins(ctx, c, cfg)
@@ -142,15 +144,17 @@ type systemStats struct {
 	} `json:"devices"`
 }
 
-func doctorComfyUI(ctx context.Context, c *checklist, cfg *config.Config) {
-	src := urlSource(cfg)
-	client, err := app.NewComfyUIClient(cfg.ComfyUI)
+// doctorComfyUI checks one ComfyUI server: the comfyui: mapping, or one
+// entry of backends:.
+func doctorComfyUI(ctx context.Context, c *checklist, cfg *config.Config, b config.Backend) {
+	src := urlSource(cfg, b)
+	client, err := app.NewComfyUIClient(b.ComfyUI)
 	if err != nil {
-		c.fail(fmt.Sprintf("ComfyUI URL %s: %v", cfg.ComfyUI.URL, err), "fix "+src)
+		c.fail(fmt.Sprintf("ComfyUI URL %s: %v", b.ComfyUI.URL, err), "fix "+src)
 		return
 	}
 	var stats systemStats
-	if !getJSON(ctx, c, client, "/system_stats", &stats, cfg) {
+	if !getJSON(ctx, c, client, "/system_stats", &stats, cfg, b) {
 		return
 	}
 	if stats.System.ComfyUIVersion == "" {
@@ -167,7 +171,7 @@ func doctorComfyUI(ctx context.Context, c *checklist, cfg *config.Config) {
 		Running []json.RawMessage `json:"queue_running"`
 		Pending []json.RawMessage `json:"queue_pending"`
 	}
-	if getJSON(ctx, c, client, "/queue", &queue, cfg) {
+	if getJSON(ctx, c, client, "/queue", &queue, cfg, b) {
 		c.pass("queue: %d running, %d pending", len(queue.Running), len(queue.Pending))
 	}
 	doctorEvents(ctx, c, client)
@@ -175,18 +179,18 @@ func doctorComfyUI(ctx context.Context, c *checklist, cfg *config.Config) {
 
 // getJSON fetches path and decodes it, failing the check with the cause and
 // a fix when it cannot.
-func getJSON(ctx context.Context, c *checklist, client *comfyui.Client, path string, v any, cfg *config.Config) bool {
+func getJSON(ctx context.Context, c *checklist, client *comfyui.Client, path string, v any, cfg *config.Config, b config.Backend) bool {
 	resp, err := client.Do(ctx, comfyui.Request{Path: path})
 	if err != nil {
-		c.fail(err.Error(), unreachableFix(err, cfg))
+		c.fail(err.Error(), unreachableFix(err, cfg, b))
 		return false
 	}
-	src := urlSource(cfg)
+	src := urlSource(cfg, b)
 	switch {
 	case resp.Status == 401 || resp.Status == 403:
 		fix := "ComfyUI sits behind a proxy that wants credentials: set comfyui.auth in tools.yaml (docs/configuration.md)"
-		if cfg.ComfyUI.Auth != nil {
-			fix = fmt.Sprintf("the proxy refused the token from $%s: check that it is current", cfg.ComfyUI.Auth.TokenEnv)
+		if b.ComfyUI.Auth != nil {
+			fix = fmt.Sprintf("the proxy refused the token from $%s: check that it is current", b.ComfyUI.Auth.TokenEnv)
 		}
 		c.fail(fmt.Sprintf("%s answered %d %s", resp.URL, resp.Status, statusText(resp.Status)), fix)
 	case resp.Status == 404:
@@ -208,7 +212,10 @@ func getJSON(ctx context.Context, c *checklist, client *comfyui.Client, path str
 }
 
 // urlSource says where the ComfyUI URL came from, for fixes.
-func urlSource(cfg *config.Config) string {
+func urlSource(cfg *config.Config, b config.Backend) string {
+	if len(cfg.Backends) > 0 {
+		return fmt.Sprintf("the url of backend %s in %s", b.Name, cfg.File)
+	}
 	if v := os.Getenv(config.EnvComfyUIURL); v != "" {
 		return "the " + config.EnvComfyUIURL + " environment variable"
 	}
@@ -216,22 +223,22 @@ func urlSource(cfg *config.Config) string {
 }
 
 // unreachableFix turns a failed request into what to do about it.
-func unreachableFix(err error, cfg *config.Config) string {
-	src := urlSource(cfg)
-	host := cfg.ComfyUI.URL
-	if u, perr := url.Parse(cfg.ComfyUI.URL); perr == nil {
+func unreachableFix(err error, cfg *config.Config, b config.Backend) string {
+	src := urlSource(cfg, b)
+	host := b.ComfyUI.URL
+	if u, perr := url.Parse(b.ComfyUI.URL); perr == nil {
 		host = u.Host
 	}
 	msg := err.Error()
 	switch {
 	case comfyui.KindOf(err) == comfyui.Timeout:
-		return fmt.Sprintf("ComfyUI accepted the connection but did not answer within %s: it may be busy loading a model; retry, or raise comfyui.timeout", cfg.ComfyUI.Timeout)
+		return fmt.Sprintf("ComfyUI accepted the connection but did not answer within %s: it may be busy loading a model; retry, or raise comfyui.timeout", b.ComfyUI.Timeout)
 	case strings.Contains(msg, "connection refused"):
 		return fmt.Sprintf("nothing listens at %s: start ComfyUI (python main.py --listen HOST --port PORT), or set %s to the address ComfyUI prints at start (\"To see the GUI go to: ...\"); its default is %s", host, src, config.DefaultURL)
 	case strings.Contains(msg, "cannot resolve"):
 		return fmt.Sprintf("the host name in %s does not resolve: check its spelling, or use an IP address", src)
 	case strings.Contains(msg, "timed out"):
-		return fmt.Sprintf("no answer from %s within %s: the host is down, a firewall drops the packets, or ComfyUI listens on 127.0.0.1 only (start it with --listen 0.0.0.0 to reach it from elsewhere)", host, cfg.ComfyUI.ConnectTimeout)
+		return fmt.Sprintf("no answer from %s within %s: the host is down, a firewall drops the packets, or ComfyUI listens on 127.0.0.1 only (start it with --listen 0.0.0.0 to reach it from elsewhere)", host, b.ComfyUI.ConnectTimeout)
 	case strings.Contains(msg, "tls") || strings.Contains(msg, "TLS") || strings.Contains(msg, "certificate"):
 		return fmt.Sprintf("a TLS problem: ComfyUI serves plain http:// unless started with --tls-keyfile; check the scheme in %s", src)
 	}
