@@ -318,6 +318,12 @@ func (p *Plugin) comfyUIRequest(ctx context.Context, st *callState, msg []byte) 
 		p.logger.Warn("plugin request refused", "path", h.Path, "err", err)
 		return fail("request refused: %v", err)
 	}
+	if h.Method == "POST" && comfyui.IsUploadPath(h.Path) {
+		if err := comfyui.CheckUpload(h.ContentType, body); err != nil {
+			p.logger.Warn("plugin upload refused", "path", h.Path, "err", err)
+			return fail("request refused: %v", err)
+		}
+	}
 	req := comfyui.Request{Method: h.Method, Path: h.Path, Body: body, ContentType: h.ContentType}
 	if len(h.Query) > 0 {
 		req.Query = make(url.Values, len(h.Query))

@@ -320,6 +320,14 @@ func TestRequestsAreChecked(t *testing.T) {
 			t.Errorf("/view with %s answered %s, want a refusal", q, msg)
 		}
 	}
+	evil := "--b\r\nContent-Disposition: form-data; name=\"image\"; filename=\"..\"\r\n\r\nx\r\n--b--\r\n"
+	for _, ct := range []string{"multipart/form-data; boundary=b", "application/octet-stream"} {
+		head := `{"method":"POST","path":"/upload/image","content_type":"` + ct + `"}`
+		msg := p.comfyUIRequest(context.Background(), st, []byte(head+"\n"+evil))
+		if !bytes.HasPrefix(msg, []byte(`{"status":0,"error":"request refused`)) {
+			t.Errorf("upload as %s answered %s, want a refusal", ct, msg)
+		}
+	}
 	if fmt.Sprint(paths) != "[GET /queue]" {
 		t.Fatalf("refused requests reached ComfyUI: %v", paths)
 	}
