@@ -236,19 +236,9 @@ const loadParallelism = 2
 
 // loadPlugin builds (for Go source), compiles and describes one plugin.
 func (a *App) loadPlugin(ctx context.Context, t config.Tool) (*plugin.Plugin, error) {
-	path := t.Path
-	if t.Kind == config.PluginGoSource {
-		start := time.Now()
-		built, err := a.builder.Build(ctx, t.Path)
-		if err != nil {
-			return nil, err
-		}
-		a.logger.Debug("plugin source ready", "tool", t.Name, "wasm", built, "elapsed", time.Since(start).Round(time.Millisecond))
-		path = built
-	}
-	wasm, err := os.ReadFile(path)
+	wasm, err := a.pluginWasm(ctx, t)
 	if err != nil {
-		return nil, fmt.Errorf("read plugin: %w", err)
+		return nil, err
 	}
 	p, err := a.rt.Load(ctx, plugin.Spec{
 		Name:        t.Name,

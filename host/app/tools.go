@@ -13,6 +13,7 @@ import (
 	"reflect"
 	"sync"
 
+	"github.com/easel-mcp/easel/host/bundled"
 	"github.com/easel-mcp/easel/host/config"
 	"github.com/easel-mcp/easel/host/gobuild"
 	"github.com/easel-mcp/easel/host/plugin"
@@ -81,7 +82,9 @@ func normalize(info plugin.ToolInfo) any {
 // content, its name and its configuration.
 func toolKey(builder *gobuild.Builder, t config.Tool) (string, error) {
 	h := sha256.New()
-	if t.Kind == config.PluginGoSource {
+	if p, ok := embedded(t); ok {
+		h.Write([]byte(p.SHA256))
+	} else if t.Kind == config.PluginGoSource {
 		k, err := builder.Key(t.Path)
 		if err != nil {
 			return "", err
@@ -114,7 +117,15 @@ func (a *App) knownInfo(t *tool) (plugin.ToolInfo, bool) {
 	if data, err := os.ReadFile(a.metaPath(t)); err == nil && json.Unmarshal(data, &info) == nil && info.Name == t.cfg.Name {
 		return info, true
 	}
-	if t.cfg.Kind != config.PluginGoSource || string(t.cfg.Config) != "{}" {
+	if string(t.cfg.Config) != "{}" {
+		return info, false
+	}
+	if p, ok := bundled.Lookup(t.cfg.Path); ok && t.cfg.Kind == config.PluginBuiltin && len(p.Tool) > 0 {
+		if json.Unmarshal(p.Tool, &info) == nil && info.Name == t.cfg.Name {
+			return info, true
+		}
+	}
+	if t.cfg.Kind != config.PluginGoSource {
 		return info, false
 	}
 	data, err := os.ReadFile(filepath.Join(t.cfg.Path, ToolJSON))

@@ -125,6 +125,10 @@ const (
 	// PluginGoSource is a folder of Go source (package main) that easel builds into a
 	// .wasm file, so a tool can be edited without a separate build step.
 	PluginGoSource
+	// PluginBuiltin is a bundled plugin embedded in the binary, named as
+	// builtin:NAME; Path holds NAME. It needs neither the plugins/ source
+	// nor the Go toolchain.
+	PluginBuiltin
 )
 
 // String returns "wasm" or "go-source".
@@ -134,6 +138,8 @@ func (k PluginKind) String() string {
 		return "wasm"
 	case PluginGoSource:
 		return "go-source"
+	case PluginBuiltin:
+		return "builtin"
 	}
 	return fmt.Sprintf("PluginKind(%d)", int(k))
 }
@@ -145,7 +151,8 @@ type Tool struct {
 	Name string
 	// Plugin is the plugin path as written, for messages.
 	Plugin string
-	// Path is Plugin resolved against the configuration file's folder, absolute.
+	// Path is Plugin resolved against the configuration file's folder, absolute;
+	// for a builtin: plugin, the bundled plugin's name.
 	Path string
 	// Kind says whether Path is a .wasm file or a folder of Go source.
 	Kind PluginKind

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/easel-mcp/easel/host/bundled"
 	"github.com/easel-mcp/easel/host/policy"
 )
 
@@ -96,6 +97,15 @@ func TestParse(t *testing.T) {
 			yaml: "tools:\n  - name: a\n    plugin: plugins/a.wasm\n",
 			want: func(c *Config, dir string) {
 				c.Tools = []Tool{tool(dir, "a", "plugins/a.wasm", PluginWasm, `{}`, 2, 5)}
+			},
+		},
+		{
+			name: "builtin",
+			yaml: "tools:\n  - name: status\n    plugin: builtin:get_job_status\n",
+			want: func(c *Config, dir string) {
+				t := tool(dir, "status", "builtin:get_job_status", PluginBuiltin, `{}`, 2, 5)
+				t.Path = "get_job_status"
+				c.Tools = []Tool{t}
 			},
 		},
 		{
@@ -375,6 +385,8 @@ func TestParseErrors(t *testing.T) {
 		{"bad pin", "tools:\n  - name: a\n    plugin: plugins/a.wasm\n    sha256: abc\n", nil, []string{
 			"tools.yaml:4: tools[0].sha256: \"abc\" is not a SHA-256 digest (64 hex digits; `easel build` prints it)",
 		}},
+		{"unknown builtin", "tools:\n  - name: a\n    plugin: builtin:nope\n", nil,
+			[]string{`tools.yaml:3: tools[0].plugin: builtin:nope is not a bundled plugin (bundled: ` + strings.Join(bundled.Names(), ", ") + `)`}},
 
 		// Keys.
 		{"unknown top-level key", "tool: []\n", nil, []string{`tools.yaml:1: unknown key "tool" (did you mean "tools"?)`}},
@@ -717,6 +729,7 @@ func TestPluginKindString(t *testing.T) {
 	}{
 		{PluginWasm, "wasm"},
 		{PluginGoSource, "go-source"},
+		{PluginBuiltin, "builtin"},
 		{0, "PluginKind(0)"},
 	}
 	for _, tt := range tests {

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/easel-mcp/easel/host/bundled"
 	"github.com/easel-mcp/easel/host/policy"
 	"gopkg.in/yaml.v3"
 )
@@ -224,6 +225,13 @@ func (d *decoder) plugin(v *yaml.Node, path string) (plugin, abs string, kind Pl
 	if plugin == "" {
 		d.errorf(v, path, "plugin path is empty")
 		return "", "", 0
+	}
+	if name, ok := strings.CutPrefix(plugin, bundled.Scheme); ok {
+		if _, found := bundled.Lookup(name); !found {
+			d.errorf(v, path, "%s is not a bundled plugin (bundled: %s)", show(plugin), strings.Join(bundled.Names(), ", "))
+			return plugin, "", 0
+		}
+		return plugin, name, PluginBuiltin
 	}
 	abs = plugin
 	if !filepath.IsAbs(abs) {

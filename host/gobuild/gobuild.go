@@ -101,14 +101,33 @@ func (b *Builder) compile(ctx context.Context, dir, out string) error {
 	return os.Rename(tmp.Name(), out)
 }
 
-// Key is the content hash that names the build of the plugin in dir.
+// Key is the content hash that names the build of the plugin in dir: its
+// [SourceKey] and the Go version that builds it.
 func (b *Builder) Key(dir string) (string, error) {
+	src, err := SourceKey(dir)
+	if err != nil {
+		return "", err
+	}
+	h := sha256.Sum256([]byte("easel-gobuild-v2\x00" + runtime.Version() + "\x00wasip1/wasm\x00" + src))
+	return hex.EncodeToString(h[:]), nil
+}
+
+// SourceKey is the content hash of the plugin source in dir, whatever the
+// toolchain: go.mod, go.sum and every package of the plugin's module that it
+// imports. The bundled plugins embedded in the binary carry the SourceKey
+// they were built from, so that easel can tell whether a plugins/ folder
+// still holds exactly that source.
+func SourceKey(dir string) (string, error) {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
 	root, modPath, err := findModule(dir)
 	if err != nil {
 		return "", err
 	}
 	h := sha256.New()
-	fmt.Fprintf(h, "easel-gobuild-v1\x00%s\x00wasip1/wasm\x00", runtime.Version())
+	fmt.Fprint(h, "easel-gobuild-source-v1\x00")
 	for _, f := range []string{"go.mod", "go.sum"} {
 		if err := hashFile(h, root, filepath.Join(root, f)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return "", err

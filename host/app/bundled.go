@@ -1,0 +1,61 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/easel-mcp/easel/host/bundled"
+	"github.com/easel-mcp/easel/host/config"
+	"github.com/easel-mcp/easel/host/gobuild"
+)
+
+// embedded finds the module embedded in the binary for t: the bundled plugin
+// a builtin: entry names, or the one built from exactly the source of a Go
+// folder (same gobuild.SourceKey), so that the repository's own tools.yaml
+// (plugin: plugins/x) needs no Go build while the source is unchanged. An
+// edited plugin no longer matches and is built from its source.
+func embedded(t config.Tool) (bundled.Plugin, bool) {
+	switch t.Kind {
+	case config.PluginBuiltin:
+		return bundled.Lookup(t.Path)
+	case config.PluginGoSource:
+		p, ok := bundled.Lookup(filepath.Base(t.Path))
+		if !ok {
+			return p, false
+		}
+		key, err := gobuild.SourceKey(t.Path)
+		return p, err == nil && key == p.SourceKey
+	}
+	return bundled.Plugin{}, false
+}
+
+// pluginWasm returns the bytes of t's module: embedded, built from Go
+// source (cached), or read from a .wasm file.
+func (a *App) pluginWasm(ctx context.Context, t config.Tool) ([]byte, error) {
+	start := time.Now()
+	if p, ok := embedded(t); ok {
+		wasm, err := p.Wasm()
+		a.logger.Debug("plugin module from the binary", "tool", t.Name, "bundled", p.Name, "elapsed", time.Since(start).Round(time.Millisecond))
+		return wasm, err
+	}
+	if t.Kind == config.PluginBuiltin {
+		return nil, fmt.Errorf("%s%s is not bundled in this binary", bundled.Scheme, t.Path)
+	}
+	path := t.Path
+	if t.Kind == config.PluginGoSource {
+		built, err := a.builder.Build(ctx, t.Path)
+		if err != nil {
+			return nil, err
+		}
+		a.logger.Debug("plugin source ready", "tool", t.Name, "wasm", built, "elapsed", time.Since(start).Round(time.Millisecond))
+		path = built
+	}
+	wasm, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read plugin: %w", err)
+	}
+	return wasm, nil
+}
