@@ -3,7 +3,7 @@
 //
 // Usage:
 //
-//	easel serve    [--config tools.yaml] [--http ADDR] [--log-level info] [--log-format text]
+//	easel serve    [--config tools.yaml] [--tools NAMES] [--http ADDR] [--log-level info] [--log-format text]
 //	easel tools    [--config tools.yaml] [--json]
 //	easel call     [--config tools.yaml] [--json] TOOL [ARGUMENTS-JSON]
 //	easel build    [--config tools.yaml] [-o DIR] [-v] [PATH...]

@@ -5,12 +5,13 @@ import (
 	"fmt"
 
 	"github.com/easel-mcp/easel/host/app"
+	"github.com/easel-mcp/easel/host/config"
 )
 
 var serveCommand = manPage{
 	name:     "serve",
 	summary:  "serve the configured tools to an MCP client",
-	synopsis: []string{"serve [--config FILE] [--http ADDR] [--log-level LEVEL] [--log-format FORMAT]"},
+	synopsis: []string{"serve [--config FILE] [--tools NAMES] [--http ADDR] [--log-level LEVEL] [--log-format FORMAT]"},
 	description: `
 Serves the tools declared in tools.yaml as an MCP server. By default it
 speaks MCP on stdin and stdout, as MCP clients expect of a server they
@@ -21,6 +22,11 @@ Plugins named by Go source are built on first start and cached by content
 hash; tools whose description is known (from the cache or a bundled
 plugin's tool.json) are listed at once while their plugins compile in the
 background.
+
+--tools exposes a subset of tools.yaml (names or globs such as 'get_*'), for
+a shorter tools/list; a pattern that matches no tool is a usage error.
+Bundled plugins (plugin: builtin:NAME, or an unchanged plugins/NAME) are
+embedded in the binary and need no Go toolchain.
 
 The ComfyUI address comes from comfyui.url in tools.yaml; the COMFYUI_URL
 environment variable overrides it.`,
@@ -33,15 +39,21 @@ environment variable overrides it.`,
 easel serve
 easel serve --config ~/easel/tools.yaml --log-level debug
 easel serve --http 127.0.0.1:8765
+easel serve --tools 'get_*,wait_for_job'
 COMFYUI_URL=http://gpu-box:8188 easel serve`,
 }
 
 func runServe(ctx context.Context, io stdio, args []string) int {
 	s := newSetup(serveCommand, "info")
 	httpAddr := s.fs.String("http", "", "serve streamable HTTP at `ADDR` (e.g. 127.0.0.1:8765), path /mcp, instead of stdio")
+	toolsFilter := s.fs.String("tools", "", "serve only the tools matching these comma-separated `NAMES` or globs (e.g. get_job_status,get_*)")
 	st, code, ok := s.load(args, io, 0, 0)
 	if !ok {
 		return code
+	}
+	if err := st.cfg.SelectTools(config.SplitList(*toolsFilter)); err != nil {
+		fmt.Fprintln(io.err, err)
+		return exitUsage
 	}
 	logger := st.logger
 	a, err := app.New(ctx, st.cfg, app.Options{Logger: logger, Version: version()})
