@@ -70,7 +70,8 @@ func (l *loader) load(ctx context.Context, t config.Tool) (r loaded) {
 	sum := sha256.Sum256(wasm)
 	r.wasm, r.sha256 = wasm, hex.EncodeToString(sum[:])
 	start := time.Now()
-	p, err := l.rt.Load(ctx, plugin.Spec{Name: t.Name, Wasm: wasm, SHA256: t.SHA256, Config: t.Config, Files: t.Files, Permissions: t.Permissions})
+	p, err := l.rt.Load(ctx, plugin.Spec{Name: t.Name, Wasm: wasm, SHA256: t.SHA256, Config: t.Config, Files: t.Files, Permissions: t.Permissions,
+		MaxMemoryBytes: t.Limits.MemoryBytes})
 	r.loadTime = time.Since(start)
 	if err != nil {
 		r.stage, r.err = "load", err

@@ -250,6 +250,12 @@ func (a *App) loadPlugin(ctx context.Context, t config.Tool) (*plugin.Plugin, er
 		Requester:   a.pool.For(t.BackendLabels),
 		ClientID:    a.pool.ClientID(),
 		Jobs:        a.pool,
+
+		CallTimeout:      t.Limits.Timeout,
+		MaxMemoryBytes:   t.Limits.MemoryBytes,
+		MaxOutputBytes:   int(t.Limits.MaxOutputBytes),
+		MaxResponseBytes: int(t.Limits.MaxResponseBytes),
+		MaxInstances:     t.Limits.MaxInstances,
 	})
 	if err != nil && t.SHA256 != "" {
 		err = fmt.Errorf("%s (pinned at %s): %w", t.Name, t.Pos, err)

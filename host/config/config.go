@@ -178,6 +178,9 @@ type Tool struct {
 	// jobs to go to it (the entry's `backend_labels:` mapping); nil means any
 	// backend.
 	BackendLabels map[string]string
+	// Limits bound the plugin's time, memory, output, ComfyUI responses and
+	// concurrency (the `limits:` mapping); zero fields mean the defaults.
+	Limits Limits
 	// Pos is where the entry starts, for problems found after loading.
 	Pos Pos
 }

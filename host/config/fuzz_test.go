@@ -27,6 +27,7 @@ func FuzzParse(f *testing.F) {
 		"comfyui:\n\turl: a\n",
 		"tools: []\n---\ntools: []\n",
 		"tools:\n  - name: a\n    plugin: plugins/a.wasm\n    config: {x: !!int abc, y: .nan, \"k\\nl\": 2}\n",
+		"tools:\n  - name: a\n    plugin: plugins/a.wasm\n    limits: {timeout: 1s, memory: 64MiB, max_output_bytes: 1KiB, max_response_bytes: 2GiB, max_instances: 99999}\n",
 	}
 	for _, s := range seeds {
 		f.Add([]byte(s))

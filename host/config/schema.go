@@ -131,6 +131,7 @@ func (d *decoder) tool(n *yaml.Node, path string) (t Tool, nameAt *yaml.Node) {
 		"permissions":    func(v *yaml.Node, p string) { t.Permissions = d.permissions(v, p) },
 		"sha256":         d.sha256(&t.SHA256),
 		"backend_labels": func(v *yaml.Node, p string) { t.BackendLabels = d.labels(v, p) },
+		"limits":         func(v *yaml.Node, p string) { t.Limits = d.limits(v, p) },
 	})
 	if ok {
 		d.require(n, path, present, "name", "plugin")
