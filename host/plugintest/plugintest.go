@@ -1,13 +1,21 @@
 // Package plugintest runs an easel plugin inside a normal `go test`: it
 // builds the plugin's Go source to wasm, loads it into the same runtime the
 // server uses, points it at a ComfyUI emulator (or any URL) and calls it.
+// One line of setup does all of it:
 //
 //	func TestStatus(t *testing.T) {
-//		srv := comfyuitest.NewServer(t)
-//		tool := plugintest.Load(t, ".", plugintest.WithComfyUI(srv.URL))
-//		res := tool.Call(t, map[string]any{"prompt_id": "x"})
+//		tool, srv := plugintest.LoadEmulated(t, ".")
+//		id := srv.Submit(t, workflow)
+//		res := tool.Call(t, map[string]any{"prompt_id": id})
 //		if res.IsError { t.Fatal(res.Text()) }
 //	}
+//
+// The emulator (package comfyuitest) answers as ComfyUI 0.3.64 does and
+// lets the test steer it: PauseWorker, HoldJob, FailJob, SetFault, Down.
+// Load alone points the plugin at any URL (WithComfyUI); Open does the
+// same outside a test. The plugin runs with the permissions its entry in
+// the nearest tools.yaml grants (or all, when no entry names it), so a
+// test fails when the declared grant misses a route the plugin needs.
 //
 // Builds and compiled code are cached under the user cache directory (or
 // EASEL_CACHE_DIR), so only the first test run of a plugin pays for them.
@@ -16,6 +24,7 @@ package plugintest
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -25,6 +34,7 @@ import (
 	"time"
 
 	"github.com/easel-mcp/easel/host/comfyui"
+	"github.com/easel-mcp/easel/host/comfyui/comfyuitest"
 	"github.com/easel-mcp/easel/host/gobuild"
 	"github.com/easel-mcp/easel/host/jobs"
 	"github.com/easel-mcp/easel/host/plugin"
@@ -41,6 +51,9 @@ type options struct {
 	files       map[string]string
 	callTimeout time.Duration
 	perms       *policy.Permissions
+	logger      *slog.Logger
+	cacheDir    string
+	emulator    []comfyuitest.Option
 }
 
 // WithComfyUI points the plugin's ComfyUI requests at url (typically a
@@ -84,6 +97,16 @@ func WithPermissions(perms *policy.Permissions) Option {
 	return func(o *options) { o.perms = perms }
 }
 
+// WithEmulator configures the ComfyUI emulator LoadEmulated starts (the
+// models it offers, its history delay, ...); other loaders ignore it.
+func WithEmulator(opts ...comfyuitest.Option) Option {
+	return func(o *options) { o.emulator = append(o.emulator, opts...) }
+}
+
+// WithLogger sends the plugin's logs, stdout and stderr to logger. Load's
+// default is the test log (shown when a test fails); Open's drops them.
+func WithLogger(logger *slog.Logger) Option { return func(o *options) { o.logger = logger } }
+
 // WithCallTimeout bounds each call (default plugin.DefaultCallTimeout).
 func WithCallTimeout(d time.Duration) Option { return func(o *options) { o.callTimeout = d } }
 
@@ -96,6 +119,7 @@ type Tool struct {
 	// Progress collects the progress reports of every call so far.
 	progress []plugin.Progress
 	mu       sync.Mutex
+	closers  []func()
 }
 
 // Load builds the Go plugin in dir and loads it; everything is released when
@@ -109,45 +133,110 @@ func Load(t testing.TB, dir string, opts ...Option) *Tool {
 	return tool
 }
 
+// LoadEmulated is the one line of setup a plugin's test needs: it starts a
+// ComfyUI emulator (comfyuitest.NewServer, with emu's options), builds the
+// Go plugin in dir and loads it against the emulator, and releases both
+// when the test ends. The server is returned so that the test can queue
+// jobs, hold them, inject faults or take ComfyUI down.
+//
+//	func TestQueueSize(t *testing.T) {
+//		tool, srv := plugintest.LoadEmulated(t, ".")
+//		srv.PauseWorker()
+//		res := tool.Call(t, map[string]any{})
+//		...
+//	}
+//
+// WithEmulator passes options to the emulator (comfyuitest.WithModels, ...).
+func LoadEmulated(t testing.TB, dir string, opts ...Option) (*Tool, *comfyuitest.Server) {
+	t.Helper()
+	srv := comfyuitest.NewServer(t, newOptions(opts).emulator...)
+	return Load(t, dir, append([]Option{WithComfyUI(srv.URL)}, opts...)...), srv
+}
+
 // TryLoad is Load returning the error of a plugin the host refuses (its
 // description is invalid, or it cannot describe itself), to test that.
 // Build failures still fail the test.
 func TryLoad(t testing.TB, dir string, opts ...Option) (*Tool, error) {
 	t.Helper()
-	o := options{}
+	ctx := context.Background()
+	o := newOptions(opts)
+	if o.logger == nil {
+		o.logger = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	abs, wasm, err := build(ctx, dir, o.cacheDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tool, err := load(ctx, abs, wasm, o)
+	if tool != nil {
+		t.Cleanup(tool.Close)
+	}
+	return tool, err
+}
+
+// Open builds the Go plugin in dir and loads it outside of a test: the
+// core of Load, for examples, benchmarks of your own and programs. Logs
+// are dropped unless WithLogger says where. Close the Tool when done.
+func Open(ctx context.Context, dir string, opts ...Option) (*Tool, error) {
+	o := newOptions(opts)
+	if o.logger == nil {
+		o.logger = slog.New(slog.DiscardHandler)
+	}
+	abs, wasm, err := build(ctx, dir, o.cacheDir)
+	if err != nil {
+		return nil, err
+	}
+	return load(ctx, abs, wasm, o)
+}
+
+func newOptions(opts []Option) options {
+	o := options{cacheDir: cacheDir()}
 	for _, opt := range opts {
 		opt(&o)
 	}
+	return o
+}
+
+// build builds the plugin in dir (cached) and returns its absolute folder
+// and module.
+func build(ctx context.Context, dir, cache string) (string, []byte, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
-		t.Fatal(err)
+		return "", nil, err
 	}
+	wasmPath, err := (&gobuild.Builder{CacheDir: cache}).Build(ctx, abs)
+	if err != nil {
+		return "", nil, err
+	}
+	wasm, err := os.ReadFile(wasmPath)
+	return abs, wasm, err
+}
+
+// load loads a built module as the server would. On error everything it
+// started is released again.
+func load(ctx context.Context, abs string, wasm []byte, o options) (tool *Tool, err error) {
 	if o.name == "" {
 		o.name = filepath.Base(abs)
 	}
-	ctx := context.Background()
-	cache := cacheDir(t)
-	wasmPath, err := (&gobuild.Builder{CacheDir: cache}).Build(ctx, abs)
+	tool = &Tool{}
+	defer func() {
+		if err != nil {
+			tool.Close()
+			tool = nil
+		}
+	}()
+	rt, err := plugin.NewRuntime(ctx, plugin.RuntimeConfig{CacheDir: o.cacheDir, Logger: o.logger})
 	if err != nil {
-		t.Fatal(err)
+		return tool, err
 	}
-	wasm, err := os.ReadFile(wasmPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	logger := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	rt, err := plugin.NewRuntime(ctx, plugin.RuntimeConfig{CacheDir: cache, Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { rt.Close(context.Background()) })
+	tool.closers = append(tool.closers, func() { rt.Close(context.Background()) })
 	if o.perms == nil {
 		perms, from, found, err := declaredPermissions(abs, o.name)
 		switch {
 		case err != nil:
-			t.Fatalf("plugintest: reading the grant of %s: %v", o.name, err)
+			return tool, fmt.Errorf("plugintest: reading the grant of %s: %w", o.name, err)
 		case found:
-			t.Logf("plugintest: %s runs with the permissions declared at %s", o.name, from)
+			o.logger.Info("plugintest: running with the permissions of its tools.yaml entry", "tool", o.name, "at", from)
 			o.perms = perms
 		default:
 			o.perms = policy.All()
@@ -157,36 +246,46 @@ func TryLoad(t testing.TB, dir string, opts ...Option) (*Tool, error) {
 	if o.comfyURL != "" {
 		client, err := comfyui.New(comfyui.Config{BaseURL: o.comfyURL, Timeout: 10 * time.Second})
 		if err != nil {
-			t.Fatal(err)
+			return tool, err
 		}
 		spec.Requester = client
-		w := startWatcher(t, client, logger)
+		w, stop := startWatcher(client, o.logger)
+		tool.closers = append(tool.closers, stop)
 		spec.ClientID, spec.Jobs = w.ClientID(), w
 	}
 	p, err := rt.Load(ctx, spec)
 	if err != nil {
-		return nil, err
+		return tool, err
 	}
-	return &Tool{Plugin: p, ClientID: spec.ClientID}, nil
+	tool.Plugin, tool.ClientID = p, spec.ClientID
+	return tool, nil
 }
 
-// startWatcher runs a job watcher, as the server does, until the test ends.
-func startWatcher(t testing.TB, client *comfyui.Client, logger *slog.Logger) *jobs.Watcher {
-	w := jobs.NewWatcher(client, jobs.Options{PollInterval: 100 * time.Millisecond, Logger: logger})
+// Close releases the plugin, its runtime and its job watcher. Load and
+// LoadEmulated call it when the test ends; call it after Open.
+func (tl *Tool) Close() {
+	for i := len(tl.closers) - 1; i >= 0; i-- {
+		tl.closers[i]()
+	}
+	tl.closers = nil
+}
+
+// startWatcher runs a job watcher, as the server does, until stop.
+func startWatcher(client *comfyui.Client, logger *slog.Logger) (w *jobs.Watcher, stop func()) {
+	w = jobs.NewWatcher(client, jobs.Options{PollInterval: 100 * time.Millisecond, Logger: logger})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); w.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
 	// Give the event stream a moment to connect, so that a test's first
 	// job is followed through its events, as in a server that has run for
 	// a while. A ComfyUI that is down is a legitimate test subject too.
 	for deadline := time.Now().Add(3 * time.Second); !w.Connected() && time.Now().Before(deadline); {
 		time.Sleep(5 * time.Millisecond)
 	}
-	return w
+	return w, func() { cancel(); <-done }
 }
 
-func cacheDir(t testing.TB) string {
+func cacheDir() string {
 	if dir := os.Getenv("EASEL_CACHE_DIR"); dir != "" {
 		return dir
 	}

@@ -4,13 +4,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/easel-mcp/easel/host/comfyui/comfyuitest"
 	"github.com/easel-mcp/easel/host/plugintest"
 )
 
 func TestLoadAndCallAgainstTheEmulator(t *testing.T) {
-	srv := comfyuitest.NewServer(t)
-	tool := plugintest.Load(t, "../../examples/queue_size", plugintest.WithComfyUI(srv.URL))
+	tool, srv := plugintest.LoadEmulated(t, "../../examples/queue_size")
 	if tool.Info().Name != "queue_size" {
 		t.Fatalf("tool name = %q", tool.Info().Name)
 	}
