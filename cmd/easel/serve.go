@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 
 	"github.com/easel-mcp/easel/host/app"
 	"github.com/easel-mcp/easel/host/config"
@@ -29,17 +30,29 @@ Bundled plugins (plugin: builtin:NAME, or an unchanged plugins/NAME) are
 embedded in the binary and need no Go toolchain.
 
 The ComfyUI address comes from comfyui.url in tools.yaml; the COMFYUI_URL
-environment variable overrides it.`,
+environment variable overrides it.
+
+With --http, clients must send "Authorization: Bearer TOKEN" when a token is
+set: from --http-token-file, http.token_env or http.token_file in tools.yaml,
+or the EASEL_HTTP_TOKEN environment variable, in that order. Without a token
+easel serves only a loopback address (127.0.0.1, [::1], localhost); any
+other address is refused with exit status 2 unless --insecure-no-auth is
+given. Requests whose Host or Origin is not this machine (or listed in
+http.allowed_hosts / http.allowed_origins) get 403, bodies over
+http.max_body_bytes (24MiB) get 413. GET /healthz and GET /readyz answer
+without the token; /metrics needs it. See docs/security.md and
+docs/operations.md.`,
 	exitStatus: [3]string{
 		"the client closed stdin, or an interrupt or SIGTERM ended the server",
 		"serving failed (the HTTP address is in use, a plugin without a known description failed to load)",
-		"usage error or an invalid tools.yaml (the message names file:line)",
+		"usage error, an invalid tools.yaml (the message names file:line), or --http on an address reachable from other machines without a bearer token",
 	},
 	examples: `
 easel serve
 easel serve --config ~/easel/tools.yaml --log-level debug
 easel serve --http 127.0.0.1:8765
 easel serve --tools 'get_*,wait_for_job'
+EASEL_HTTP_TOKEN=$(openssl rand -hex 32) easel serve --http 0.0.0.0:8765
 COMFYUI_URL=http://gpu-box:8188 easel serve`,
 }
 
@@ -47,6 +60,7 @@ func runServe(ctx context.Context, io stdio, args []string) int {
 	s := newSetup(serveCommand, "info")
 	httpAddr := s.fs.String("http", "", "serve streamable HTTP at `ADDR` (e.g. 127.0.0.1:8765), path /mcp, instead of stdio")
 	toolsFilter := s.fs.String("tools", "", "serve only the tools matching these comma-separated `NAMES` or globs (e.g. get_job_status,get_*)")
+	hf := addHTTPFlags(s.fs)
 	st, code, ok := s.load(args, io, 0, 0)
 	if !ok {
 		return code
@@ -56,14 +70,22 @@ func runServe(ctx context.Context, io stdio, args []string) int {
 		return exitUsage
 	}
 	logger := st.logger
+	var hs *httpSetup
+	if *httpAddr != "" {
+		var err error
+		if hs, err = hf.resolve(ctx, *httpAddr, st.cfg, os.LookupEnv, logger); err != nil {
+			fmt.Fprintln(io.err, "easel serve:", err)
+			return exitUsage
+		}
+	}
 	a, err := app.New(ctx, st.cfg, app.Options{Logger: logger, Version: version()})
 	if err != nil {
 		fmt.Fprintln(io.err, err)
 		return exitFailure
 	}
 	defer a.Close(context.Background())
-	if *httpAddr != "" {
-		err = a.ServeHTTP(ctx, *httpAddr, nil)
+	if hs != nil {
+		err = hs.serve(ctx, a, st.cfg, logger)
 	} else {
 		err = a.ServeStdio(ctx)
 	}

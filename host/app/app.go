@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -291,40 +290,10 @@ func (a *App) ServeStdio(ctx context.Context) error {
 	return a.mcp.ServeStdio(ctx, os.Stdin, os.Stdout)
 }
 
-// Handler is the HTTP handler of `serve --http`: streamable MCP at /mcp.
-func (a *App) Handler() http.Handler {
-	mux := http.NewServeMux()
-	mux.Handle("/mcp", a.mcp.HTTPHandler())
-	return mux
-}
-
-// shutdownGrace bounds how long in-flight HTTP requests may finish after ctx
-// ends.
-const shutdownGrace = 10 * time.Second
-
-// ServeHTTP listens on addr and serves until ctx is done, then drains.
-// ready, if not nil, receives the bound address once listening (useful with
-// port 0).
-func (a *App) ServeHTTP(ctx context.Context, addr string, ready func(net.Addr)) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", addr, err)
-	}
-	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	a.logger.Info("serving MCP over streamable HTTP", "url", "http://"+ln.Addr().String()+"/mcp", "comfyui", a.comfyuiURLs())
-	if ready != nil {
-		ready(ln.Addr())
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
-	defer cancel()
-	return srv.Shutdown(sctx)
+// MCPHandler serves streamable MCP; `serve --http` mounts it at /mcp
+// (see package httpserver).
+func (a *App) MCPHandler() http.Handler {
+	return a.mcp.HTTPHandler()
 }
 
 // Close stops the event stream and background loading, and releases

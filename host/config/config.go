@@ -42,6 +42,7 @@ type Config struct {
 	// Backends are the ComfyUI servers of a `backends:` list; empty when the
 	// file uses the single `comfyui:` mapping. Use BackendList for both.
 	Backends []Backend
+	HTTP     HTTP // settings of serve --http
 }
 
 // ComfyUI is how easel reaches the ComfyUI server that plugins make requests to.

@@ -398,7 +398,7 @@ func TestParseErrors(t *testing.T) {
 		{"unknown key in auth", "comfyui:\n  auth:\n    token_env: T\n    tokn: x\n", map[string]string{"T": "x"},
 			[]string{`tools.yaml:4: comfyui.auth: unknown key "tokn" (known keys: header, scheme, token_env)`}},
 		{"keys are not substituted", "${X}: 1\n", map[string]string{"X": "tools"},
-			[]string{`tools.yaml:1: unknown key "${X}" (known keys: backends, cache_dir, comfyui, tools, watch)`}},
+			[]string{`tools.yaml:1: unknown key "${X}" (known keys: backends, cache_dir, comfyui, http, tools, watch)`}},
 		{"duplicate key", "comfyui:\n  timeout: 1s\n  timeout: 2s\n", nil,
 			[]string{`tools.yaml:3: comfyui: duplicate key "timeout" (first declared at tools.yaml:2)`}},
 		{"duplicate top-level key", "tools: []\ncomfyui: {}\ntools: []\n", nil,
@@ -406,7 +406,7 @@ func TestParseErrors(t *testing.T) {
 		{"duplicate key in config", "tools:\n  - name: a\n    plugin: plugins/a.wasm\n    config:\n      k: 1\n      k: 2\n", nil,
 			[]string{`tools.yaml:6: tools[0].config: duplicate key "k" (first declared at tools.yaml:5)`}},
 		{"merge key", "base: &b {timeout: 1s}\ncomfyui:\n  <<: *b\n", nil, []string{
-			`tools.yaml:1: unknown key "base" (known keys: backends, cache_dir, comfyui, tools, watch)`,
+			`tools.yaml:1: unknown key "base" (known keys: backends, cache_dir, comfyui, http, tools, watch)`,
 			`tools.yaml:3: comfyui: merge keys (<<) are not supported: write the values out, or alias a whole mapping`,
 		}},
 		{"merge key in config", "tools:\n  - name: a\n    plugin: plugins/a.wasm\n    config: {<<: {a: 1}}\n", nil,

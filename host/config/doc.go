@@ -58,6 +58,12 @@
 //     matches ^[a-zA-Z0-9_-]{1,64}$ and is unique. plugin is required: a .wasm file,
 //     or a folder of Go source (package main) that easel builds, relative to the
 //     file's folder. config is an optional mapping handed to the plugin as JSON.
+//   - http ([HTTP]): settings of `easel serve --http`. token_env (a variable name)
+//     or token_file (a path, relative to the file's folder) holds the bearer token
+//     clients must send, at least 16 characters; allowed_hosts and allowed_origins
+//     are lists of host names and scheme://host[:port] origins accepted besides
+//     loopback ones; max_body_bytes is a byte size, default 24MiB. See
+//     docs/security.md, "Inbound HTTP".
 //
 // Keys are checked strictly: an unknown key (with a suggestion when it is a likely
 // typo), a duplicate key, or a value of the wrong shape is an error, so a misspelt

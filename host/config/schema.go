@@ -40,6 +40,7 @@ func (d *decoder) config(root *yaml.Node) *Config {
 		"watch":     d.boolean(&c.Watch),
 		"tools":     func(v *yaml.Node, p string) { c.Tools = d.tools(v, p) },
 		"backends":  func(v *yaml.Node, p string) { c.Backends = d.backendList(v, p) },
+		"http":      func(v *yaml.Node, p string) { c.HTTP = d.http(v, p) }, // http.go
 	})
 	d.checkURL(&c.ComfyUI.URL, urlAt)
 	d.checkBackends(c, present)
