@@ -6,19 +6,21 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/easel-mcp/easel/host/comfyui"
+
 	"github.com/easel-mcp/easel/host/httpserver"
 )
 
 // Readiness reports, for /readyz, whether this server can do its job: its
-// configuration is loaded, every plugin is loaded, and a ComfyUI backend is
-// healthy.
+// configuration is loaded, every plugin is loaded, and a ComfyUI backend
+// answers.
 // A plugin that failed to load makes the server not ready: its tool is
 // listed but every call fails, which an operator must see.
-func (a *App) Readiness(context.Context) []httpserver.Check {
+func (a *App) Readiness(ctx context.Context) []httpserver.Check {
 	return []httpserver.Check{
 		{Name: "config", Err: nil}, // an App exists only for a valid configuration
 		{Name: "plugins", Err: a.pluginsReady()},
-		{Name: "comfyui", Err: a.comfyReady()},
+		{Name: "comfyui", Err: a.comfyReady(ctx)},
 	}
 }
 
@@ -42,21 +44,25 @@ func (a *App) pluginsReady() error {
 	return errors.Join(failed...)
 }
 
-// comfyReady is nil when at least one ComfyUI backend is healthy (new
-// jobs go to healthy ones); otherwise it says what is wrong with each. It
-// reads the backend pool's last probe, so a readiness probe sends nothing
-// to ComfyUI.
-func (a *App) comfyReady() error {
+// comfyReady is nil when at least one ComfyUI backend answers: its event
+// stream is connected, or GET /system_stats succeeds (so a proxy that
+// blocks WebSockets does not make a working server look down). Otherwise
+// it says what is wrong with each.
+func (a *App) comfyReady(ctx context.Context) error {
 	var problems []error
 	for _, s := range a.pool.Statuses() {
-		if s.Healthy {
+		if s.EventStream {
 			return nil
 		}
-		problem := s.Problem
-		if problem == "" {
-			problem = "not checked yet"
+		resp, err := a.pool.For(nil).Do(ctx, comfyui.Request{Path: "/system_stats", Backend: s.Name})
+		switch {
+		case err != nil:
+			problems = append(problems, fmt.Errorf("backend %s: %w", s.Name, err))
+		case resp.Status != 200:
+			problems = append(problems, fmt.Errorf("backend %s: GET %s answered %d", s.Name, resp.URL, resp.Status))
+		default:
+			return nil
 		}
-		problems = append(problems, fmt.Errorf("backend %s: %s", s.Name, problem))
 	}
 	return errors.Join(problems...)
 }
