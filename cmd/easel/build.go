@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,10 +13,8 @@ import (
 	"runtime"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/easel-mcp/easel/host/config"
-	"github.com/easel-mcp/easel/host/gobuild"
 	"github.com/easel-mcp/easel/host/plugin"
 )
 
@@ -136,19 +132,20 @@ func (b *builder) run(ctx context.Context, tools []config.Tool, lockPath string)
 	}
 	lock := readLock(lockPath)
 	lockDir := filepath.Dir(lockPath)
-	var results []loaded
-	if b.check {
-		l, err := newLoader(ctx, b.cacheDir, nil)
-		if err != nil {
-			fmt.Fprintln(b.io.err, "easel build:", err)
-			return exitFailure
-		}
-		defer l.close()
-		n := 0
-		results = l.loadAll(ctx, tools, func(r loaded) { n++; b.report(n, len(tools), r) })
-	} else {
-		results = b.buildOnly(ctx, tools)
+	l, err := newLoader(ctx, b.cacheDir, nil)
+	if err != nil {
+		fmt.Fprintln(b.io.err, "easel build:", err)
+		return exitFailure
 	}
+	defer l.close()
+	// Folders from the command line have no tools.yaml name or config to
+	// load them with; configured tools are loaded as serve would.
+	step := l.module
+	if b.check {
+		step = l.load
+	}
+	n := 0
+	results := l.each(ctx, tools, step, func(r loaded) { n++; b.report(n, len(tools), r) })
 	code := exitOK
 	seen := map[string]bool{}
 	for _, r := range results {
@@ -166,7 +163,11 @@ func (b *builder) run(ctx context.Context, tools []config.Tool, lockPath string)
 		rel := relTo(lockDir, file)
 		if !seen[rel] {
 			seen[rel] = true
-			lock.Modules[rel] = lockEntry{Source: relTo(lockDir, r.tool.Path), SHA256: r.sha256, Bytes: len(r.wasm)}
+			source := r.tool.Plugin
+			if r.tool.Kind != config.PluginBuiltin {
+				source = relTo(lockDir, r.tool.Path)
+			}
+			lock.Modules[rel] = lockEntry{Source: source, SHA256: r.sha256, Bytes: len(r.wasm)}
 			fmt.Fprintf(b.io.out, "%s  %s\n", r.sha256, relTo(b.outDir, file))
 		}
 	}
@@ -178,31 +179,6 @@ func (b *builder) run(ctx context.Context, tools []config.Tool, lockPath string)
 		fmt.Fprintf(b.io.err, "modules: %d in %s, digests in %s\n", len(seen), b.outDir, lockPath)
 	}
 	return code
-}
-
-// buildOnly builds plugin folders given on the command line. Their tool
-// names and configs are unknown, so they are not loaded.
-func (b *builder) buildOnly(ctx context.Context, tools []config.Tool) []loaded {
-	gb := &gobuild.Builder{CacheDir: b.cacheDir}
-	results := make([]loaded, len(tools))
-	for i, t := range tools {
-		r := loaded{tool: t, stage: "build"}
-		start := time.Now()
-		wasmPath, err := gb.Build(ctx, t.Path)
-		r.buildTime = time.Since(start)
-		if err == nil {
-			r.wasmPath = wasmPath
-			r.wasm, err = os.ReadFile(wasmPath)
-		}
-		if err == nil {
-			sum := sha256.Sum256(r.wasm)
-			r.sha256, r.stage = hex.EncodeToString(sum[:]), ""
-		}
-		r.err = err
-		results[i] = r
-		b.report(i+1, len(tools), r)
-	}
-	return results
 }
 
 func (b *builder) report(n, total int, r loaded) {

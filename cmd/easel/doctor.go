@@ -309,8 +309,7 @@ func doctorPlugins(ctx context.Context, c *checklist, cfg *config.Config) {
 			c.fail("plugin "+r.failure(), pluginFix(r))
 			return
 		}
-		c.pass("plugin %s (%s): built in %s, loaded in %s", r.tool.Name, r.tool.Pos,
-			r.buildTime.Round(time.Millisecond), r.loadTime.Round(time.Millisecond))
+		c.pass("plugin %s (%s): %s, loaded in %s", r.tool.Name, r.tool.Pos, r.from, r.loadTime.Round(time.Millisecond))
 	})
 }
 

@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/easel-mcp/easel/host/app"
+	"github.com/easel-mcp/easel/host/bundled"
 	"github.com/easel-mcp/easel/host/config"
 	"github.com/easel-mcp/easel/host/gobuild"
 	"github.com/easel-mcp/easel/host/plugin"
@@ -28,7 +30,7 @@ type loader struct {
 // step failed: "build", "read" or "load".
 type loaded struct {
 	tool      config.Tool
-	wasmPath  string // the module: the build's output, or the configured .wasm
+	from      string // where the module came from: builtin:NAME, a build, the .wasm
 	wasm      []byte
 	sha256    string // hex digest of wasm, the value tools.yaml pins
 	info      plugin.ToolInfo
@@ -48,29 +50,38 @@ func newLoader(ctx context.Context, cacheDir string, logger *slog.Logger) (*load
 
 func (l *loader) close() { l.rt.Close(context.Background()) }
 
-// load builds (for Go source), reads, compiles and describes one plugin,
-// and releases it again: only the facts are kept.
-func (l *loader) load(ctx context.Context, t config.Tool) (r loaded) {
-	r.tool, r.wasmPath = t, t.Path
-	if t.Kind == config.PluginGoSource {
-		start := time.Now()
-		built, err := l.builder.Build(ctx, t.Path)
-		r.buildTime = time.Since(start)
-		if err != nil {
-			r.stage, r.err = "build", err
-			return r
-		}
-		r.wasmPath = built
-	}
-	wasm, err := os.ReadFile(r.wasmPath)
+// module gets one plugin's module as serve would (embedded, built or
+// read) and its digest.
+func (l *loader) module(ctx context.Context, t config.Tool) (r loaded) {
+	r.tool = t
+	start := time.Now()
+	wasm, from, err := app.PluginModule(ctx, l.builder, t)
+	r.buildTime = time.Since(start)
 	if err != nil {
-		r.stage, r.err = "read", err
+		r.stage, r.err = "build", err
 		return r
 	}
+	switch {
+	case strings.HasPrefix(from, bundled.Scheme):
+	case t.Kind == config.PluginGoSource:
+		from = "built from " + t.Plugin
+	default:
+		from = t.Plugin
+	}
 	sum := sha256.Sum256(wasm)
-	r.wasm, r.sha256 = wasm, hex.EncodeToString(sum[:])
+	r.from, r.wasm, r.sha256 = from, wasm, hex.EncodeToString(sum[:])
+	return r
+}
+
+// load gets one plugin's module, compiles and describes it, and releases
+// it again: only the facts are kept.
+func (l *loader) load(ctx context.Context, t config.Tool) loaded {
+	r := l.module(ctx, t)
+	if r.err != nil {
+		return r
+	}
 	start := time.Now()
-	p, err := l.rt.Load(ctx, plugin.Spec{Name: t.Name, Wasm: wasm, SHA256: t.SHA256, Config: t.Config, Files: t.Files, Permissions: t.Permissions,
+	p, err := l.rt.Load(ctx, plugin.Spec{Name: t.Name, Wasm: r.wasm, SHA256: t.SHA256, Config: t.Config, Files: t.Files, Permissions: t.Permissions,
 		MaxMemoryBytes: t.Limits.MemoryBytes})
 	r.loadTime = time.Since(start)
 	if err != nil {
@@ -86,9 +97,15 @@ func (l *loader) load(ctx context.Context, t config.Tool) (r loaded) {
 // CPU-bound and the target machines have two cores.
 const loadParallelism = 2
 
-// loadAll loads every tool, loadParallelism at a time, calling done (from
-// one goroutine at a time) as each finishes. Results are in tools' order.
+// loadAll loads every tool; see each.
 func (l *loader) loadAll(ctx context.Context, tools []config.Tool, done func(loaded)) []loaded {
+	return l.each(ctx, tools, l.load, done)
+}
+
+// each runs step for every tool, loadParallelism at a time, calling done
+// (from one goroutine at a time) as each finishes. Results are in tools'
+// order.
+func (l *loader) each(ctx context.Context, tools []config.Tool, step func(context.Context, config.Tool) loaded, done func(loaded)) []loaded {
 	results := make([]loaded, len(tools))
 	sem := make(chan struct{}, loadParallelism)
 	var mu sync.Mutex
@@ -98,7 +115,7 @@ func (l *loader) loadAll(ctx context.Context, tools []config.Tool, done func(loa
 		go func() {
 			defer wg.Done()
 			sem <- struct{}{}
-			r := l.load(ctx, t)
+			r := step(ctx, t)
 			<-sem
 			mu.Lock()
 			defer mu.Unlock()
@@ -127,6 +144,9 @@ func progressLine(w io.Writer, n, total int, r loaded) {
 		fmt.Fprintf(w, "[%d/%d] %-20s FAILED (%s)\n", n, total, r.tool.Name, r.stage)
 		return
 	}
-	fmt.Fprintf(w, "[%d/%d] %-20s ok  build %s, load %s\n", n, total, r.tool.Name,
-		r.buildTime.Round(time.Millisecond), r.loadTime.Round(time.Millisecond))
+	fmt.Fprintf(w, "[%d/%d] %-20s ok  %s in %s", n, total, r.tool.Name, r.from, r.buildTime.Round(time.Millisecond))
+	if r.loadTime > 0 {
+		fmt.Fprintf(w, ", loaded in %s", r.loadTime.Round(time.Millisecond))
+	}
+	fmt.Fprintln(w)
 }

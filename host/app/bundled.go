@@ -36,26 +36,38 @@ func embedded(t config.Tool) (bundled.Plugin, bool) {
 // source (cached), or read from a .wasm file.
 func (a *App) pluginWasm(ctx context.Context, t config.Tool) ([]byte, error) {
 	start := time.Now()
+	wasm, from, err := PluginModule(ctx, a.builder, t)
+	if err == nil {
+		a.logger.Debug("plugin module ready", "tool", t.Name, "from", from, "elapsed", time.Since(start).Round(time.Millisecond))
+	}
+	return wasm, err
+}
+
+// PluginModule returns the module serve loads for t, and where it came
+// from: the one embedded in the binary (for builtin:NAME, or a bundled
+// plugin's unchanged source), the build of its Go source (cached by
+// builder), or the .wasm file. Commands that inspect plugins without
+// serving them (easel build, tools, doctor) use it so that the digest they
+// report is the one serve checks against a sha256: pin.
+func PluginModule(ctx context.Context, builder *gobuild.Builder, t config.Tool) (wasm []byte, from string, err error) {
 	if p, ok := embedded(t); ok {
 		wasm, err := p.Wasm()
-		a.logger.Debug("plugin module from the binary", "tool", t.Name, "bundled", p.Name, "elapsed", time.Since(start).Round(time.Millisecond))
-		return wasm, err
+		return wasm, bundled.Scheme + p.Name, err
 	}
 	if t.Kind == config.PluginBuiltin {
-		return nil, fmt.Errorf("%s%s is not bundled in this binary", bundled.Scheme, t.Path)
+		return nil, "", fmt.Errorf("%s%s is not bundled in this binary", bundled.Scheme, t.Path)
 	}
 	path := t.Path
 	if t.Kind == config.PluginGoSource {
-		built, err := a.builder.Build(ctx, t.Path)
+		built, err := builder.Build(ctx, t.Path)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
-		a.logger.Debug("plugin source ready", "tool", t.Name, "wasm", built, "elapsed", time.Since(start).Round(time.Millisecond))
 		path = built
 	}
-	wasm, err := os.ReadFile(path)
+	wasm, err = os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("read plugin: %w", err)
+		return nil, "", fmt.Errorf("read plugin: %w", err)
 	}
-	return wasm, nil
+	return wasm, path, nil
 }
