@@ -107,6 +107,7 @@ func (r *Runtime) instantiateHostModule(ctx context.Context) error {
 	fn("file", r.hostFile, []api.ValueType{i32, i32, i32, i32}, []api.ValueType{i32})
 	fn("image_thumbnail", r.hostThumbnail, []api.ValueType{i32, i32, i32, i32}, []api.ValueType{i32})
 	fn("http_request", r.hostHTTPRequest, []api.ValueType{i32, i32, i32, i32}, []api.ValueType{i32})
+	exportClientFuncs(fn)
 	_, err := b.Instantiate(ctx)
 	return err
 }

@@ -62,6 +62,10 @@ type Spec struct {
 	// plugin; a larger one reaches it as a status 0 error. Zero means
 	// DefaultMaxResponseBytes.
 	MaxResponseBytes int
+	// Permit decides whether the plugin may use a capability of the MCP
+	// client (logging, sampling, elicitation); nil permits all of them.
+	// It is consulted at one place per use (Plugin.permit).
+	Permit func(Capability) error
 }
 
 // Defaults of [Spec] limits (docs/security.md explains each).
@@ -122,6 +126,7 @@ type ToolInfo struct {
 type description struct {
 	ABI  int       `json:"abi"`
 	Tool *ToolInfo `json:"tool"`
+	Features
 }
 
 // ToolName is the pattern MCP clients accept for tool names.
@@ -146,6 +151,8 @@ type Plugin struct {
 	maxOutput     int
 	maxResponse   int
 	pool          *pool
+	features      Features
+	permitFn      func(Capability) error
 }
 
 // Load compiles spec.Wasm (or takes it from the compilation cache), checks
@@ -185,6 +192,7 @@ func (r *Runtime) Load(ctx context.Context, spec Spec) (*Plugin, error) {
 		maxOutput: orDefault(spec.MaxOutputBytes, DefaultMaxOutputBytes),
 
 		maxResponse: orDefault(spec.MaxResponseBytes, DefaultMaxResponseBytes),
+		permitFn:  spec.Permit,
 	}
 	p.configMessage, err = configMessage(spec.Name, spec.Config, spec.ClientID)
 	if err != nil {
@@ -231,8 +239,18 @@ func (p *Plugin) describe(ctx context.Context) error {
 	switch {
 	case d.ABI != ABIVersion:
 		return fmt.Errorf("plugin speaks ABI %d, this easel speaks %d", d.ABI, ABIVersion)
-	case d.Tool == nil:
-		return errors.New(`description has no "tool"`)
+	}
+	if err := d.Features.check(); err != nil {
+		return err
+	}
+	p.features = d.Features
+	if d.Tool == nil {
+		if d.Features.Empty() {
+			return errors.New(`description has no "tool", "prompts", "resources" or "resourceTemplates"`)
+		}
+		return nil
+	}
+	switch {
 	case d.Tool.Name != p.name:
 		return fmt.Errorf("plugin describes tool %q but tools.yaml declares it as %q", d.Tool.Name, p.name)
 	case d.Tool.Description == "":
@@ -269,7 +287,8 @@ func checkObjectSchema(field string, raw json.RawMessage, required bool) error {
 // Name is the tool's name.
 func (p *Plugin) Name() string { return p.name }
 
-// Tool is the tool's description as the plugin gave it.
+// Tool is the tool's description as the plugin gave it; the zero ToolInfo
+// for a plugin that provides only prompts and resources.
 func (p *Plugin) Tool() ToolInfo { return p.tool }
 
 // Close discards the plugin's instances and compiled code.
@@ -314,6 +333,11 @@ func (p *Plugin) Call(ctx context.Context, args json.RawMessage, progress func(P
 		o, err := p.run(ctx, p.callInput(args, resume), progress)
 		if err != nil {
 			return nil, err
+		}
+		if o.Error != nil {
+			// A tool reports failures as isError results; an "error"
+			// outcome still reaches the agent as one.
+			return json.Marshal(map[string]any{"content": []map[string]string{{"type": "text", "text": o.Error.Message}}, "isError": true})
 		}
 		if o.Await == nil {
 			return o.Result, nil
@@ -422,10 +446,16 @@ func (p *Plugin) callError(ctx context.Context, reason, stderr string, err error
 	return &CallError{Tool: p.name, Reason: reason, Stderr: stderr, Err: err}
 }
 
-// outcome is what easel_call returns: a result, or a request to wait.
+// outcome is what easel_call returns: a result, a request to wait, or an
+// error (for prompts, resources and completions, which have no isError).
 type outcome struct {
 	Result json.RawMessage `json:"result"`
 	Await  *awaitRequest   `json:"await"`
+	Error  *outcomeError   `json:"error"`
+}
+
+type outcomeError struct {
+	Message string `json:"message"`
 }
 
 // parseOutcome checks the ABI outcome.
@@ -440,7 +470,11 @@ func (p *Plugin) parseOutcome(out []byte) (*outcome, error) {
 	switch {
 	case o.Await != nil && len(o.Result) > 0:
 		return nil, errors.New(`easel_call returned both "result" and "await"`)
-	case o.Await != nil:
+	case o.Error != nil && (o.Await != nil || len(o.Result) > 0):
+		return nil, errors.New(`easel_call returned "error" with "result" or "await"`)
+	case o.Error != nil && o.Error.Message == "":
+		return nil, errors.New(`easel_call returned an "error" without a "message"`)
+	case o.Await != nil, o.Error != nil:
 		return &o, nil
 	case len(o.Result) == 0 || o.Result[0] != '{':
 		return nil, errors.New(`easel_call returned no "result" object`)
