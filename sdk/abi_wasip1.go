@@ -104,7 +104,7 @@ func easelCall(ptr, n uint32) uint64 {
 
 func theInstance() *instance {
 	if guest.inst == nil {
-		guest.inst = newInstance(&wasmHost{}, registered)
+		guest.inst = newInstanceWith(&wasmHost{}, registered, &features)
 	}
 	return guest.inst
 }

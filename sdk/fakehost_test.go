@@ -20,6 +20,34 @@ type fakeHost struct {
 	files map[string]string
 	// respond answers a request; nil answers 404 with an empty body.
 	respond func(req fakeRequest) []byte
+	// clientLogs are the client_log messages; logLevel, when set, is the
+	// least severe level the fake client accepts.
+	clientLogs []string
+	// sample and elicit answer client_sample and client_elicit; nil
+	// answers an error.
+	sample, elicit func(req []byte) []byte
+	clientRequests []string
+}
+
+func (h *fakeHost) clientLog(msg []byte) bool {
+	h.clientLogs = append(h.clientLogs, string(msg))
+	return true
+}
+
+func (h *fakeHost) clientSample(req []byte) []byte {
+	h.clientRequests = append(h.clientRequests, string(req))
+	if h.sample == nil {
+		return []byte(`{"error":"the client has no sampling"}`)
+	}
+	return h.sample(req)
+}
+
+func (h *fakeHost) clientElicit(req []byte) []byte {
+	h.clientRequests = append(h.clientRequests, string(req))
+	if h.elicit == nil {
+		return []byte(`{"error":"the client has no elicitation"}`)
+	}
+	return h.elicit(req)
 }
 
 // fakeRequest is one decoded comfyui_request.

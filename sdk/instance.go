@@ -29,6 +29,13 @@ type host interface {
 	imageThumbnail(req []byte) []byte
 	// httpRequest performs one granted outbound request, both framed.
 	httpRequest(req []byte) []byte
+	// clientLog sends a notifications/message to the MCP client and
+	// reports whether the host sent it.
+	clientLog(msg []byte) bool
+	// clientSample and clientElicit send sampling/createMessage and
+	// elicitation/create; the answer is {"result": ...} or {"error": "..."}.
+	clientSample(req []byte) []byte
+	clientElicit(req []byte) []byte
 }
 
 // instance serves one plugin instance: it answers easel_describe and
@@ -36,7 +43,8 @@ type host interface {
 // once per instance (the configuration).
 type instance struct {
 	host host
-	reg  *registration
+	reg  *registration // nil for a plugin of prompts and resources only
+	feat *featureSet
 
 	// mu guards the configuration cache: a handler's goroutines may call
 	// Call.Config at the same time.
@@ -50,15 +58,28 @@ type instance struct {
 }
 
 func newInstance(h host, reg *registration) *instance {
-	if reg == nil {
+	return newInstanceWith(h, reg, nil)
+}
+
+// newInstanceWith serves a tool (reg, may be nil) and prompts and
+// resources (feat, may be nil); at least one of them.
+func newInstanceWith(h host, reg *registration, feat *featureSet) *instance {
+	if reg == nil && feat.empty() {
 		panic(errNoTool)
 	}
-	return &instance{host: h, reg: reg}
+	return &instance{host: h, reg: reg, feat: feat}
 }
 
 // describe answers easel_describe. It panics (traps) when it cannot: the
 // host then refuses the plugin with the message from stderr.
 func (in *instance) describe() []byte {
+	if in.reg == nil {
+		b, err := json.Marshal(in.feat.appendDescription(omap{{"abi", 1}}))
+		if err != nil {
+			panic(err)
+		}
+		return b
+	}
 	name := in.reg.name
 	if name == "" {
 		if err := in.loadConfig(); err != nil {
@@ -80,6 +101,12 @@ func (in *instance) describe() []byte {
 	if err != nil {
 		panic(err)
 	}
+	if in.feat.empty() {
+		return b
+	}
+	if b, err = json.Marshal(in.feat.appendDescription(omap{{"abi", 1}, in.reg.toolMember(name, d)})); err != nil {
+		panic(err)
+	}
 	return b
 }
 
@@ -95,6 +122,12 @@ func (in *instance) call(input []byte) []byte {
 	obj, ok := v.(map[string]any)
 	if !ok {
 		panic(fmt.Sprintf("sdk: the host's call input is %s, not an object", describe(v)))
+	}
+	if isFeatureInput(obj) {
+		return in.feat.serve(in.newCall(in.toolName()), input)
+	}
+	if in.reg == nil {
+		panic("sdk: the host called a tool, but this plugin provides only prompts and resources")
 	}
 	tool, _ := obj["tool"].(string)
 	if tool == "" {
@@ -124,6 +157,17 @@ func (in *instance) call(input []byte) []byte {
 		panic(err)
 	}
 	return append(out, '}')
+}
+
+// toolName is the name the plugin's tool is served under, "" when unknown.
+func (in *instance) toolName() string {
+	if in.reg != nil && in.reg.name != "" {
+		return in.reg.name
+	}
+	if in.loadConfig() == nil {
+		return in.cfgTool
+	}
+	return ""
 }
 
 // newCall makes the Call for one tool call. Everything in it is made here,

@@ -266,6 +266,12 @@ func (r *registration) describe(name string, d Description) ([]byte, error) {
 	return json.Marshal(omap{{"abi", 1}, {"tool", r.toolJSON(name, d)}})
 }
 
+// toolMember is the "tool" member of a description that also lists
+// prompts and resources; describe has checked d.
+func (r *registration) toolMember(name string, d Description) member {
+	return member{"tool", r.toolJSON(name, d)}
+}
+
 // validToolName reports whether s matches ^[a-zA-Z0-9_-]{1,64}$, the ABI's
 // rule for tool names.
 func validToolName(s string) bool {
@@ -284,4 +290,4 @@ func validToolName(s string) bool {
 // errNoTool is the panic when the host calls a module that registered
 // nothing: the plugin forgot sdk.Register, or called it from main, which a
 // c-shared module never runs.
-var errNoTool = errors.New("sdk: no tool registered: call sdk.Register from an init function of package main (main never runs in a plugin)")
+var errNoTool = errors.New("sdk: no tool, prompt or resource registered: call sdk.Register (or RegisterPrompt, RegisterResource) from an init function of package main (main never runs in a plugin)")
