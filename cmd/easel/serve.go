@@ -12,12 +12,21 @@ import (
 var serveCommand = manPage{
 	name:     "serve",
 	summary:  "serve the configured tools to an MCP client",
-	synopsis: []string{"serve [--config FILE] [--tools NAMES] [--http ADDR] [--log-level LEVEL] [--log-format FORMAT]"},
+	synopsis: []string{"serve [--config FILE] [--tools NAMES] [--http ADDR [--stateless]] [--log-level LEVEL] [--log-format FORMAT]"},
 	description: `
 Serves the tools declared in tools.yaml as an MCP server. By default it
 speaks MCP on stdin and stdout, as MCP clients expect of a server they
 start: stdout carries only MCP frames and every log line goes to stderr.
 With --http it serves streamable HTTP at http://ADDR/mcp instead.
+
+Over HTTP, MCP sessions are stateful by default: initialize issues an
+Mcp-Session-Id and a request with an unknown or terminated one gets 404,
+so a client starts over after a restart. --stateless serves without
+sessions, for several replicas behind a load balancer: every request is
+answered on its own, progress, logs, sampling and elicitation still travel
+on the request's stream, but logging/setLevel is not remembered between
+requests and there is no standalone GET stream (no list_changed
+notifications).
 
 Plugins named by Go source are built on first start and cached by content
 hash; tools whose description is known (from the cache or a bundled
@@ -53,6 +62,7 @@ easel serve --config ~/easel/tools.yaml --log-level debug
 easel serve --http 127.0.0.1:8765
 easel serve --tools 'get_*,wait_for_job'
 EASEL_HTTP_TOKEN=$(openssl rand -hex 32) easel serve --http 0.0.0.0:8765
+easel serve --http 0.0.0.0:8765 --stateless
 COMFYUI_URL=http://gpu-box:8188 easel serve`,
 }
 
@@ -61,9 +71,14 @@ func runServe(ctx context.Context, io stdio, args []string) int {
 	httpAddr := s.fs.String("http", "", "serve streamable HTTP at `ADDR` (e.g. 127.0.0.1:8765), path /mcp, instead of stdio")
 	toolsFilter := s.fs.String("tools", "", "serve only the tools matching these comma-separated `NAMES` or globs (e.g. get_job_status,get_*)")
 	hf := addHTTPFlags(s.fs)
+	stateless := s.fs.Bool("stateless", false, "with --http: serve without MCP sessions, so that replicas behind a load balancer can answer any request")
 	st, code, ok := s.load(args, io, 0, 0)
 	if !ok {
 		return code
+	}
+	if *stateless && *httpAddr == "" {
+		fmt.Fprintln(io.err, "easel serve: --stateless needs --http")
+		return exitUsage
 	}
 	if err := st.cfg.SelectTools(config.SplitList(*toolsFilter)); err != nil {
 		fmt.Fprintln(io.err, err)
@@ -78,7 +93,7 @@ func runServe(ctx context.Context, io stdio, args []string) int {
 			return exitUsage
 		}
 	}
-	a, err := app.New(ctx, st.cfg, app.Options{Logger: logger, Version: version()})
+	a, err := app.New(ctx, st.cfg, app.Options{Logger: logger, Version: version(), Stateless: *stateless})
 	if err != nil {
 		fmt.Fprintln(io.err, err)
 		return exitFailure

@@ -32,20 +32,24 @@ type Options struct {
 	Logger *slog.Logger
 	// Version is reported to MCP clients.
 	Version string
+	// Stateless serves streamable HTTP without sessions, for replicas
+	// behind a load balancer (mcpserver.HTTPOptions).
+	Stateless bool
 }
 
 // App is a ready-to-serve easel: every tool described, its plugin loaded
 // or loading.
 type App struct {
-	cfg     *config.Config
-	logger  *slog.Logger
-	pool    *backends.Pool     // the ComfyUI servers, their event streams and health
-	stop    context.CancelFunc // ends the watcher and background loading
-	bg      sync.WaitGroup
-	rt      *plugin.Runtime
-	builder *gobuild.Builder
-	tools   []*tool
-	mcp     *mcpserver.Server
+	cfg      *config.Config
+	logger   *slog.Logger
+	pool     *backends.Pool     // the ComfyUI servers, their event streams and health
+	stop     context.CancelFunc // ends the watcher and background loading
+	bg       sync.WaitGroup
+	rt       *plugin.Runtime
+	builder  *gobuild.Builder
+	tools    []*tool
+	mcp      *mcpserver.Server
+	httpOpts mcpserver.HTTPOptions
 }
 
 // New prepares every tool of cfg and returns as soon as each tool's
@@ -56,7 +60,8 @@ type App struct {
 // naming the tools.yaml line, if one of those cannot be built, compiled or
 // described.
 func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
-	a := &App{cfg: cfg, logger: opts.Logger, builder: &gobuild.Builder{CacheDir: cfg.CacheDir}}
+	a := &App{cfg: cfg, logger: opts.Logger, builder: &gobuild.Builder{CacheDir: cfg.CacheDir},
+		httpOpts: mcpserver.HTTPOptions{Stateless: opts.Stateless}}
 	if a.logger == nil {
 		a.logger = slog.Default()
 	}
@@ -93,14 +98,22 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		return nil, err
 	}
 	a.logger.Info("tools ready", "tools", len(a.tools), "loaded", len(now), "loading_in_background", len(later), "elapsed", time.Since(start).Round(time.Millisecond))
-	tools := make([]mcpserver.Tool, len(a.tools))
-	for i, t := range a.tools {
-		tools[i] = t
+	var tools []mcpserver.Tool
+	for _, t := range a.tools {
+		if t.Tool().Name != "" { // a plugin of prompts and resources only
+			tools = append(tools, t)
+		}
 	}
 	a.mcp, err = mcpserver.New(tools, mcpserver.Options{Name: "easel", Version: opts.Version, Logger: a.logger, Files: a.pool})
 	if err != nil {
 		a.Close(ctx)
 		return nil, err
+	}
+	for _, t := range now {
+		if err := a.addProvider(t); err != nil {
+			a.Close(ctx)
+			return nil, fmt.Errorf("%s: tool %s: %w", t.cfg.Pos, t.cfg.Name, err)
+		}
 	}
 	a.bg.Add(1)
 	go func() {
@@ -136,11 +149,23 @@ func (a *App) loadInBackground(ctx context.Context, tools []*tool) {
 		}
 		if err == nil {
 			a.remember(t)
+			if err := a.addProvider(t); err != nil {
+				a.logger.Error("plugin's prompts and resources are not served", "tool", t.cfg.Name, "at", t.cfg.Pos.String(), "err", err)
+			}
 		}
 	})
 	if ctx.Err() == nil {
 		a.logger.Info("background plugin loading done", "tools", len(tools), "failed", failed.Load(), "elapsed", time.Since(start).Round(time.Millisecond))
 	}
+}
+
+// addProvider serves the prompts and resources of t's plugin, if it has
+// any.
+func (a *App) addProvider(t *tool) error {
+	if t.p == nil || t.p.Features().Empty() {
+		return nil
+	}
+	return a.mcp.AddProvider(t.p)
 }
 
 // loadAll loads tools now, in parallel; every failure is returned.
@@ -293,7 +318,7 @@ func (a *App) ServeStdio(ctx context.Context) error {
 // MCPHandler serves streamable MCP; `serve --http` mounts it at /mcp
 // (see package httpserver).
 func (a *App) MCPHandler() http.Handler {
-	return a.mcp.HTTPHandler()
+	return a.mcp.HTTPHandler(a.httpOpts)
 }
 
 // Close stops the event stream and background loading, and releases

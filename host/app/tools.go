@@ -140,8 +140,13 @@ func (a *App) knownInfo(t *tool) (plugin.ToolInfo, bool) {
 // them. TestBundledToolJSON keeps the bundled ones current.
 const ToolJSON = "tool.json"
 
-// remember caches a loaded tool's description for the next start.
+// remember caches a loaded tool's description for the next start. Only a
+// plain tool's: a plugin with prompts or resources is loaded before
+// serving, so that they are listed from the start.
 func (a *App) remember(t *tool) {
+	if t.p != nil && (!t.p.HasTool() || !t.p.Features().Empty()) {
+		return
+	}
 	data, err := json.MarshalIndent(t.Tool(), "", "  ")
 	if err == nil {
 		path := a.metaPath(t)

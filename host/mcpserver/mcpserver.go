@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/easel-mcp/easel/host/plugin"
 	"github.com/mark3labs/mcp-go/mcp"
@@ -54,10 +55,12 @@ type FileReader interface {
 // comfyui://{type}/{subfolder/…/}{filename}, type being output, input or temp.
 const FileTemplate = "comfyui://{type}/{+path}"
 
-// Server is an MCP server whose tools are plugins.
+// Server is an MCP server whose tools, prompts and resources are plugins.
 type Server struct {
-	mcp    *server.MCPServer
-	logger *slog.Logger
+	mcp     *server.MCPServer
+	logger  *slog.Logger
+	owners  owners          // who serves each prompt, resource and template
+	pending pendingRequests // easel's requests to clients, awaiting answers
 }
 
 // New builds the MCP server for tools.
@@ -68,6 +71,13 @@ func New(tools []Tool, opts Options) (*Server, error) {
 	}
 	serverOpts := []server.ServerOption{
 		server.WithToolCapabilities(true),
+		server.WithPromptCapabilities(true),
+		server.WithResourceCapabilities(true, true),
+		server.WithLogging(),
+		server.WithCompletions(),
+		server.WithPromptCompletionProvider(completions{s}),
+		server.WithResourceCompletionProvider(completions{s}),
+		server.WithOutputSchemaValidation(),
 		server.WithRecovery(),
 	}
 	if opts.Instructions != "" {
@@ -135,7 +145,7 @@ func (s *Server) handler(t Tool) server.ToolHandlerFunc {
 				return mcp.NewToolResultError("arguments are not JSON: " + err.Error()), nil
 			}
 		}
-		raw, err := t.Call(ctx, args, s.progressSender(ctx, req))
+		raw, err := t.Call(s.withClient(ctx), args, s.progressSender(ctx, req))
 		if err != nil {
 			var ce *plugin.CallError
 			if !errors.As(err, &ce) {
@@ -146,6 +156,11 @@ func (s *Server) handler(t Tool) server.ToolHandlerFunc {
 		var result mcp.CallToolResult
 		if err := json.Unmarshal(raw, &result); err != nil {
 			return mcp.NewToolResultError(fmt.Sprintf("plugin %s returned a result that is not an MCP CallToolResult: %v", t.Name(), err)), nil
+		}
+		// mcp-go validates structuredContent against the outputSchema
+		// (WithOutputSchemaValidation) but lets a missing one through.
+		if len(t.Tool().OutputSchema) > 0 && !result.IsError && result.StructuredContent == nil {
+			return mcp.NewToolResultError(fmt.Sprintf("plugin %s declares an outputSchema but returned no structuredContent", t.Name())), nil
 		}
 		return &result, nil
 	}
@@ -180,9 +195,7 @@ func (s *Server) progressSender(ctx context.Context, req mcp.CallToolRequest) fu
 		if p.Message != "" {
 			params["message"] = p.Message
 		}
-		if err := s.mcp.SendNotificationToClient(ctx, "notifications/progress", params); err != nil {
-			s.logger.Debug("progress notification not sent", "err", err)
-		}
+		s.notify(ctx, "notifications/progress", params)
 	}
 }
 
@@ -198,12 +211,38 @@ func (s *Server) ServeStdio(ctx context.Context, in io.Reader, out io.Writer) er
 	return err
 }
 
-// HTTPHandler serves streamable HTTP; mount it at /mcp.
-func (s *Server) HTTPHandler() http.Handler {
-	return server.NewStreamableHTTPServer(s.mcp,
+// HTTPOptions configure the streamable HTTP transport.
+type HTTPOptions struct {
+	// Stateless serves without sessions: no Mcp-Session-Id is issued or
+	// checked, so that replicas behind a load balancer can each answer
+	// any request. Requests to the client (sampling, elicitation) and
+	// notifications still travel on the request's own stream; what needs
+	// a session (logging/setLevel remembered between requests, the
+	// standalone GET stream, list_changed notifications) does not work.
+	Stateless bool
+	// SessionIdleTTL forgets a stateful session after this long without a
+	// request; zero means DefaultSessionIdleTTL.
+	SessionIdleTTL time.Duration
+}
+
+// HTTPHandler serves streamable HTTP; mount it at /mcp. Stateful by
+// default: session ids are issued at initialize and a request with an
+// unknown or terminated one gets 404.
+func (s *Server) HTTPHandler(opts HTTPOptions) http.Handler {
+	httpOpts := []server.StreamableHTTPOption{
 		server.WithEndpointPath("/mcp"),
 		server.WithStreamableHTTPLogger(s.logger),
-	)
+	}
+	if opts.Stateless {
+		httpOpts = append(httpOpts, server.WithStateLess(true))
+	} else {
+		ttl := opts.SessionIdleTTL
+		if ttl <= 0 {
+			ttl = DefaultSessionIdleTTL
+		}
+		httpOpts = append(httpOpts, server.WithSessionIdManager(&sessionIDs{}), server.WithSessionIdleTTL(ttl))
+	}
+	return s.streams(server.NewStreamableHTTPServer(s.mcp, httpOpts...))
 }
 
 // slogWriter adapts mcp-go's *log.Logger output to slog.

@@ -129,7 +129,7 @@ func TestProgressIsForwardedWithTheToken(t *testing.T) {
 		for i := 1; i <= 3; i++ {
 			progress(plugin.Progress{Progress: float64(i), Total: 3, Message: "step"})
 		}
-		return json.RawMessage(`{"content":[{"type":"text","text":"ok"}]}`), nil
+		return json.RawMessage(`{"content":[{"type":"text","text":"ok"}],"structuredContent":{"echo":"ok"}}`), nil
 	})
 	c := connect(t, tool)
 	var mu sync.Mutex
@@ -170,7 +170,7 @@ func TestNoTokenNoProgress(t *testing.T) {
 		if progress != nil {
 			return nil, errors.New("progress sink without a token")
 		}
-		return json.RawMessage(`{"content":[{"type":"text","text":"ok"}]}`), nil
+		return json.RawMessage(`{"content":[{"type":"text","text":"ok"}],"structuredContent":{"echo":"ok"}}`), nil
 	})
 	c := connect(t, tool)
 	if res, err := callTool(context.Background(), c, "quiet", map[string]any{}, nil); err != nil || res.IsError {
