@@ -14,8 +14,7 @@ import (
 // Progress has its own older function in hostfuncs.go.
 
 // Capability is a feature of the MCP client a plugin may use through a host
-// function. Each use is checked at exactly one place, Plugin.permit, against
-// Spec.Permit, so that tools.yaml can grant capabilities per plugin.
+// function. Each use is checked at exactly one place, Plugin.permit.
 type Capability string
 
 // The capabilities the client_* host functions need.
@@ -25,12 +24,24 @@ const (
 	CapabilityElicitation Capability = "elicitation"
 )
 
-// permit is the one check point of every capability use.
+// permit is the one check point of every capability use, against the
+// tool's grants (tools.yaml: permissions). Log messages need no grant:
+// like progress they only report on the call, and the client filters them
+// by level; sampling and elicitation reach the user's model and the user.
 func (p *Plugin) permit(c Capability) error {
-	if p.permitFn == nil {
+	var granted bool
+	switch c {
+	case CapabilityLogging:
 		return nil
+	case CapabilitySampling:
+		granted = p.perms != nil && p.perms.Sampling
+	case CapabilityElicitation:
+		granted = p.perms != nil && p.perms.Elicitation
 	}
-	return p.permitFn(c)
+	if !granted {
+		return fmt.Errorf("%s is not granted to tool %s (tools.yaml: permissions.%s: true)", c, p.name, c)
+	}
+	return nil
 }
 
 // Client is the MCP client a request came from, as far as plugins may reach
@@ -77,7 +88,8 @@ func WithClient(ctx context.Context, c Client) context.Context {
 	return context.WithValue(ctx, clientKey{}, c)
 }
 
-func clientFrom(ctx context.Context) Client {
+// ClientFrom returns the client WithClient put in ctx, or nil.
+func ClientFrom(ctx context.Context) Client {
 	c, _ := ctx.Value(clientKey{}).(Client)
 	return c
 }
@@ -115,7 +127,7 @@ func hostClientLog(ctx context.Context, mod api.Module, stack []uint64) {
 		m.Data = json.RawMessage("null")
 	}
 	stack[0] = 0
-	c := clientFrom(ctx)
+	c := ClientFrom(ctx)
 	if st.describe || c == nil || st.inst.plugin.permit(CapabilityLogging) != nil {
 		return
 	}
@@ -156,7 +168,7 @@ func (p *Plugin) askClient(ctx context.Context, st *callState, capability Capabi
 		b, _ := json.Marshal(map[string]string{"error": fmt.Sprintf(format, args...)})
 		return b
 	}
-	c := clientFrom(ctx)
+	c := ClientFrom(ctx)
 	switch {
 	case st.describe:
 		return fail("%s is not available while a plugin describes itself", capability)

@@ -62,10 +62,6 @@ type Spec struct {
 	// plugin; a larger one reaches it as a status 0 error. Zero means
 	// DefaultMaxResponseBytes.
 	MaxResponseBytes int
-	// Permit decides whether the plugin may use a capability of the MCP
-	// client (logging, sampling, elicitation); nil permits all of them.
-	// It is consulted at one place per use (Plugin.permit).
-	Permit func(Capability) error
 }
 
 // Defaults of [Spec] limits (docs/security.md explains each).
@@ -152,7 +148,6 @@ type Plugin struct {
 	maxResponse   int
 	pool          *pool
 	features      Features
-	permitFn      func(Capability) error
 }
 
 // Load compiles spec.Wasm (or takes it from the compilation cache), checks
@@ -192,7 +187,6 @@ func (r *Runtime) Load(ctx context.Context, spec Spec) (*Plugin, error) {
 		maxOutput: orDefault(spec.MaxOutputBytes, DefaultMaxOutputBytes),
 
 		maxResponse: orDefault(spec.MaxResponseBytes, DefaultMaxResponseBytes),
-		permitFn:  spec.Permit,
 	}
 	p.configMessage, err = configMessage(spec.Name, spec.Config, spec.ClientID)
 	if err != nil {
