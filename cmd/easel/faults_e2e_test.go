@@ -30,17 +30,28 @@ var bundledTools = []string{
 	"free_memory", "upload_image",
 }
 
-// writeBundledConfig writes a tools.yaml serving every bundled tool against
-// url with a faultTimeout request timeout.
+// writeBundledConfig writes the repository's tools.yaml (its tools and
+// their permissions) against url, with a faultTimeout request timeout.
 func writeBundledConfig(t testing.TB, url string) string {
 	t.Helper()
-	var b strings.Builder
-	fmt.Fprintf(&b, "comfyui:\n  url: %s\n  timeout: %s\n  connect_timeout: 1s\ncache_dir: %s\ntools:\n", url, faultTimeout, cacheDir)
-	for _, name := range bundledTools {
-		fmt.Fprintf(&b, "  - name: %s\n    plugin: %s\n", name, repoPath(t, "plugins/"+name))
+	src, err := os.ReadFile(repoPath(t, "tools.yaml"))
+	if err != nil {
+		t.Fatal(err)
 	}
+	cfg := string(src)
+	for old, repl := range map[string]string{
+		"  url: http://127.0.0.1:8188\n": fmt.Sprintf("  url: %s\n  connect_timeout: 1s\n", url),
+		"  timeout: 30s\n":               fmt.Sprintf("  timeout: %s\n", faultTimeout),
+		"    plugin: plugins/":           "    plugin: " + repoPath(t, "plugins") + "/",
+	} {
+		if !strings.Contains(cfg, old) {
+			t.Fatalf("tools.yaml no longer has %q", old)
+		}
+		cfg = strings.ReplaceAll(cfg, old, repl)
+	}
+	cfg = "cache_dir: " + cacheDir + "\n" + cfg
 	path := filepath.Join(t.TempDir(), "tools.yaml")
-	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return path
