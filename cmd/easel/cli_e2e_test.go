@@ -6,6 +6,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -18,11 +19,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/easel-mcp/easel/host/comfyui/comfyuitest"
+	"github.com/mark3labs/mcp-go/mcp"
 )
 
 // result is one run of the binary.
@@ -385,5 +388,73 @@ func TestDoctorCommand(t *testing.T) {
 		cfg := toolsConfig(t, srv.URL, "broken: "+broken)
 		r := easel(t, "", nil, "doctor", "--config", cfg)
 		r.expect(t, exitFailure, []string{"✗ plugin " + cfg + ":5: tool broken: build:", "→ fix the Go errors above"}, nil)
+	})
+}
+
+// TestNewPluginToServedTool is the plugin author's first minutes: easel new
+// in a fresh module, the generated test passes, easel call runs the tool
+// against ComfyUI, and easel serve serves it to an MCP client.
+func TestNewPluginToServedTool(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and tests a generated plugin in a new module")
+	}
+	srv := comfyuitest.NewServer(t)
+	mod := t.TempDir()
+	sum, err := os.ReadFile(repoPath(t, "go.sum"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(mod, "go.sum"), sum, 0o644)
+	os.WriteFile(filepath.Join(mod, "go.mod"), []byte("module example.com/mine\n\ngo 1.26\n\nrequire github.com/easel-mcp/easel v0.0.0\n\nreplace github.com/easel-mcp/easel => "+repoPath(t, ".")+"\n"), 0o644)
+	cfg := filepath.Join(mod, "tools.yaml")
+	os.WriteFile(cfg, []byte("comfyui:\n  url: "+srv.URL+"\ntools:\n  - name: get_queue\n    plugin: builtin:get_queue\n    permissions:\n      comfyui: [GET /queue]\n"), 0o644)
+
+	r := easel(t, mod, nil, "new", "count_jobs")
+	r.expect(t, exitOK, []string{"created count_jobs/main.go, count_jobs/main_test.go", "declared count_jobs in tools.yaml", "cd count_jobs && go test"}, nil)
+
+	// The generated test, as its author runs it (offline: the module
+	// cache already holds every dependency of easel's).
+	gocmd := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command("go", args...)
+		cmd.Dir = mod
+		cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off", "EASEL_CACHE_DIR="+cacheDir)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("go %v: %v\n%s", args, err, out)
+		}
+	}
+	gocmd("mod", "tidy", "-e")
+	gocmd("test", "./count_jobs")
+
+	srv.PauseWorker()
+	defer srv.ResumeWorker()
+	srv.Submit(t, testPrompt)
+	r = easel(t, mod, nil, "call", "count_jobs", `{"with_version": true}`)
+	r.expect(t, exitOK, []string{`"pending": 1`, `"comfyui_version": "0.3.64"`}, nil)
+
+	c := startStdio(t, cfg)
+	list, err := c.ListTools(context.Background(), mcp.ListToolsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, tool := range list.Tools {
+		names = append(names, tool.Name)
+	}
+	sort.Strings(names)
+	if strings.Join(names, ",") != "count_jobs,get_queue" {
+		t.Fatalf("tools/list = %v, want get_queue and count_jobs", names)
+	}
+	req := mcp.CallToolRequest{}
+	req.Params.Name = "count_jobs"
+	req.Params.Arguments = map[string]any{}
+	res, err := c.CallTool(context.Background(), req)
+	if err != nil || res.IsError || !strings.Contains(text(res), `"pending":1`) {
+		t.Fatalf("tools/call count_jobs = %+v, %v", res, err)
+	}
+
+	t.Run("refusals", func(t *testing.T) {
+		easel(t, mod, nil, "new", "count_jobs").expect(t, exitUsage, nil, []string{"count_jobs exists already"})
+		easel(t, mod, nil, "new", "Count-Jobs").expect(t, exitUsage, nil, []string{`"Count-Jobs" is not a tool name`})
 	})
 }

@@ -62,6 +62,7 @@ func commands() []command {
 		{toolsCommand, runTools},
 		{callCommand, runCall},
 		{buildCommand, runBuild},
+		{newCommand, runNew},
 		{doctorCommand, runDoctor},
 		{versionCommand, runVersion},
 		{helpCommand, runHelp},
