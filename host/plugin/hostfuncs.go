@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"image"
 	"io"
 	"log/slog"
 	"net/url"
@@ -253,12 +254,34 @@ func thumbnail(msg []byte) []byte {
 	}
 	h.MaxDimension = min(max(h.MaxDimension, 1), maxThumbDimension)
 	h.MaxBytes = min(max(h.MaxBytes, 1), maxThumbBytes)
+	if err := checkPixels(data); err != nil {
+		return frame(reply{Error: err.Error()}, nil)
+	}
 	t, err := imaging.Thumbnail(data, h.MaxDimension, h.MaxBytes)
 	if err != nil {
 		return frame(reply{Error: err.Error()}, nil)
 	}
 	return frame(reply{MimeType: t.MimeType, Width: t.Width, Height: t.Height,
 		OriginalWidth: t.OriginalWidth, OriginalHeight: t.OriginalHeight, OriginalFormat: t.OriginalFormat}, t.Data)
+}
+
+// maxThumbPixels bounds the images image_thumbnail decodes: 8192×8192, a
+// 4× upscale of a 2048 image. Decoding allocates 4 bytes per pixel before
+// reading any pixel, so a few KiB of PNG declaring 60000×60000 would
+// otherwise make the host allocate 14 GB.
+const maxThumbPixels = 8192 * 8192
+
+// checkPixels refuses an image whose header declares more than
+// maxThumbPixels; formats it cannot read are left to the decoder's error.
+func checkPixels(data []byte) error {
+	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return nil
+	}
+	if px := int64(cfg.Width) * int64(cfg.Height); px > maxThumbPixels {
+		return fmt.Errorf("the %s image is %d×%d pixels, over the %d-megapixel limit of image_thumbnail", format, cfg.Width, cfg.Height, maxThumbPixels>>20)
+	}
+	return nil
 }
 
 // requestHeader is the header line of a comfyui_request message.

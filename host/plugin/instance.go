@@ -23,8 +23,13 @@ type instance struct {
 	ctx context.Context
 }
 
-// instantiateTimeout bounds a plugin's start-up (_initialize).
-const instantiateTimeout = 30 * time.Second
+// instantiateTimeout bounds a plugin's start-up (_initialize), or its call
+// timeout if shorter, but never less than minInstantiateTimeout, which a Go
+// plugin's start (5-12 ms) meets on a loaded machine.
+const (
+	instantiateTimeout    = 30 * time.Second
+	minInstantiateTimeout = time.Second
+)
 
 func (p *Plugin) newInstance(ctx context.Context) (*instance, error) {
 	in := &instance{
@@ -35,12 +40,16 @@ func (p *Plugin) newInstance(ctx context.Context) (*instance, error) {
 	}
 	// The instance outlives the call that happened to create it, so it must
 	// not be closed when that call's context ends: detach, but bound.
-	ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), instantiateTimeout)
+	timeout := min(instantiateTimeout, max(p.timeout, minInstantiateTimeout))
+	ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
 	defer cancel()
 	ictx = withCallState(ictx, &callState{inst: in, describe: true})
 	in.ctx = ictx
 	mod, err := p.rt.wz.InstantiateModule(ictx, p.compiled, p.rt.moduleConfig(in))
 	if err != nil {
+		if ictx.Err() != nil {
+			err = fmt.Errorf("start-up timed out after %s: %w", timeout, err)
+		}
 		return nil, fmt.Errorf("instantiate: %w%s", err, stderrSuffix(in.stderr.takeTail()))
 	}
 	in.mod = mod

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"regexp"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/easel-mcp/easel/host/egress"
@@ -216,7 +217,11 @@ func configMessage(name string, config json.RawMessage, clientID string) ([]byte
 }
 
 // describe runs easel_describe on a fresh instance and checks the answer.
+// It is bounded by the call timeout: a plugin that never describes itself
+// must not hold up the host's start.
 func (p *Plugin) describe(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, p.timeout)
+	defer cancel()
 	in, err := p.pool.acquire(ctx)
 	if err != nil {
 		return err
@@ -224,6 +229,9 @@ func (p *Plugin) describe(ctx context.Context) error {
 	out, err := in.describe(ctx)
 	p.pool.release(in, err == nil)
 	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("easel_describe timed out after %s: %w", p.timeout, err)
+		}
 		return err
 	}
 	var d description
@@ -351,9 +359,18 @@ func (p *Plugin) run(ctx context.Context, input []byte, progress func(Progress))
 	defer cancel()
 	in, err := p.pool.acquire(rctx)
 	if err != nil {
-		return nil, p.callError(rctx, "no instance became free: "+err.Error(), "", err)
+		reason := "no instance could start: " + err.Error()
+		if rctx.Err() != nil {
+			reason = fmt.Sprintf("no instance became free (all %d busy; tools.yaml limits.max_instances)", cap(p.pool.slots))
+		}
+		return nil, p.callError(rctx, reason, "", err)
 	}
 	out, err := in.call(rctx, input, progress)
+	if err == nil && rctx.Err() != nil {
+		// It returned, but past its deadline (a host call ended by it, say):
+		// the call failed, and the instance may be mid-way through anything.
+		err = rctx.Err()
+	}
 	if err != nil {
 		p.pool.release(in, false)
 		return nil, p.callError(rctx, err.Error(), in.stderr.takeTail(), err)
@@ -430,11 +447,15 @@ func (p *Plugin) callInput(args json.RawMessage, resume []byte) []byte {
 }
 
 func (p *Plugin) callError(ctx context.Context, reason, stderr string, err error) *CallError {
+	waited := ""
+	if strings.HasPrefix(reason, "no instance became free") {
+		waited = ": " + reason
+	}
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		reason = fmt.Sprintf("timed out after %s", p.timeout)
+		reason = fmt.Sprintf("timed out after %s", p.timeout) + waited
 	case errors.Is(ctx.Err(), context.Canceled):
-		reason = "cancelled"
+		reason = "cancelled" + waited
 	}
 	p.logger.Warn("plugin call failed", "reason", reason, "stderr", stderr, "err", err)
 	return &CallError{Tool: p.name, Reason: reason, Stderr: stderr, Err: err}

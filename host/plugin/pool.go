@@ -3,6 +3,7 @@ package plugin
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 )
 
 // pool holds a plugin's instances. At most max are alive; acquire waits for a
@@ -12,6 +13,7 @@ type pool struct {
 	create func(context.Context) (*instance, error)
 	slots  chan struct{}  // one token per live-or-being-created instance in use
 	idle   chan *instance // instances ready for a call
+	live   atomic.Int64   // instances created and not yet closed
 
 	mu     sync.Mutex
 	closed bool
@@ -42,6 +44,7 @@ func (p *pool) acquire(ctx context.Context) (*instance, error) {
 		<-p.slots
 		return nil, err
 	}
+	p.live.Add(1)
 	return in, nil
 }
 
@@ -54,7 +57,7 @@ func (p *pool) release(in *instance, healthy bool) {
 	if healthy && !closed {
 		p.idle <- in // never blocks: at most max instances exist
 	} else {
-		in.close(context.Background())
+		p.discard(context.Background(), in)
 	}
 	<-p.slots
 }
@@ -67,9 +70,20 @@ func (p *pool) close(ctx context.Context) {
 	for {
 		select {
 		case in := <-p.idle:
-			in.close(ctx)
+			p.discard(ctx, in)
 		default:
 			return
 		}
 	}
+}
+
+func (p *pool) discard(ctx context.Context, in *instance) {
+	in.close(ctx)
+	p.live.Add(-1)
+}
+
+// stats reports the instances alive and those serving a call, so that tests
+// can prove that a failed call leaks neither.
+func (p *pool) stats() (live, inUse int) {
+	return int(p.live.Load()), len(p.slots)
 }
