@@ -27,6 +27,29 @@ import (
 type ComfyUI struct {
 	host host
 	inst *instance
+	// backend and job are the routing hints sent with every request; see
+	// OnBackend and ForJob.
+	backend, job string
+}
+
+// ForJob returns a client whose requests concern the job with this prompt
+// id. A host with several ComfyUI servers sends them to the server that
+// owns the job, wherever it was queued; with one server nothing changes.
+// Use it for every request that looks a job up (GET /queue to find its
+// position, /history/{id}, POST /interrupt and /queue deletes).
+func (c *ComfyUI) ForJob(promptID string) *ComfyUI {
+	cc := *c
+	cc.job, cc.backend = promptID, ""
+	return &cc
+}
+
+// OnBackend returns a client whose requests go to the named ComfyUI server
+// of a host with several (a name from Response.Backend, a File's backend or
+// EachBackend). With one server the name is not checked and nothing changes.
+func (c *ComfyUI) OnBackend(name string) *ComfyUI {
+	cc := *c
+	cc.backend, cc.job = name, ""
+	return &cc
 }
 
 // ClientID is the client_id to put in POST /prompt bodies. ComfyUI sends a
@@ -66,6 +89,9 @@ type Response struct {
 	// messages.
 	URL  string
 	Body []byte
+	// Backend names the ComfyUI server that answered when the host has
+	// several; "" when it has one.
+	Backend string
 }
 
 // Do sends a request and returns the response whatever its status. The
@@ -78,7 +104,7 @@ func (c *ComfyUI) Do(req Request) (*Response, error) {
 	if method == "" {
 		method = "GET"
 	}
-	msg, err := encodeFrame(requestHeader{Method: method, Path: req.Path, Query: req.Query, ContentType: req.ContentType}, req.Body)
+	msg, err := encodeFrame(requestHeader{Method: method, Path: req.Path, Query: req.Query, ContentType: req.ContentType, Backend: c.backend, Job: c.job}, req.Body)
 	if err != nil {
 		return nil, fmt.Errorf("sdk: encode ComfyUI request %s %s: %v", method, req.Path, err)
 	}
@@ -96,7 +122,7 @@ func (c *ComfyUI) Do(req Request) (*Response, error) {
 	if h.URL == "" {
 		h.URL = req.Path
 	}
-	return &Response{Status: h.Status, ContentType: h.ContentType, URL: h.URL, Body: body}, nil
+	return &Response{Status: h.Status, ContentType: h.ContentType, URL: h.URL, Body: body, Backend: h.Backend}, nil
 }
 
 // GetJSON sends GET path?query and decodes the JSON answer into out
@@ -137,19 +163,31 @@ func (c *ComfyUI) GetBytes(path string, query map[string]string) ([]byte, string
 }
 
 func (c *ComfyUI) doJSON(req Request, out any) error {
+	_, err := c.DoJSON(req, out)
+	return err
+}
+
+// DoJSON sends req and decodes the JSON answer into out, like GetJSON, and
+// also returns the response, for its Backend and URL.
+func (c *ComfyUI) DoJSON(req Request, out any) (*Response, error) {
 	resp, err := c.Do(req)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if resp.Status < 200 || resp.Status > 299 {
-		return newStatusError(req.Method, resp)
+		return resp, newStatusError(req.Method, resp)
 	}
 	if out == nil {
-		return nil
+		return resp, nil
 	}
+	return resp, decodeAPIJSON(resp, out)
+}
+
+// decodeAPIJSON decodes a response that must be exactly one JSON value.
+func decodeAPIJSON(resp *Response, out any) error {
 	dec := json.NewDecoder(bytes.NewReader(resp.Body))
 	dec.UseNumber()
-	err = dec.Decode(out)
+	err := dec.Decode(out)
 	if err == nil {
 		if _, terr := dec.Token(); terr != io.EOF {
 			err = fmt.Errorf("unexpected data after the JSON value")
@@ -349,4 +387,56 @@ func statusText(code int) string {
 		return "Gateway Timeout"
 	}
 	return ""
+}
+
+// BackendAnswer is one ComfyUI server's part of an EachBackend answer: the
+// server as the host sees it, and its own answer to the request.
+type BackendAnswer struct {
+	Backend string            `json:"backend"`
+	Labels  map[string]string `json:"labels,omitempty"`
+	Weight  int               `json:"weight"`
+	// Healthy servers receive new jobs; Problem says why one does not.
+	Healthy     bool   `json:"healthy"`
+	Problem     string `json:"problem,omitempty"`
+	EventStream bool   `json:"event_stream"`
+	// QueueRemaining is the host's latest count of the server's running
+	// and pending jobs.
+	QueueRemaining int `json:"queue_remaining"`
+	// Status is the server's HTTP status; 0 when it could not be asked,
+	// and then Error says why.
+	Status      int    `json:"status"`
+	ContentType string `json:"content_type,omitempty"`
+	URL         string `json:"url,omitempty"`
+	// Body is the answer when it is JSON, Text when it is not.
+	Body  json.RawMessage `json:"body,omitempty"`
+	Text  string          `json:"text,omitempty"`
+	Error string          `json:"error,omitempty"`
+}
+
+// Decode decodes the server's answer into out, or returns why there is
+// none: an *UnavailableError, a *StatusError or a *NotAPIError, as GetJSON
+// would.
+func (a *BackendAnswer) Decode(out any) error {
+	resp := &Response{Status: a.Status, ContentType: a.ContentType, URL: a.URL, Body: a.Body, Backend: a.Backend}
+	if a.Text != "" {
+		resp.Body = []byte(a.Text)
+	}
+	switch {
+	case a.Status == 0:
+		return &UnavailableError{Message: a.Error}
+	case a.Status < 200 || a.Status > 299:
+		return newStatusError("GET", resp)
+	}
+	return decodeAPIJSON(resp, out)
+}
+
+// EachBackend sends GET path?query to every ComfyUI server of the host at
+// once and returns each server's answer, in the host's configuration
+// order; a host with one server answers with one. It is how a tool such as
+// get_queue shows every server under its name. The error is about the
+// request as a whole; a server that failed has its own Error.
+func (c *ComfyUI) EachBackend(path string, query map[string]string) ([]BackendAnswer, error) {
+	var answers []BackendAnswer
+	_, err := c.OnBackend("*").DoJSON(Request{Method: "GET", Path: path, Query: query}, &answers)
+	return answers, err
 }

@@ -18,6 +18,8 @@ type requestHeader struct {
 	Path        string            `json:"path"`
 	Query       map[string]string `json:"query,omitempty"`
 	ContentType string            `json:"content_type,omitempty"`
+	Backend     string            `json:"backend,omitempty"`
+	Job         string            `json:"job,omitempty"`
 }
 
 // responseHeader is the header of a comfyui_request response. Status 0
@@ -26,6 +28,7 @@ type responseHeader struct {
 	Status      int    `json:"status"`
 	ContentType string `json:"content_type,omitempty"`
 	URL         string `json:"url,omitempty"`
+	Backend     string `json:"backend,omitempty"`
 	Error       string `json:"error,omitempty"`
 }
 

@@ -53,6 +53,9 @@ type Options struct {
 	ProbeInterval time.Duration
 	// PollInterval is passed to each backend's job watcher.
 	PollInterval time.Duration
+	// ObjectInfoTTL is how long each backend's /object_info answers are
+	// served from memory; 0 means DefaultObjectInfoTTL, negative no cache.
+	ObjectInfoTTL time.Duration
 	// Logger; nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -111,7 +114,13 @@ func New(specs []Spec, opts Options) (*Pool, error) {
 		// Healthy until a probe or a request says otherwise, so that jobs can be
 		// queued before the first probe has finished.
 		b := &backend{Spec: s, kick: make(chan struct{}, 1), healthy: true}
-		b.doer = comfyui.NewObjectInfoCache(s.Client, objectInfoTTL)
+		b.doer = s.Client
+		switch ttl := opts.ObjectInfoTTL; {
+		case ttl == 0:
+			b.doer = comfyui.NewObjectInfoCache(s.Client, DefaultObjectInfoTTL)
+		case ttl > 0:
+			b.doer = comfyui.NewObjectInfoCache(s.Client, ttl)
+		}
 		b.watcher = jobs.NewWatcher(s.Client, jobs.Options{
 			ClientID:     p.clientID,
 			PollInterval: opts.PollInterval,
@@ -125,10 +134,10 @@ func New(specs []Spec, opts Options) (*Pool, error) {
 	return p, nil
 }
 
-// objectInfoTTL is how long node definitions are served from memory: they
-// change only when ComfyUI restarts with other custom nodes, or on uploads
-// (which clear the cache).
-const objectInfoTTL = 5 * time.Minute
+// DefaultObjectInfoTTL is how long node definitions are served from
+// memory: they change only when ComfyUI restarts with other custom nodes,
+// or on uploads (which clear the cache).
+const DefaultObjectInfoTTL = 5 * time.Minute
 
 // ClientID is the client_id plugins queue prompts with; the pool's event
 // streams use it on every backend.

@@ -154,6 +154,23 @@ func TestWeightAndLabels(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "no ComfyUI backend with labels gpu=80gb") {
 		t.Errorf("labels nobody has: err = %v", err)
 	}
+	refused := []struct {
+		name   string
+		router *Router
+		req    comfyui.Request
+		want   string
+	}{
+		{"a job on a backend without the tool's labels", p.For(map[string]string{"gpu": "24gb"}),
+			comfyui.Request{Method: "POST", Path: "/prompt", Backend: "b", Body: []byte(`{"prompt": {}}`)}, "backend b lacks the labels gpu=24gb"},
+		{"a job on every backend", p.For(nil),
+			comfyui.Request{Method: "POST", Path: "/prompt", Backend: "*", Body: []byte(`{"prompt": {}}`)}, "only GET requests go to every backend"},
+		{"an unknown backend", p.For(nil), comfyui.Request{Method: "GET", Path: "/queue", Backend: "c"}, `no ComfyUI backend is named "c"`},
+	}
+	for _, tt := range refused {
+		if _, err := tt.router.Do(context.Background(), tt.req); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: err = %v, want %q", tt.name, err, tt.want)
+		}
+	}
 }
 
 func TestDownBackendGetsNoWorkUntilItRecovers(t *testing.T) {

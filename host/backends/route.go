@@ -51,6 +51,8 @@ func (p *Pool) For(labels map[string]string) *Router {
 func (r *Router) Do(ctx context.Context, req comfyui.Request) (*comfyui.Response, error) {
 	p := r.pool
 	switch {
+	case req.Backend == "*" && req.Method != http.MethodGet && req.Method != "":
+		return nil, fmt.Errorf("request refused: only GET requests go to every backend at once, not %s %s", req.Method, req.Path)
 	case req.Backend == "*":
 		return p.fanOut(ctx, req)
 	case p.Single():
@@ -59,8 +61,13 @@ func (r *Router) Do(ctx context.Context, req comfyui.Request) (*comfyui.Response
 	switch route, id := classify(req); {
 	case req.Backend != "":
 		b := p.byName[req.Backend]
-		if b == nil {
+		switch {
+		case b == nil:
 			return nil, fmt.Errorf("no ComfyUI backend is named %q (backends: %s)", req.Backend, strings.Join(p.Names(), ", "))
+		case route == routeSubmit && !matches(b.Labels, r.labels):
+			return nil, fmt.Errorf("request refused: backend %s lacks the labels %s this tool's jobs need", b.Name, formatLabels(r.labels))
+		case route == routeSubmit:
+			return p.submitTo(ctx, []*backend{b}, req)
 		}
 		return p.do(ctx, b, req)
 	case req.Job != "":
@@ -152,7 +159,13 @@ func (p *Pool) do(ctx context.Context, b *backend, req comfyui.Request) (*comfyu
 			b.setHealth(p.logger, false, err.Error())
 			b.kickProbe()
 		}
+		if p.Single() {
+			return nil, err // as one ComfyUI would fail
+		}
 		return nil, fmt.Errorf("backend %s: %w", b.Name, err)
+	}
+	if p.Single() {
+		return resp, nil
 	}
 	resp.Backend = b.Name
 	return resp, nil
@@ -188,6 +201,11 @@ func (p *Pool) submit(ctx context.Context, labels map[string]string, req comfyui
 	if err != nil {
 		return nil, err
 	}
+	return p.submitTo(ctx, cands, req)
+}
+
+// submitTo queues a job on the first of cands that can be connected to.
+func (p *Pool) submitTo(ctx context.Context, cands []*backend, req comfyui.Request) (*comfyui.Response, error) {
 	var body map[string]json.RawMessage
 	if err := json.Unmarshal(req.Body, &body); err != nil || body == nil {
 		// Not a JSON object: let ComfyUI give its own answer.
@@ -393,16 +411,18 @@ type FanOut struct {
 	Status
 	// HTTPStatus is the backend's answer status; 0 when it could not be
 	// asked, and then Error says why.
-	HTTPStatus  int             `json:"status"`
-	ContentType string          `json:"content_type,omitempty"`
-	URL         string          `json:"url,omitempty"`
-	Body        json.RawMessage `json:"body,omitempty"`
-	Error       string          `json:"error,omitempty"`
+	HTTPStatus  int    `json:"status"`
+	ContentType string `json:"content_type,omitempty"`
+	URL         string `json:"url,omitempty"`
+	// Body is the answer when it is JSON, Text when it is not (an error
+	// page, a proxy's login form), so that the plugin can say what came.
+	Body  json.RawMessage `json:"body,omitempty"`
+	Text  string          `json:"text,omitempty"`
+	Error string          `json:"error,omitempty"`
 }
 
 // fanOut sends req to every backend and answers with a JSON list of
 // FanOut, so that a plugin can show each backend's answer under its name.
-// Answers that are not JSON are left out with an error.
 func (p *Pool) fanOut(ctx context.Context, req comfyui.Request) (*comfyui.Response, error) {
 	answers := p.each(ctx, req)
 	list := make([]FanOut, len(answers))
@@ -411,11 +431,10 @@ func (p *Pool) fanOut(ctx context.Context, req comfyui.Request) (*comfyui.Respon
 		switch {
 		case a.err != nil:
 			f.Error = a.err.Error()
-		case !json.Valid(a.resp.Body):
-			f.HTTPStatus, f.URL = a.resp.Status, a.resp.URL
-			f.Error = fmt.Sprintf("backend %s answered %d to %s with %d bytes that are not JSON", a.b.Name, a.resp.Status, a.resp.URL, len(a.resp.Body))
-		default:
+		case json.Valid(a.resp.Body):
 			f.HTTPStatus, f.ContentType, f.URL, f.Body = a.resp.Status, a.resp.ContentType, a.resp.URL, a.resp.Body
+		default:
+			f.HTTPStatus, f.ContentType, f.URL, f.Text = a.resp.Status, a.resp.ContentType, a.resp.URL, string(a.resp.Body)
 		}
 		list[i] = f
 	}

@@ -290,6 +290,11 @@ type requestHeader struct {
 	Path        string            `json:"path"`
 	Query       map[string]string `json:"query,omitempty"`
 	ContentType string            `json:"content_type,omitempty"`
+	// Backend and Job are routing hints for a host with several ComfyUI
+	// servers (docs/abi.md): the server to ask ("*" for every one), or the
+	// job the request is about.
+	Backend string `json:"backend,omitempty"`
+	Job     string `json:"job,omitempty"`
 }
 
 // responseHeader is the header line of a comfyui_request answer.
@@ -297,6 +302,7 @@ type responseHeader struct {
 	Status      int    `json:"status"`
 	ContentType string `json:"content_type,omitempty"`
 	URL         string `json:"url,omitempty"`
+	Backend     string `json:"backend,omitempty"`
 	Error       string `json:"error,omitempty"`
 }
 
@@ -348,7 +354,7 @@ func (p *Plugin) comfyUIRequest(ctx context.Context, st *callState, msg []byte) 
 			return fail("request refused: %v", err)
 		}
 	}
-	req := comfyui.Request{Method: h.Method, Path: h.Path, Body: body, ContentType: h.ContentType}
+	req := comfyui.Request{Method: h.Method, Path: h.Path, Body: body, ContentType: h.ContentType, Backend: h.Backend, Job: h.Job}
 	if len(h.Query) > 0 {
 		req.Query = make(url.Values, len(h.Query))
 		for k, v := range h.Query {
@@ -364,7 +370,7 @@ func (p *Plugin) comfyUIRequest(ctx context.Context, st *callState, msg []byte) 
 		return fail("ComfyUI answered %d bytes from %s, over tool %s's limit of %d bytes (tools.yaml limits.max_response_bytes)",
 			len(resp.Body), resp.URL, p.name, p.maxResponse)
 	}
-	return frame(responseHeader{Status: resp.Status, ContentType: resp.ContentType, URL: resp.URL}, resp.Body)
+	return frame(responseHeader{Status: resp.Status, ContentType: resp.ContentType, URL: resp.URL, Backend: resp.Backend}, resp.Body)
 }
 
 // checkViewQuery applies the host's file-reference rules to /view, whose

@@ -33,10 +33,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/easel-mcp/easel/host/backends"
 	"github.com/easel-mcp/easel/host/comfyui"
 	"github.com/easel-mcp/easel/host/comfyui/comfyuitest"
 	"github.com/easel-mcp/easel/host/gobuild"
-	"github.com/easel-mcp/easel/host/jobs"
 	"github.com/easel-mcp/easel/host/plugin"
 	"github.com/easel-mcp/easel/host/policy"
 )
@@ -248,10 +248,12 @@ func load(ctx context.Context, abs string, wasm []byte, o options) (tool *Tool, 
 		if err != nil {
 			return tool, err
 		}
-		spec.Requester = client
-		w, stop := startWatcher(client, o.logger)
+		pool, stop, err := startPool(client, o.logger)
+		if err != nil {
+			return tool, err
+		}
 		tool.closers = append(tool.closers, stop)
-		spec.ClientID, spec.Jobs = w.ClientID(), w
+		spec.Requester, spec.ClientID, spec.Jobs = pool.For(nil), pool.ClientID(), pool
 	}
 	p, err := rt.Load(ctx, spec)
 	if err != nil {
@@ -270,19 +272,23 @@ func (tl *Tool) Close() {
 	tl.closers = nil
 }
 
-// startWatcher runs a job watcher, as the server does, until stop.
-func startWatcher(client *comfyui.Client, logger *slog.Logger) (w *jobs.Watcher, stop func()) {
-	w = jobs.NewWatcher(client, jobs.Options{PollInterval: 100 * time.Millisecond, Logger: logger})
+// startPool runs the server's requester and job watcher for one ComfyUI
+// until stop.
+func startPool(client *comfyui.Client, logger *slog.Logger) (w *backends.Pool, stop func(), err error) {
+	w, err = backends.New([]backends.Spec{{Name: "comfyui", Client: client}}, backends.Options{PollInterval: 100 * time.Millisecond, ObjectInfoTTL: -1, Logger: logger})
+	if err != nil {
+		return nil, nil, err
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); w.Run(ctx) }()
 	// Give the event stream a moment to connect, so that a test's first
 	// job is followed through its events, as in a server that has run for
 	// a while. A ComfyUI that is down is a legitimate test subject too.
-	for deadline := time.Now().Add(3 * time.Second); !w.Connected() && time.Now().Before(deadline); {
+	for deadline := time.Now().Add(3 * time.Second); !w.Statuses()[0].EventStream && time.Now().Before(deadline); {
 		time.Sleep(5 * time.Millisecond)
 	}
-	return w, func() { cancel(); <-done }
+	return w, func() { cancel(); <-done }, nil
 }
 
 func cacheDir() string {

@@ -47,7 +47,7 @@ func handle(c *sdk.Call, in Input) (Cancel, error) {
 	}
 	j := &job{
 		c:    c,
-		api:  c.ComfyUI(),
+		api:  c.ComfyUI().ForJob(in.PromptID), // the job's server, when there are several
 		id:   in.PromptID,
 		wait: time.Duration(cfg.InterruptWaitMS) * time.Millisecond,
 	}

@@ -21,6 +21,9 @@ type History struct {
 	State         string  `json:"state,omitempty" enum:"finished,running,pending,unknown" description:"unknown: never queued, deleted from the queue, or lost on restart"`
 	QueuePosition int     `json:"queue_position,omitempty" description:"For a pending job: 1 runs next"`
 	Entries       []Entry `json:"entries" description:"Finished jobs, most recent first"`
+	// BackendErrors is set when easel has several ComfyUI servers and some
+	// could not be read: the listing then lacks their jobs.
+	BackendErrors []string `json:"backend_errors,omitempty" description:"ComfyUI servers whose history could not be read; their jobs are missing"`
 }
 
 // States of a looked-up prompt_id.
@@ -34,6 +37,7 @@ const (
 // Entry is one finished job.
 type Entry struct {
 	PromptID string `json:"prompt_id"`
+	Backend  string `json:"backend,omitempty" description:"The ComfyUI server that ran it, when easel has several"`
 	// Outcome comes from the history messages, not from status_str, which
 	// says "error" for interruptions too (see comfy.HistoryEntry.Summarize).
 	Outcome           string       `json:"outcome" enum:"success,error,interrupted"`
@@ -68,6 +72,25 @@ type OutputFile struct {
 	Type      string `json:"type"`
 	Kind      string `json:"kind" description:"Output key: images, gifs, video, audio…"`
 	URI       string `json:"uri" description:"Resource URI to read the file"`
+	Backend   string `json:"backend,omitempty" description:"The ComfyUI server holding it, when easel has several; pass it to get_image"`
+}
+
+// onBackend labels entries with the ComfyUI server they came from ("" for
+// the only one), files and their URIs included.
+func onBackend(entries []Entry, backend string) {
+	if backend == "" {
+		return
+	}
+	for i := range entries {
+		entries[i].Backend = backend
+		for _, n := range entries[i].Outputs {
+			for j := range n.Files {
+				f := &n.Files[j]
+				f.Backend = backend
+				f.URI = comfy.FileURI(comfy.File{Filename: f.Filename, Subfolder: f.Subfolder, Type: f.Type, Backend: backend})
+			}
+		}
+	}
 }
 
 // Bounds on the free text ComfyUI returns, so that one verbose node cannot

@@ -7,7 +7,9 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"time"
 
@@ -37,18 +39,48 @@ func main() {}
 
 func handle(c *sdk.Call, in Input) (History, error) {
 	if in.PromptID != "" {
-		return lookup(c.ComfyUI(), in.PromptID)
+		// With several ComfyUI servers, every request goes to the job's.
+		return lookup(c.ComfyUI().ForJob(in.PromptID), in.PromptID)
 	}
-	var raw json.RawMessage
 	q := map[string]string{"max_items": strconv.Itoa(in.MaxItems)}
-	if err := c.ComfyUI().GetJSON("/history", q, &raw); err != nil {
-		return History{}, err
-	}
-	entries, err := recentFirst(raw)
+	answers, err := c.ComfyUI().EachBackend("/history", q)
 	if err != nil {
 		return History{}, err
 	}
-	return History{Entries: entries}, nil
+	if len(answers) == 1 {
+		var raw json.RawMessage
+		if err := answers[0].Decode(&raw); err != nil {
+			return History{}, err
+		}
+		entries, err := recentFirst(raw)
+		return History{Entries: entries}, err
+	}
+	return merged(answers, in.MaxItems), nil
+}
+
+// merged lists the most recent jobs of several ComfyUI servers, each
+// labelled with its server, most recent first by end time.
+func merged(answers []sdk.BackendAnswer, maxItems int) History {
+	out := History{Entries: []Entry{}}
+	for _, a := range answers {
+		var raw json.RawMessage
+		err := a.Decode(&raw)
+		var entries []Entry
+		if err == nil {
+			entries, err = recentFirst(raw)
+		}
+		if err != nil {
+			out.BackendErrors = append(out.BackendErrors, a.Backend+": "+err.Error())
+			continue
+		}
+		onBackend(entries, a.Backend)
+		out.Entries = append(out.Entries, entries...)
+	}
+	slices.SortStableFunc(out.Entries, func(a, b Entry) int { return cmp.Compare(b.EndTimestamp, a.EndTimestamp) })
+	if len(out.Entries) > maxItems {
+		out.Entries = out.Entries[:maxItems]
+	}
+	return out
 }
 
 // historyRetries are the pauses before asking /history again when a job is
@@ -61,9 +93,9 @@ var historyRetries = []time.Duration{50 * time.Millisecond, 150 * time.Milliseco
 // running jobs (API.md 2.8).
 func lookup(api *sdk.ComfyUI, id string) (History, error) {
 	out := History{PromptID: id, Found: new(bool), Entries: []Entry{}}
-	entry, err := historyEntry(api, id)
+	entry, backend, err := historyEntry(api, id)
 	if err != nil || entry != nil {
-		return finished(out, id, entry), err
+		return finished(out, id, entry, backend), err
 	}
 	var q comfy.Queue
 	if err := api.GetJSON("/queue", nil, &q); err != nil {
@@ -78,8 +110,8 @@ func lookup(api *sdk.ComfyUI, id string) (History, error) {
 	}
 	for _, d := range historyRetries {
 		time.Sleep(d)
-		if entry, err = historyEntry(api, id); err != nil || entry != nil {
-			return finished(out, id, entry), err
+		if entry, backend, err = historyEntry(api, id); err != nil || entry != nil {
+			return finished(out, id, entry, backend), err
 		}
 	}
 	out.State = stateUnknown
@@ -87,20 +119,23 @@ func lookup(api *sdk.ComfyUI, id string) (History, error) {
 }
 
 // finished fills out from the job's history entry (nil: nothing to add).
-func finished(out History, id string, entry *comfy.HistoryEntry) History {
+func finished(out History, id string, entry *comfy.HistoryEntry, backend string) History {
 	if entry != nil {
 		*out.Found = true
 		out.State = stateFinished
 		out.Entries = []Entry{newEntry(id, entry)}
+		onBackend(out.Entries, backend)
 	}
 	return out
 }
 
-// historyEntry fetches /history/{id}; nil means ComfyUI has no entry for it.
-func historyEntry(api *sdk.ComfyUI, id string) (*comfy.HistoryEntry, error) {
+// historyEntry fetches /history/{id}; nil means ComfyUI has no entry for
+// it. backend names the server that answered, when there are several.
+func historyEntry(api *sdk.ComfyUI, id string) (entry *comfy.HistoryEntry, backend string, err error) {
 	var h map[string]*comfy.HistoryEntry
-	if err := api.GetJSON(sdk.Path("history", id), nil, &h); err != nil {
-		return nil, err
+	resp, err := api.DoJSON(sdk.Request{Method: "GET", Path: sdk.Path("history", id)}, &h)
+	if err != nil {
+		return nil, "", err
 	}
-	return h[id], nil
+	return h[id], resp.Backend, nil
 }

@@ -17,6 +17,7 @@ type Input struct {
 	Type         string `json:"type,omitempty" default:"output" enum:"output,input,temp" description:"output (saved), temp (previews) or input (uploads)"`
 	MaxDimension int    `json:"max_dimension,omitempty" default:"1024" minimum:"64" maximum:"4096" description:"Longest side of the thumbnail in pixels"`
 	MaxBytes     int    `json:"max_bytes,omitempty" default:"750000" minimum:"10000" maximum:"5000000" description:"Byte cap of the thumbnail"`
+	Backend      string `json:"backend,omitempty" maxLength:"32" description:"The ComfyUI server holding the file, from the job's outputs, when easel has several"`
 }
 
 // Meta describes the file and its thumbnail.
@@ -55,7 +56,11 @@ func handle(c *sdk.Call, in Input) (*sdk.Result, error) {
 	if in.Subfolder != "" {
 		query["subfolder"] = in.Subfolder
 	}
-	resp, err := c.ComfyUI().Do(sdk.Request{Method: "GET", Path: "/view", Query: query})
+	api := c.ComfyUI()
+	if in.Backend != "" {
+		api = api.OnBackend(in.Backend)
+	}
+	resp, err := api.Do(sdk.Request{Method: "GET", Path: "/view", Query: query})
 	if err != nil {
 		return nil, err
 	}
@@ -65,6 +70,7 @@ func handle(c *sdk.Call, in Input) (*sdk.Result, error) {
 	case resp.Status != 200:
 		return nil, &sdk.StatusError{Method: "GET", URL: resp.URL, Status: resp.Status, Body: resp.Body}
 	}
+	f.Backend = resp.Backend
 	meta := Meta{URI: comfy.FileURI(f), MimeType: mediaType(resp.ContentType, in.Filename), Bytes: len(resp.Body)}
 	thumb, err := c.Thumbnail(resp.Body, in.MaxDimension, in.MaxBytes)
 	if err != nil {

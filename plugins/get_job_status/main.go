@@ -38,41 +38,55 @@ func main() {}
 var historyRetries = []time.Duration{50 * time.Millisecond, 150 * time.Millisecond, 300 * time.Millisecond}
 
 func handle(c *sdk.Call, in Input) (comfy.JobStatus, error) {
-	api := c.ComfyUI()
+	// With several ComfyUI servers, every request goes to the job's.
+	api := c.ComfyUI().ForJob(in.PromptID)
 	st := comfy.JobStatus{PromptID: in.PromptID}
 
 	var q comfy.Queue
-	if err := api.GetJSON("/queue", nil, &q); err != nil {
+	if err := queue(api, &st, &q); err != nil {
 		return st, err
 	}
 	if st.FromQueue(&q, in.PromptID) {
 		return st, nil
 	}
-	entry, err := history(api, in.PromptID)
+	entry, err := history(api, &st)
 	for i := 0; err == nil && entry == nil && i < len(historyRetries); i++ {
 		time.Sleep(historyRetries[i])
-		entry, err = history(api, in.PromptID)
+		entry, err = history(api, &st)
 	}
 	if err != nil {
 		return st, err
 	}
 	if entry == nil {
 		// Last look at the queue: the id may have been queued meanwhile.
-		if err := api.GetJSON("/queue", nil, &q); err != nil {
+		if err := queue(api, &st, &q); err != nil {
 			return st, err
 		}
-		st.FromQueue(&q, in.PromptID)
+		if !st.FromQueue(&q, in.PromptID) {
+			st.Backend = ""
+		}
 		return st, nil
 	}
 	st.FromHistory(entry)
 	return st, nil
 }
 
+// queue fetches /queue into q and notes the server that answered.
+func queue(api *sdk.ComfyUI, st *comfy.JobStatus, q *comfy.Queue) error {
+	resp, err := api.DoJSON(sdk.Request{Method: "GET", Path: "/queue"}, q)
+	if err == nil {
+		st.Backend = resp.Backend
+	}
+	return err
+}
+
 // history fetches /history/{id}; nil means ComfyUI has no entry for it.
-func history(api *sdk.ComfyUI, id string) (*comfy.HistoryEntry, error) {
+func history(api *sdk.ComfyUI, st *comfy.JobStatus) (*comfy.HistoryEntry, error) {
 	var h map[string]*comfy.HistoryEntry
-	if err := api.GetJSON(sdk.Path("history", id), nil, &h); err != nil {
+	resp, err := api.DoJSON(sdk.Request{Method: "GET", Path: sdk.Path("history", st.PromptID)}, &h)
+	if err != nil {
 		return nil, err
 	}
-	return h[id], nil
+	st.Backend = resp.Backend
+	return h[st.PromptID], nil
 }

@@ -30,8 +30,15 @@ func init() {
 func main() {}
 
 func handle(c *sdk.Call, in Input) (Queue, error) {
+	answers, err := c.ComfyUI().EachBackend("/queue", nil)
+	if err != nil {
+		return Queue{}, err
+	}
+	if len(answers) > 1 {
+		return fromBackends(answers, in.IncludeWorkflows), nil
+	}
 	var q comfy.Queue
-	if err := c.ComfyUI().GetJSON("/queue", nil, &q); err != nil {
+	if err := answers[0].Decode(&q); err != nil {
 		return Queue{}, err
 	}
 	return fromQueue(&q, in.IncludeWorkflows), nil

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 
 	"github.com/easel-mcp/easel/plugins/internal/comfy"
+	"github.com/easel-mcp/easel/sdk"
 )
 
 // Queue is the tool's structured result.
@@ -13,11 +14,51 @@ type Queue struct {
 	// Jobs is one list rather than running and pending lists so that the
 	// outputSchema describes a job once (it has no $defs to share).
 	Jobs []Job `json:"jobs" description:"The running job, then the pending ones in execution order"`
+	// Backends is set when easel spreads jobs over several ComfyUI servers:
+	// Jobs then holds each server's jobs in turn.
+	Backends []Backend `json:"backends,omitempty" description:"Each ComfyUI server, when easel has several; jobs are listed server by server"`
+}
+
+// Backend is one ComfyUI server's part of the queue.
+type Backend struct {
+	Name         string            `json:"backend"`
+	Labels       map[string]string `json:"labels,omitempty"`
+	Healthy      bool              `json:"healthy" description:"Receives new jobs"`
+	Problem      string            `json:"problem,omitempty" description:"Why it is not healthy"`
+	RunningCount int               `json:"running_count"`
+	PendingCount int               `json:"pending_count"`
+	Error        string            `json:"error,omitempty" description:"Its queue could not be read; its jobs are missing"`
+}
+
+// fromBackends builds the result from every server's /queue: each server's
+// jobs in its own execution order, positions counted per server.
+func fromBackends(answers []sdk.BackendAnswer, withWorkflows bool) Queue {
+	out := Queue{Jobs: []Job{}}
+	for _, a := range answers {
+		b := Backend{Name: a.Backend, Labels: a.Labels, Healthy: a.Healthy, Problem: a.Problem}
+		var q comfy.Queue
+		if err := a.Decode(&q); err != nil {
+			b.Error = err.Error()
+			out.Backends = append(out.Backends, b)
+			continue
+		}
+		part := fromQueue(&q, withWorkflows)
+		b.RunningCount, b.PendingCount = part.RunningCount, part.PendingCount
+		out.RunningCount += part.RunningCount
+		out.PendingCount += part.PendingCount
+		for _, j := range part.Jobs {
+			j.Backend = a.Backend
+			out.Jobs = append(out.Jobs, j)
+		}
+		out.Backends = append(out.Backends, b)
+	}
+	return out
 }
 
 // Job is one queue item, summarised unless the workflow was asked for.
 type Job struct {
 	PromptID string `json:"prompt_id"`
+	Backend  string `json:"backend,omitempty" description:"Its ComfyUI server, when easel has several"`
 	State    string `json:"state" enum:"running,pending"`
 	// Position is absent for the running job, which has left the queue.
 	Position int `json:"position,omitempty" description:"1 runs next"`

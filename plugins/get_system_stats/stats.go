@@ -17,6 +17,25 @@ type Stats struct {
 	RAM             Memory   `json:"ram"`
 	Devices         []Device `json:"devices" description:"Torch devices, primary first"`
 	QueueRemaining  int64    `json:"queue_remaining" description:"Jobs running plus pending"`
+	// Backend and Backends are set when easel spreads jobs over several
+	// ComfyUI servers.
+	Backend  string         `json:"backend,omitempty" description:"With several ComfyUI servers: the one the fields above describe (the first that answered)"`
+	Backends []BackendStats `json:"backends,omitempty" description:"Each ComfyUI server, when easel has several"`
+}
+
+// BackendStats is one server of several.
+type BackendStats struct {
+	Name           string            `json:"backend"`
+	Labels         map[string]string `json:"labels,omitempty"`
+	Weight         int               `json:"weight"`
+	Healthy        bool              `json:"healthy" description:"Receives new jobs"`
+	Problem        string            `json:"problem,omitempty" description:"Why it is not healthy"`
+	EventStream    bool              `json:"event_stream" description:"easel's WebSocket to it is connected"`
+	QueueRemaining int               `json:"queue_remaining"`
+	Error          string            `json:"error,omitempty" description:"Its stats could not be read"`
+	ComfyUIVersion string            `json:"comfyui_version,omitempty"`
+	RAM            *Memory           `json:"ram,omitempty"`
+	Devices        []Device          `json:"devices,omitempty"`
 }
 
 // Memory is one total/free pair, in bytes and in GiB rounded for reading.

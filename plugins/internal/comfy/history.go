@@ -120,6 +120,8 @@ type File struct {
 	Subfolder string `json:"subfolder"`
 	Type      string `json:"type" description:"output, temp or input"`
 	URI       string `json:"uri,omitempty" description:"comfyui:// resource URI of the file"`
+	// Backend is set when easel spreads jobs over several ComfyUI servers.
+	Backend string `json:"backend,omitempty" description:"The ComfyUI server holding the file, when easel has several; pass it to get_image"`
 }
 
 // NodeOutputs are the files and texts of one node's UI output.

@@ -11,7 +11,8 @@ import (
 const URIScheme = "comfyui"
 
 // FileURI is the resource URI of an output file,
-// comfyui://{type}/{subfolder/}{filename}, for example
+// comfyui://{type}/{subfolder/}{filename}, with ?backend={name} when the file
+// is on one of several ComfyUI servers, for example
 // comfyui://output/sub/dir_test_00001_.png: the host answers a read of it
 // with ComfyUI's GET /view?type=&subfolder=&filename=, so an agent can fetch
 // the file without knowing ComfyUI's address.
@@ -37,5 +38,10 @@ func FileURI(f File) string {
 		}
 	}
 	segs = append(segs, f.Filename)
-	return URIScheme + ":/" + sdk.Path(segs...)
+	uri := URIScheme + ":/" + sdk.Path(segs...)
+	if f.Backend != "" {
+		// Backend names are letters, digits, _ and -: nothing to escape.
+		uri += "?backend=" + f.Backend
+	}
+	return uri
 }

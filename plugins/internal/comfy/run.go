@@ -29,6 +29,7 @@ const VanishedNote = "The job was in ComfyUI's queue, then disappeared without a
 // asking ComfyUI for the details. It never reports a job done that ComfyUI
 // has no history for.
 func AfterWait(api *sdk.ComfyUI, id string, job sdk.JobResult) (WaitOutcome, error) {
+	api = api.ForJob(id)
 	out := WaitOutcome{WaitedMS: job.WaitedMS}
 	out.PromptID = id
 	switch job.Status {
@@ -42,14 +43,18 @@ func AfterWait(api *sdk.ComfyUI, id string, job sdk.JobResult) (WaitOutcome, err
 	case sdk.JobTimedOut:
 		out.TimedOut = true
 		var q Queue
-		if err := api.GetJSON("/queue", nil, &q); err != nil {
+		resp, err := api.DoJSON(sdk.Request{Method: "GET", Path: "/queue"}, &q)
+		if err != nil {
 			return out, err
 		}
-		out.FromQueue(&q, id)
+		if out.FromQueue(&q, id) {
+			out.Backend = resp.Backend
+		}
 		return out, nil
 	}
 	var h map[string]*HistoryEntry
-	if err := api.GetJSON(sdk.Path("history", id), nil, &h); err != nil {
+	resp, err := api.DoJSON(sdk.Request{Method: "GET", Path: sdk.Path("history", id)}, &h)
+	if err != nil {
 		return out, err
 	}
 	entry := h[id]
@@ -58,8 +63,10 @@ func AfterWait(api *sdk.ComfyUI, id string, job sdk.JobResult) (WaitOutcome, err
 		return out, fmt.Errorf("ComfyUI reported job %s finished but has no history entry for it (was history cleared?)", id)
 	}
 	out.FromHistory(entry)
+	out.Backend = resp.Backend
 	files, texts := entry.ParseOutputs()
 	for _, f := range files {
+		f.Backend = resp.Backend
 		f.URI = FileURI(f)
 		out.Outputs = append(out.Outputs, f)
 	}
@@ -124,7 +131,11 @@ func thumbnail(c *sdk.Call, f File, t Thumbnails) (*sdk.Thumb, error) {
 	if f.Subfolder != "" {
 		q["subfolder"] = f.Subfolder
 	}
-	data, _, err := c.ComfyUI().GetBytes("/view", q)
+	api := c.ComfyUI()
+	if f.Backend != "" {
+		api = api.OnBackend(f.Backend)
+	}
+	data, _, err := api.GetBytes("/view", q)
 	if err != nil {
 		return nil, err
 	}

@@ -6,10 +6,12 @@ import "strings"
 // report it.
 type JobStatus struct {
 	PromptID string `json:"prompt_id" description:"The prompt ID asked about"`
-	Found    bool   `json:"found" description:"False when ComfyUI has no job with this ID in its queue or history"`
-	Running  bool   `json:"running" description:"The job is executing now"`
-	Pending  bool   `json:"pending" description:"The job is waiting in the queue"`
-	Done     bool   `json:"done" description:"The job has finished (successfully or not); see outcome"`
+	// Backend is set when easel spreads jobs over several ComfyUI servers.
+	Backend string `json:"backend,omitempty" description:"The ComfyUI server that holds the job, when easel has several"`
+	Found   bool   `json:"found" description:"False when ComfyUI has no job with this ID in its queue or history"`
+	Running bool   `json:"running" description:"The job is executing now"`
+	Pending bool   `json:"pending" description:"The job is waiting in the queue"`
+	Done    bool   `json:"done" description:"The job has finished (successfully or not); see outcome"`
 	// QueuePosition is 1 for the next pending job to run.
 	QueuePosition int `json:"queue_position,omitempty" description:"Position among pending jobs in execution order, 1 = runs next"`
 	// Outcome is decided from the history messages, which ComfyUI records
