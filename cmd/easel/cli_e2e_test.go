@@ -458,3 +458,39 @@ func TestNewPluginToServedTool(t *testing.T) {
 		easel(t, mod, nil, "new", "Count-Jobs").expect(t, exitUsage, nil, []string{`"Count-Jobs" is not a tool name`})
 	})
 }
+
+// TestBuildThenPin is the release path: easel build prints a digest, a
+// tools.yaml entry pins the built .wasm with it, and serve's checks (here
+// through doctor and call) accept that module and refuse any other.
+func TestBuildThenPin(t *testing.T) {
+	srv := comfyuitest.NewServer(t)
+	dir := t.TempDir()
+	r := easel(t, dir, nil, "build", "-o", "dist", repoPath(t, "plugins/get_job_status"))
+	r.expect(t, exitOK, []string{"  get_job_status.wasm\n"}, nil)
+	digest, _, _ := strings.Cut(r.stdout, "  ")
+
+	pinned := func(sum string) string {
+		path := filepath.Join(dir, "tools.yaml")
+		os.WriteFile(path, []byte("comfyui:\n  url: "+srv.URL+"\ntools:\n  - name: get_job_status\n    plugin: dist/get_job_status.wasm\n    sha256: "+sum+"\n    permissions: {comfyui: [GET /queue, \"GET /history/*\"]}\n"), 0o600)
+		return path
+	}
+
+	cfg := pinned(digest)
+	easel(t, dir, nil, "doctor", "--config", cfg).expect(t, exitOK, []string{"✓ plugin get_job_status (" + cfg + ":4): dist/get_job_status.wasm"}, nil)
+	easel(t, dir, nil, "call", "--config", cfg, "get_job_status", `{"prompt_id": "x"}`).expect(t, exitOK, []string{`"found": false`}, nil)
+
+	other := strings.Repeat("0", 64)
+	cfg = pinned(other)
+	easel(t, dir, nil, "doctor", "--config", cfg).expect(t, exitFailure, []string{"✗ plugin " + cfg + ":4: tool get_job_status: load:", "module sha256 is " + digest + " but it is pinned to " + other}, nil)
+	easel(t, dir, nil, "call", "--config", cfg, "get_job_status", `{"prompt_id": "x"}`).expect(t, exitFailure, nil, []string{"pinned to " + other})
+}
+
+func TestVersionCommand(t *testing.T) {
+	r := easel(t, "", nil, "version")
+	r.expect(t, exitOK, []string{"module    github.com/easel-mcp/easel ", "go        " + runtime.Version(), "abi       1 (host module easel_v1)"}, nil)
+	if !strings.HasPrefix(r.stdout, "easel ") {
+		t.Errorf("first line %q does not start with \"easel \"", strings.SplitN(r.stdout, "\n", 2)[0])
+	}
+	easel(t, "", nil, "version", "--help").expect(t, exitOK, []string{"NAME\n    easel version - ", "EXIT STATUS\n"}, nil)
+	easel(t, "", nil).expect(t, exitUsage, nil, []string{"Commands:", "doctor", "Exit status: 0 success, 1 failure, 2 usage or configuration error."})
+}
