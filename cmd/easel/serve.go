@@ -12,7 +12,7 @@ import (
 var serveCommand = manPage{
 	name:     "serve",
 	summary:  "serve the configured tools to an MCP client",
-	synopsis: []string{"serve [--config FILE] [--tools NAMES] [--http ADDR [--stateless]] [--log-level LEVEL] [--log-format FORMAT]"},
+	synopsis: []string{"serve [--config FILE] [--tools NAMES] [--http ADDR [--stateless]] [--no-watch] [--log-level LEVEL] [--log-format FORMAT]"},
 	description: `
 Serves the tools declared in tools.yaml as an MCP server. By default it
 speaks MCP on stdin and stdout, as MCP clients expect of a server they
@@ -37,6 +37,16 @@ background.
 a shorter tools/list; a pattern that matches no tool is a usage error.
 Bundled plugins (plugin: builtin:NAME, or an unchanged plugins/NAME) are
 embedded in the binary and need no Go toolchain.
+
+While it runs, serve follows edits: saving tools.yaml, a plugin's .wasm
+file, or a .go file, go.mod or go.sum of a Go-source plugin reloads the
+tools without a restart. Changed plugins are built, compiled and described
+first; then the new set replaces the old one at once and connected
+clients get notifications/tools/list_changed. Calls already running finish
+on the plugin they started on. A broken edit (invalid YAML, a compile
+error, a plugin that traps) changes nothing: the log says why, with
+file:line for tools.yaml, and the last good tools keep serving. --no-watch,
+or watch: false in tools.yaml, turns this off.
 
 The ComfyUI address comes from comfyui.url in tools.yaml; the COMFYUI_URL
 environment variable overrides it.
@@ -72,6 +82,7 @@ func runServe(ctx context.Context, io stdio, args []string) int {
 	toolsFilter := s.fs.String("tools", "", "serve only the tools matching these comma-separated `NAMES` or globs (e.g. get_job_status,get_*)")
 	hf := addHTTPFlags(s.fs)
 	stateless := s.fs.Bool("stateless", false, "with --http: serve without MCP sessions, so that replicas behind a load balancer can answer any request")
+	noWatch := s.fs.Bool("no-watch", false, "do not reload the tools when tools.yaml or a plugin changes (watch: false in the file does the same)")
 	st, code, ok := s.load(args, io, 0, 0)
 	if !ok {
 		return code
@@ -93,7 +104,7 @@ func runServe(ctx context.Context, io stdio, args []string) int {
 			return exitUsage
 		}
 	}
-	a, err := app.New(ctx, st.cfg, app.Options{Logger: logger, Version: version(), Stateless: *stateless})
+	a, err := app.New(ctx, st.cfg, app.Options{Logger: logger, Version: version(), Stateless: *stateless, Watch: !*noWatch, Select: config.SplitList(*toolsFilter)})
 	if err != nil {
 		fmt.Fprintln(io.err, err)
 		return exitFailure

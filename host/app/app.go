@@ -7,6 +7,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -35,21 +36,40 @@ type Options struct {
 	// Stateless serves streamable HTTP without sessions, for replicas
 	// behind a load balancer (mcpserver.HTTPOptions).
 	Stateless bool
+	// Watch makes the App reload its tools when the configuration file or a
+	// plugin changes (see [App.Reload]), unless the file says watch: false.
+	Watch bool
+	// WatchDebounce is how long after the last file event a reload starts;
+	// 0 means 300ms.
+	WatchDebounce time.Duration
+	// Env is the environment a reload reads the configuration with; nil
+	// means the process environment.
+	Env config.Env
+	// Select are the tool name patterns the configuration was narrowed to
+	// (serve --tools, [config.Config.SelectTools]); a reload applies them
+	// again.
+	Select []string
 }
 
 // App is a ready-to-serve easel: every tool described, its plugin loaded
 // or loading.
 type App struct {
-	cfg      *config.Config
-	logger   *slog.Logger
-	pool     *backends.Pool     // the ComfyUI servers, their event streams and health
-	stop     context.CancelFunc // ends the watcher and background loading
-	bg       sync.WaitGroup
-	rt       *plugin.Runtime
-	builder  *gobuild.Builder
-	tools    []*tool
-	mcp      *mcpserver.Server
-	httpOpts mcpserver.HTTPOptions
+	cfg       *config.Config // as loaded at start; a reload changes only the tools
+	env       config.Env
+	selection []string // tool patterns a reload applies again
+	logger    *slog.Logger
+	pool      *backends.Pool     // the ComfyUI servers, their event streams and health
+	bgctx     context.Context    // background work: loading, watching, retiring
+	stop      context.CancelFunc // ends bgctx
+	bg        sync.WaitGroup
+	rt        *plugin.Runtime
+	builder   *gobuild.Builder
+	mcp       *mcpserver.Server
+	httpOpts  mcpserver.HTTPOptions
+
+	reloadMu sync.Mutex // one reload at a time
+	mu       sync.Mutex // guards tools and registrations in mcp
+	tools    []*tool    // served now, in configuration order
 }
 
 // New prepares every tool of cfg and returns as soon as each tool's
@@ -60,7 +80,7 @@ type App struct {
 // naming the tools.yaml line, if one of those cannot be built, compiled or
 // described.
 func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
-	a := &App{cfg: cfg, logger: opts.Logger, builder: &gobuild.Builder{CacheDir: cfg.CacheDir},
+	a := &App{cfg: cfg, env: envOrDefault(opts.Env), selection: opts.Select, logger: opts.Logger, builder: &gobuild.Builder{CacheDir: cfg.CacheDir},
 		httpOpts: mcpserver.HTTPOptions{Stateless: opts.Stateless}}
 	if a.logger == nil {
 		a.logger = slog.Default()
@@ -74,7 +94,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		return nil, err
 	}
 	bgctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	a.stop = cancel
+	a.bgctx, a.stop = bgctx, cancel
 	a.startWatcher(bgctx)
 
 	start := time.Now()
@@ -120,6 +140,11 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		defer a.bg.Done()
 		a.loadInBackground(bgctx, later)
 	}()
+	if opts.Watch && cfg.Watch {
+		if err := a.watch(bgctx, cmp.Or(opts.WatchDebounce, defaultDebounce)); err != nil {
+			a.logger.Error("tools are not reloaded on change", "err", err)
+		}
+	}
 	return a, nil
 }
 
@@ -143,7 +168,7 @@ func (a *App) loadInBackground(ctx context.Context, tools []*tool) {
 		}
 		if t.settle(p, err) {
 			a.logger.Warn("tool description changed after loading; updating clients", "tool", t.cfg.Name)
-			if err := a.mcp.UpdateTool(t); err != nil {
+			if err := a.updateTool(t); err != nil {
 				a.logger.Error("cannot update tool", "tool", t.cfg.Name, "err", err)
 			}
 		}
@@ -289,8 +314,9 @@ func (a *App) loadPlugin(ctx context.Context, t config.Tool) (*plugin.Plugin, er
 
 // Tools lists the tools' descriptions, in configuration order.
 func (a *App) Tools() []plugin.ToolInfo {
-	infos := make([]plugin.ToolInfo, len(a.tools))
-	for i, t := range a.tools {
+	tools := a.current()
+	infos := make([]plugin.ToolInfo, len(tools))
+	for i, t := range tools {
 		infos[i] = t.Tool()
 	}
 	return infos
@@ -298,7 +324,7 @@ func (a *App) Tools() []plugin.ToolInfo {
 
 // WaitLoaded blocks until every plugin has loaded (or failed to).
 func (a *App) WaitLoaded(ctx context.Context) error {
-	for _, t := range a.tools {
+	for _, t := range a.current() {
 		select {
 		case <-t.ready:
 		case <-ctx.Done():
@@ -328,7 +354,7 @@ func (a *App) Close(ctx context.Context) error {
 		a.stop()
 	}
 	a.bg.Wait()
-	for _, t := range a.tools {
+	for _, t := range a.current() {
 		if t.p != nil {
 			t.p.Close(ctx)
 		}

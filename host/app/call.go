@@ -16,7 +16,7 @@ import (
 // result is the plugin's CallToolResult; an error is a *plugin.CallError
 // (the plugin produced no result) or an unknown tool.
 func (a *App) Call(ctx context.Context, name string, args json.RawMessage, progress func(plugin.Progress)) (json.RawMessage, error) {
-	for _, t := range a.tools {
+	for _, t := range a.current() {
 		if t.cfg.Name == name {
 			return t.Call(ctx, args, progress)
 		}

@@ -28,7 +28,8 @@ func (a *App) Readiness(ctx context.Context) []httpserver.Check {
 func (a *App) pluginsReady() error {
 	var loading []string
 	var failed []error
-	for _, t := range a.tools {
+	tools := a.current()
+	for _, t := range tools {
 		select {
 		case <-t.ready:
 			if t.err != nil {
@@ -39,7 +40,7 @@ func (a *App) pluginsReady() error {
 		}
 	}
 	if len(loading) > 0 {
-		failed = append(failed, fmt.Errorf("%d of %d still loading: %s", len(loading), len(a.tools), strings.Join(loading, ", ")))
+		failed = append(failed, fmt.Errorf("%d of %d still loading: %s", len(loading), len(tools), strings.Join(loading, ", ")))
 	}
 	return errors.Join(failed...)
 }

@@ -33,6 +33,14 @@ type tool struct {
 	ready chan struct{} // closed once p or err is set
 	p     *plugin.Plugin
 	err   error
+
+	// A reload retires a tool that it replaces or removes: calls already
+	// running finish on it, calls that arrive later through a handler taken
+	// before the swap go to next (nil when the tool was removed), and the
+	// plugin is closed once calls reaches zero.
+	calls   sync.WaitGroup
+	retired bool
+	next    *tool
 }
 
 func (t *tool) Name() string { return t.cfg.Name }
@@ -43,8 +51,64 @@ func (t *tool) Tool() plugin.ToolInfo {
 	return t.info
 }
 
-// Call waits for the plugin to be loaded, then runs it.
+// Call runs the call on the newest version of the tool: t, or the tool
+// that replaced it if a reload retired t.
 func (t *tool) Call(ctx context.Context, args json.RawMessage, progress func(plugin.Progress)) (json.RawMessage, error) {
+	cur := t.acquire()
+	if cur == nil {
+		return nil, &plugin.CallError{Tool: t.cfg.Name, Reason: "the tool was removed from " + filepath.Base(t.cfg.Pos.File) + " while the call was on its way"}
+	}
+	defer cur.calls.Done()
+	return cur.call(ctx, args, progress)
+}
+
+// acquire counts a call on the newest version of t, following the
+// tools that replaced it, and returns that version; nil if the tool was
+// removed.
+func (t *tool) acquire() *tool {
+	for t != nil {
+		t.mu.Lock()
+		if !t.retired {
+			t.calls.Add(1)
+			t.mu.Unlock()
+			return t
+		}
+		next := t.next
+		t.mu.Unlock()
+		t = next
+	}
+	return nil
+}
+
+// retire marks t as replaced by next (nil: removed); no call starts on it
+// afterwards, so drained can wait for the ones running.
+func (t *tool) retire(next *tool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.retired, t.next = true, next
+}
+
+// isRetired reports whether a reload replaced or removed t.
+func (t *tool) isRetired() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.retired
+}
+
+// drained is closed once t has settled and the calls that started on it
+// before it was retired have ended.
+func (t *tool) drained() <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		<-t.ready
+		t.calls.Wait()
+		close(done)
+	}()
+	return done
+}
+
+// call waits for the plugin to be loaded, then runs it.
+func (t *tool) call(ctx context.Context, args json.RawMessage, progress func(plugin.Progress)) (json.RawMessage, error) {
 	select {
 	case <-t.ready:
 	case <-ctx.Done():

@@ -145,6 +145,19 @@ func SourceKey(dir string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
+// Sources lists the folders whose content [Builder.Key] hashes, for a
+// caller that watches a plugin for edits: the module root (whose go.mod
+// and go.sum count) and the folder of every package of the same module the
+// plugin imports, dir included.
+func (b *Builder) Sources(dir string) (root string, packages []string, err error) {
+	root, modPath, err := findModule(dir)
+	if err != nil {
+		return "", nil, err
+	}
+	packages, err = localPackages(dir, root, modPath)
+	return root, packages, err
+}
+
 // findModule walks up from dir to the go.mod that owns it.
 func findModule(dir string) (root, modPath string, err error) {
 	for d := dir; ; d = filepath.Dir(d) {

@@ -110,6 +110,22 @@ func (s *Server) UpdateTool(t Tool) error {
 	return nil
 }
 
+// SetTools replaces every tool with tools, in one step: a tools/list sees
+// either the old set or the new one, and clients are told with a single
+// notifications/tools/list_changed. Calls already running are not touched.
+func (s *Server) SetTools(tools []Tool) error {
+	entries := make([]server.ServerTool, 0, len(tools))
+	for _, t := range tools {
+		tool, err := mcpTool(t.Tool())
+		if err != nil {
+			return fmt.Errorf("register tool %s: %w", t.Name(), err)
+		}
+		entries = append(entries, server.ServerTool{Tool: tool, Handler: s.handler(t)})
+	}
+	s.mcp.SetTools(entries...)
+	return nil
+}
+
 func orDefault(v, def string) string {
 	if v == "" {
 		return def
