@@ -215,11 +215,25 @@ func (s *Server) progressSender(ctx context.Context, req mcp.CallToolRequest) fu
 	}
 }
 
+// stdioWorkers and stdioQueue are mcp-go's maxima: tool calls running at
+// once over stdio, and tool calls queued behind them.
+const (
+	stdioWorkers = 100
+	stdioQueue   = 10000
+)
+
 // ServeStdio serves one client over in/out until in ends or ctx is done.
 // Nothing but MCP frames is written to out.
 func (s *Server) ServeStdio(ctx context.Context, in io.Reader, out io.Writer) error {
 	stdio := server.NewStdioServer(s.mcp)
 	stdio.SetErrorLogger(log.New(slogWriter{s.logger}, "", 0))
+	// mcp-go runs 5 tool calls at a time by default and, once 100 more are
+	// queued, handles the next on its read loop, which then reads nothing
+	// else: five wait_for_job calls would stall every other tool. A waiting
+	// call holds a goroutine, not a plugin instance, so allow mcp-go's
+	// maximum.
+	server.WithWorkerPoolSize(stdioWorkers)(stdio)
+	server.WithQueueSize(stdioQueue)(stdio)
 	err := stdio.Listen(ctx, in, out)
 	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, io.EOF) {
 		return nil
