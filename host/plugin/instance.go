@@ -21,6 +21,8 @@ type instance struct {
 	// ctx is the context of the export call running, for host code that
 	// wazero calls without one (the WASI sleep).
 	ctx context.Context
+	// lastUsed is when the instance last went back to the pool.
+	lastUsed time.Time
 }
 
 // instantiateTimeout bounds a plugin's start-up (_initialize), or its call

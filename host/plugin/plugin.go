@@ -194,7 +194,7 @@ func (r *Runtime) Load(ctx context.Context, spec Spec) (*Plugin, error) {
 		compiled.Close(ctx)
 		return nil, fmt.Errorf("load plugin %s: %w", spec.Name, err)
 	}
-	p.pool = newPool(orDefault(spec.MaxInstances, DefaultMaxInstances), p.newInstance)
+	p.pool = newPool(orDefault(spec.MaxInstances, DefaultMaxInstances), DefaultIdleTimeout, p.newInstance)
 	if err := p.describe(ctx); err != nil {
 		p.Close(ctx)
 		return nil, fmt.Errorf("load plugin %s: %w", spec.Name, err)

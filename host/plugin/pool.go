@@ -4,27 +4,34 @@ import (
 	"context"
 	"sync"
 	"sync/atomic"
+	"time"
 )
+
+// DefaultIdleTimeout is how long an instance may sit unused in its pool
+// before it is closed. A Go plugin instance holds about 9 MiB of linear
+// memory; re-creating one from the compiled module takes milliseconds, so
+// an idle easel need not keep the instances its last burst of calls needed.
+const DefaultIdleTimeout = time.Minute
 
 // pool holds a plugin's instances. At most max are alive; acquire waits for a
 // free one. An instance that failed is closed instead of returned, and its
-// slot goes to a fresh instance on the next acquire.
+// slot goes to a fresh instance on the next acquire. Idle instances are
+// reused most recently used first, so that after a burst the surplus ages
+// and is closed once unused for idleTimeout.
 type pool struct {
-	create func(context.Context) (*instance, error)
-	slots  chan struct{}  // one token per live-or-being-created instance in use
-	idle   chan *instance // instances ready for a call
-	live   atomic.Int64   // instances created and not yet closed
+	create      func(context.Context) (*instance, error)
+	idleTimeout time.Duration
+	slots       chan struct{} // one token per instance in use or being created
+	live        atomic.Int64  // instances created and not yet closed
 
 	mu     sync.Mutex
+	idle   []*instance // ready for a call; the last was used most recently
+	reaper *time.Timer // pending reap, nil when none
 	closed bool
 }
 
-func newPool(max int, create func(context.Context) (*instance, error)) *pool {
-	return &pool{
-		create: create,
-		slots:  make(chan struct{}, max),
-		idle:   make(chan *instance, max),
-	}
+func newPool(max int, idleTimeout time.Duration, create func(context.Context) (*instance, error)) *pool {
+	return &pool{create: create, idleTimeout: idleTimeout, slots: make(chan struct{}, max)}
 }
 
 // acquire returns an instance for one call; pass it to release afterwards.
@@ -34,11 +41,15 @@ func (p *pool) acquire(ctx context.Context) (*instance, error) {
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	select {
-	case in := <-p.idle:
+	p.mu.Lock()
+	if n := len(p.idle); n > 0 {
+		in := p.idle[n-1]
+		p.idle[n-1] = nil
+		p.idle = p.idle[:n-1]
+		p.mu.Unlock()
 		return in, nil
-	default:
 	}
+	p.mu.Unlock()
 	in, err := p.create(ctx)
 	if err != nil {
 		<-p.slots
@@ -52,28 +63,55 @@ func (p *pool) acquire(ctx context.Context) (*instance, error) {
 // call left it usable.
 func (p *pool) release(in *instance, healthy bool) {
 	p.mu.Lock()
-	closed := p.closed
+	keep := healthy && !p.closed
+	if keep {
+		in.lastUsed = time.Now()
+		p.idle = append(p.idle, in)
+		if p.reaper == nil && p.idleTimeout > 0 {
+			p.reaper = time.AfterFunc(p.idleTimeout, p.reap)
+		}
+	}
 	p.mu.Unlock()
-	if healthy && !closed {
-		p.idle <- in // never blocks: at most max instances exist
-	} else {
+	if !keep {
 		p.discard(context.Background(), in)
 	}
 	<-p.slots
+}
+
+// reap closes the instances unused for idleTimeout (they are at the bottom
+// of the stack) and comes back for the others when they would expire.
+func (p *pool) reap() {
+	p.mu.Lock()
+	p.reaper = nil
+	cutoff := time.Now().Add(-p.idleTimeout)
+	n := 0
+	for n < len(p.idle) && !p.idle[n].lastUsed.After(cutoff) {
+		n++
+	}
+	expired := append([]*instance(nil), p.idle[:n]...)
+	p.idle = append(p.idle[:0], p.idle[n:]...)
+	if len(p.idle) > 0 && !p.closed {
+		p.reaper = time.AfterFunc(p.idle[0].lastUsed.Sub(cutoff), p.reap)
+	}
+	p.mu.Unlock()
+	for _, in := range expired {
+		p.discard(context.Background(), in)
+	}
 }
 
 // close discards idle instances; instances in use are closed on release.
 func (p *pool) close(ctx context.Context) {
 	p.mu.Lock()
 	p.closed = true
+	idle := p.idle
+	p.idle = nil
+	if p.reaper != nil {
+		p.reaper.Stop()
+		p.reaper = nil
+	}
 	p.mu.Unlock()
-	for {
-		select {
-		case in := <-p.idle:
-			p.discard(ctx, in)
-		default:
-			return
-		}
+	for _, in := range idle {
+		p.discard(ctx, in)
 	}
 }
 
@@ -83,7 +121,7 @@ func (p *pool) discard(ctx context.Context, in *instance) {
 }
 
 // stats reports the instances alive and those serving a call, so that tests
-// can prove that a failed call leaks neither.
+// can prove that a failed call leaks neither and idle ones are released.
 func (p *pool) stats() (live, inUse int) {
 	return int(p.live.Load()), len(p.slots)
 }
