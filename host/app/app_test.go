@@ -16,7 +16,7 @@ import (
 
 // testCacheDir is shared with plugintest and the end-to-end tests, so that
 // one `go test ./...` builds and compiles each plugin once.
-func testCacheDir(t *testing.T) string {
+func testCacheDir(t testing.TB) string {
 	if dir := os.Getenv("EASEL_CACHE_DIR"); dir != "" {
 		return dir
 	}
