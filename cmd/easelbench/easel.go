@@ -1,0 +1,235 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/mark3labs/mcp-go/client"
+	"github.com/mark3labs/mcp-go/client/transport"
+	"github.com/mark3labs/mcp-go/mcp"
+)
+
+// easel is one easel process, connected.
+type easel struct {
+	c         *client.Client
+	pid       int
+	startup   time.Duration // spawn → initialize → tools/list
+	listBytes int           // the JSON of tools/list's tools
+	tools     int
+}
+
+// startEasel spawns `easel serve` with the given cache folder and ComfyUI,
+// initializes and lists the tools, timing all of it.
+func startEasel(ctx context.Context, c config, cache, comfyURL string) (*easel, error) {
+	e := &easel{}
+	env := append(os.Environ(), "EASEL_CACHE_DIR="+cache, "COMFYUI_URL="+comfyURL)
+	spawn := func(ctx context.Context, command string, env []string, args []string) (*exec.Cmd, error) {
+		cmd := exec.CommandContext(ctx, command, args...)
+		cmd.Env = env
+		return cmd, nil
+	}
+	start := time.Now()
+	t := transport.NewStdioWithOptions(c.easel, env, []string{"serve", "--config", c.tools, "--log-level", "warn"},
+		transport.WithCommandFunc(spawn), transport.WithCommandStderrWriter(os.Stderr))
+	if err := t.Start(ctx); err != nil {
+		return nil, fmt.Errorf("start easel: %w", err)
+	}
+	e.c = client.NewClient(t)
+	if err := e.c.Start(ctx); err != nil {
+		return nil, err
+	}
+	req := mcp.InitializeRequest{}
+	req.Params.ProtocolVersion = mcp.LATEST_PROTOCOL_VERSION
+	req.Params.ClientInfo = mcp.Implementation{Name: "easelbench", Version: "1"}
+	if _, err := e.c.Initialize(ctx, req); err != nil {
+		e.c.Close()
+		return nil, fmt.Errorf("initialize: %w", err)
+	}
+	list, err := e.c.ListTools(ctx, mcp.ListToolsRequest{})
+	if err != nil {
+		e.c.Close()
+		return nil, fmt.Errorf("tools/list: %w", err)
+	}
+	e.startup = time.Since(start)
+	raw, _ := json.Marshal(list.Tools)
+	e.listBytes, e.tools = len(raw), len(list.Tools)
+	if e.pid, err = childPID(c.easel); err != nil {
+		e.c.Close()
+		return nil, err
+	}
+	return e, nil
+}
+
+// childPID finds the easel process among this process's children.
+func childPID(binary string) (int, error) {
+	entries, _ := os.ReadDir("/proc")
+	self := strconv.Itoa(os.Getpid())
+	for _, d := range entries {
+		pid, err := strconv.Atoi(d.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile("/proc/" + d.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid …; comm may hold spaces, so cut after ')'.
+		rest := string(stat[strings.LastIndexByte(string(stat), ')')+2:])
+		if f := strings.Fields(rest); len(f) > 1 && f[1] == self {
+			if exe, err := os.Readlink("/proc/" + d.Name() + "/exe"); err == nil && exe == binary {
+				return pid, nil
+			}
+		}
+	}
+	return 0, errors.New("cannot find the easel process in /proc")
+}
+
+// rss is the process's resident set size in bytes.
+func (e *easel) rss() int64 { return procStatus(e.pid, "VmRSS:") }
+
+func procStatus(pid int, field string) int64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, field); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+func (e *easel) close() { e.c.Close() }
+
+// call runs one tool and fails on an error result.
+func (e *easel) call(ctx context.Context, name string, args map[string]any) (*mcp.CallToolResult, error) {
+	req := mcp.CallToolRequest{}
+	req.Params.Name = name
+	req.Params.Arguments = args
+	res, err := e.c.CallTool(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	if res.IsError {
+		return res, fmt.Errorf("%s returned an error: %+v", name, res.Content)
+	}
+	return res, nil
+}
+
+// status asks get_job_status about a finished job and checks the answer.
+func (e *easel) status(ctx context.Context, id string) error {
+	res, err := e.call(ctx, "get_job_status", map[string]any{"prompt_id": id})
+	if err != nil {
+		return err
+	}
+	st, _ := res.StructuredContent.(map[string]any)
+	if st["done"] != true || st["outcome"] != "success" {
+		return fmt.Errorf("get_job_status(%s) = %v, want done and success", id, st)
+	}
+	return nil
+}
+
+// statusLoad measures get_job_status latency one at a time, then
+// throughput with c.inflight calls in flight, sampling RSS meanwhile.
+func (e *easel) statusLoad(ctx context.Context, c config, id string, r *report) error {
+	var err error
+	if r.easelLat, err = sequential(c.n, func() error { return e.status(ctx, id) }); err != nil {
+		return err
+	}
+	stop := e.sampleRSS()
+	r.easelTput, err = concurrent(c.n, c.inflight, func() error { return e.status(ctx, id) })
+	r.rssLoad = stop()
+	time.Sleep(time.Second)
+	r.rssAfterLoad = e.rss()
+	return err
+}
+
+// sampleRSS records the peak RSS until the returned function is called.
+func (e *easel) sampleRSS() (stop func() int64) {
+	var peak atomic.Int64
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			if v := e.rss(); v > peak.Load() {
+				peak.Store(v)
+			}
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return func() int64 {
+		close(done)
+		wg.Wait()
+		return peak.Load()
+	}
+}
+
+// waiters starts n wait_for_job calls on unfinished jobs (one held
+// running, the rest queued behind it), measures RSS once they all wait,
+// then lets the jobs finish and checks every call's outcome.
+func (e *easel) waiters(ctx context.Context, emu *emulator, n int, r *report) error {
+	const jobs = 20
+	emu.srv.PauseWorker()
+	ids := make([]string, jobs)
+	for i := range ids {
+		var err error
+		if ids[i], err = emu.submit(ctx); err != nil {
+			emu.srv.ResumeWorker()
+			return err
+		}
+	}
+	emu.srv.HoldJob(ids[0])
+	emu.srv.ResumeWorker()
+	before := e.rss()
+	stop := e.sampleRSS()
+	var wg sync.WaitGroup
+	var failed atomic.Int32
+	var firstErr atomic.Value
+	start := time.Now()
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := e.call(ctx, "wait_for_job", map[string]any{"prompt_id": ids[i%jobs], "timeout_s": 120})
+			if err == nil {
+				if st, _ := res.StructuredContent.(map[string]any); st["done"] != true {
+					err = fmt.Errorf("wait_for_job ended without the job done: %v", st)
+				}
+			}
+			if err != nil {
+				failed.Add(1)
+				firstErr.CompareAndSwap(nil, err)
+			}
+		}()
+	}
+	time.Sleep(5 * time.Second) // every call reaches its wait
+	r.rssWaiters = stop()
+	r.waitersBefore = before
+	emu.srv.ReleaseJob(ids[0])
+	wg.Wait()
+	r.waitersDone = time.Since(start)
+	r.waitersFailed = int(failed.Load())
+	if err, _ := firstErr.Load().(error); err != nil {
+		return fmt.Errorf("%d of %d wait_for_job calls failed, first: %w", failed.Load(), n, err)
+	}
+	return nil
+}

@@ -1,0 +1,168 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/easel-mcp/easel/host/comfyui/comfyuitest"
+)
+
+// emulator is the ComfyUI emulator with one finished job to ask about.
+type emulator struct {
+	srv    *comfyuitest.Server
+	doneID string
+	http   *http.Client
+}
+
+// benchPrompt is a small real workflow: an empty image, saved.
+var benchPrompt = map[string]any{
+	"1": map[string]any{"class_type": "EmptyImage", "inputs": map[string]any{"width": 64, "height": 64, "batch_size": 1, "color": 0}},
+	"2": map[string]any{"class_type": "SaveImage", "inputs": map[string]any{"images": []any{"1", 0}, "filename_prefix": "bench"}},
+}
+
+func startEmulator(ctx context.Context) (*emulator, error) {
+	srv, err := comfyuitest.StartServer()
+	if err != nil {
+		return nil, err
+	}
+	e := &emulator{srv: srv, http: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}
+	if e.doneID, err = e.submit(ctx); err != nil {
+		srv.Close()
+		return nil, err
+	}
+	if err := srv.WaitJob(ctx, e.doneID); err != nil {
+		srv.Close()
+		return nil, err
+	}
+	return e, nil
+}
+
+// submit queues benchPrompt as a client would (POST /prompt).
+func (e *emulator) submit(ctx context.Context) (string, error) {
+	body, _ := json.Marshal(map[string]any{"prompt": benchPrompt, "client_id": "easelbench"})
+	req, _ := http.NewRequestWithContext(ctx, "POST", e.srv.URL+"/prompt", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := e.http.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	var out struct {
+		PromptID string `json:"prompt_id"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || out.PromptID == "" {
+		return "", fmt.Errorf("POST /prompt: %s, %v", resp.Status, err)
+	}
+	return out.PromptID, nil
+}
+
+// floorStatus is what a Go program does to learn a job's status without
+// easel: GET /queue, then GET /history/{id}, decoding both.
+func (e *emulator) floorStatus(ctx context.Context, id string) error {
+	var q struct {
+		Running [][]any `json:"queue_running"`
+		Pending [][]any `json:"queue_pending"`
+	}
+	if err := e.getJSON(ctx, "/queue", &q); err != nil {
+		return err
+	}
+	var h map[string]json.RawMessage
+	if err := e.getJSON(ctx, "/history/"+id, &h); err != nil {
+		return err
+	}
+	if _, ok := h[id]; !ok {
+		return fmt.Errorf("job %s has no history", id)
+	}
+	return nil
+}
+
+func (e *emulator) getJSON(ctx context.Context, path string, v any) error {
+	req, _ := http.NewRequestWithContext(ctx, "GET", e.srv.URL+path, nil)
+	resp, err := e.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != 200 {
+		return fmt.Errorf("GET %s: %s", path, resp.Status)
+	}
+	return json.Unmarshal(body, v)
+}
+
+// floor measures floorStatus like easel's status calls are measured.
+func (e *emulator) floor(ctx context.Context, n, inflight int) (latencies, float64) {
+	lat, _ := sequential(n, func() error { return e.floorStatus(ctx, e.doneID) })
+	tput, _ := concurrent(n, inflight, func() error { return e.floorStatus(ctx, e.doneID) })
+	return lat, tput
+}
+
+// latencies are sorted call durations.
+type latencies []time.Duration
+
+func (l latencies) pct(p float64) time.Duration {
+	if len(l) == 0 {
+		return 0
+	}
+	return l[min(len(l)-1, int(float64(len(l))*p))]
+}
+
+// sequential runs fn n times, one at a time, after n/10 warm-up calls.
+func sequential(n int, fn func() error) (latencies, error) {
+	for range n / 10 {
+		if err := fn(); err != nil {
+			return nil, err
+		}
+	}
+	lat := make(latencies, n)
+	for i := range lat {
+		start := time.Now()
+		if err := fn(); err != nil {
+			return nil, err
+		}
+		lat[i] = time.Since(start)
+	}
+	sortDurations(lat)
+	return lat, nil
+}
+
+// concurrent runs fn n times with inflight calls at once and returns calls
+// per second.
+func concurrent(n, inflight int, fn func() error) (float64, error) {
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		firstErr error
+		next     = make(chan struct{}, n)
+	)
+	for range n {
+		next <- struct{}{}
+	}
+	close(next)
+	start := time.Now()
+	for range inflight {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range next {
+				if err := fn(); err != nil {
+					mu.Lock()
+					firstErr = err
+					mu.Unlock()
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return float64(n) / time.Since(start).Seconds(), firstErr
+}

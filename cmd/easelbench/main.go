@@ -1,0 +1,155 @@
+// Command easelbench measures easel end to end against the ComfyUI emulator
+// and prints a table with the direct-HTTP floor beside each number: the
+// same job status that get_job_status reports, fetched by a Go program
+// calling ComfyUI itself (GET /queue, then GET /history/{id}), in the same
+// run on the same machine.
+//
+//	go run ./cmd/easelbench                 # build easel, run every phase
+//	go run ./cmd/easelbench -n 1000 -waiters 1000 -easel ./easel
+//
+// It starts the emulator (host/comfyui/comfyuitest) in-process and easel as
+// an MCP client starts it (a child process on stdio, driven by mcp-go's
+// client), and measures:
+//
+//   - start-up, spawn → initialize → tools/list, with empty caches and warm;
+//   - the first get_job_status call with empty caches;
+//   - get_job_status latency percentiles, one call at a time;
+//   - throughput with -inflight calls in flight;
+//   - RSS idle (full tool set declared), peak under the status load, and
+//     with -waiters concurrent wait_for_job calls on unfinished jobs;
+//   - the size of tools/list.
+//
+// docs/performance.md explains the numbers.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"time"
+)
+
+// config is what the command line sets.
+type config struct {
+	easel    string // the easel binary; empty builds ./cmd/easel
+	tools    string // the tools.yaml to serve
+	n        int    // calls per latency and throughput measurement
+	inflight int    // concurrent calls for the throughput measurement
+	waiters  int    // concurrent wait_for_job calls
+}
+
+func main() {
+	var c config
+	flag.StringVar(&c.easel, "easel", "", "the easel `BINARY` to measure (default: build ./cmd/easel)")
+	flag.StringVar(&c.tools, "config", "tools.yaml", "the tools.yaml to serve (its ComfyUI URL is replaced by the emulator's)")
+	flag.IntVar(&c.n, "n", 2000, "calls per latency and throughput measurement")
+	flag.IntVar(&c.inflight, "inflight", 8, "calls in flight for the throughput measurement")
+	flag.IntVar(&c.waiters, "waiters", 1000, "concurrent wait_for_job calls (0 skips)")
+	flag.Parse()
+	if err := run(context.Background(), c); err != nil {
+		fmt.Fprintln(os.Stderr, "easelbench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, c config) error {
+	tmp, err := os.MkdirTemp("", "easelbench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	if c.easel == "" {
+		c.easel = filepath.Join(tmp, "easel")
+		logf("building easel")
+		build := exec.CommandContext(ctx, "go", "build", "-o", c.easel, "./cmd/easel")
+		build.Stderr = os.Stderr
+		if err := build.Run(); err != nil {
+			return fmt.Errorf("build easel (run from the repository root or pass -easel): %w", err)
+		}
+	}
+	if c.tools, err = filepath.Abs(c.tools); err != nil {
+		return err
+	}
+	emu, err := startEmulator(ctx)
+	if err != nil {
+		return err
+	}
+	defer emu.srv.Close()
+	r := &report{}
+	if err := measure(ctx, c, tmp, emu, r); err != nil {
+		return err
+	}
+	r.print(os.Stdout, c)
+	return nil
+}
+
+// measure runs the phases in order: the floor, easel with empty caches,
+// easel warm, then the waiters.
+func measure(ctx context.Context, c config, tmp string, emu *emulator, r *report) error {
+	logf("floor: direct HTTP")
+	r.floorLat, r.floorTput = emu.floor(ctx, c.n, c.inflight)
+
+	cache := filepath.Join(tmp, "cache")
+	logf("easel with empty caches")
+	e, err := startEasel(ctx, c, cache, emu.srv.URL)
+	if err != nil {
+		return err
+	}
+	r.coldStart, r.listBytes, r.tools = e.startup, e.listBytes, e.tools
+	time.Sleep(time.Second)
+	r.rssIdle = e.rss()
+	start := time.Now()
+	if err := e.status(ctx, emu.doneID); err != nil {
+		e.close()
+		return fmt.Errorf("first get_job_status: %w", err)
+	}
+	r.firstCall = time.Since(start)
+	err = e.statusLoad(ctx, c, emu.doneID, r)
+	e.close()
+	if err != nil {
+		return err
+	}
+
+	logf("easel with warm caches")
+	for i := 0; i < 3; i++ { // the best of three: the machine is shared
+		e, err := startEasel(ctx, c, cache, emu.srv.URL)
+		if err != nil {
+			return err
+		}
+		start := time.Now()
+		err = e.status(ctx, emu.doneID)
+		first := time.Since(start)
+		time.Sleep(500 * time.Millisecond)
+		rss := e.rss()
+		e.close()
+		if err != nil {
+			return err
+		}
+		if i == 0 || e.startup < r.warmStart {
+			r.warmStart = e.startup
+		}
+		if i == 0 || first < r.warmFirst {
+			r.warmFirst = first
+		}
+		if i == 0 || rss < r.rssIdleWarm {
+			r.rssIdleWarm = rss
+		}
+	}
+	if c.waiters > 0 {
+		logf("%d concurrent wait_for_job calls", c.waiters)
+		e, err := startEasel(ctx, c, cache, emu.srv.URL)
+		if err != nil {
+			return err
+		}
+		defer e.close()
+		return e.waiters(ctx, emu, c.waiters, r)
+	}
+	return nil
+}
+
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "easelbench: "+format+"\n", args...)
+}
