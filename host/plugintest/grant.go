@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/easel-mcp/easel/host/config"
 	"github.com/easel-mcp/easel/host/policy"
@@ -17,7 +18,11 @@ import (
 // log. found is false when no such entry exists, and err is set when a
 // tools.yaml on the way cannot be read.
 func declaredPermissions(dir, name string) (perms *policy.Permissions, from string, found bool, err error) {
-	for d := dir; ; d = filepath.Dir(d) {
+	start := dir
+	if strings.EqualFold(filepath.Ext(dir), ".wasm") {
+		start = filepath.Dir(dir) // a module file: its entry names the file
+	}
+	for d := start; ; d = filepath.Dir(d) {
 		path := filepath.Join(d, "tools.yaml")
 		if _, statErr := os.Stat(path); statErr == nil {
 			cfg, err := config.Load(path, config.Env(os.LookupEnv))

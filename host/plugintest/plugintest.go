@@ -123,7 +123,9 @@ type Tool struct {
 }
 
 // Load builds the Go plugin in dir and loads it; everything is released when
-// the test ends. It fails the test on any build or load error.
+// the test ends. dir may also name a .wasm file built by other means (a
+// plugin in another language), which is loaded as it is; the tool name is
+// then the file name without .wasm. It fails the test on any build or load error.
 func Load(t testing.TB, dir string, opts ...Option) *Tool {
 	t.Helper()
 	tool, err := TryLoad(t, dir, opts...)
@@ -198,11 +200,16 @@ func newOptions(opts []Option) options {
 }
 
 // build builds the plugin in dir (cached) and returns its absolute folder
-// and module.
+// and module. A dir ending in .wasm is a module built by other means (a
+// plugin in another language), loaded as it is.
 func build(ctx context.Context, dir, cache string) (string, []byte, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return "", nil, err
+	}
+	if strings.EqualFold(filepath.Ext(abs), ".wasm") {
+		wasm, err := os.ReadFile(abs)
+		return abs, wasm, err
 	}
 	wasmPath, err := (&gobuild.Builder{CacheDir: cache}).Build(ctx, abs)
 	if err != nil {
@@ -216,7 +223,7 @@ func build(ctx context.Context, dir, cache string) (string, []byte, error) {
 // started is released again.
 func load(ctx context.Context, abs string, wasm []byte, o options) (tool *Tool, err error) {
 	if o.name == "" {
-		o.name = filepath.Base(abs)
+		o.name = strings.TrimSuffix(filepath.Base(abs), filepath.Ext(abs))
 	}
 	tool = &Tool{}
 	defer func() {
