@@ -523,13 +523,15 @@ func TestProgressAndLog(t *testing.T) {
 // next call succeeds.
 func TestFailuresAreContained(t *testing.T) {
 	f := newFixture(t)
-	p := f.load(t, Spec{CallTimeout: 500 * time.Millisecond, MaxOutputBytes: 1 << 20, MaxInstances: 2})
+	// The timeout also bounds starting the replacement instance, which takes
+	// far longer than usual on a loaded machine: keep it generous.
+	p := f.load(t, Spec{CallTimeout: 2 * time.Second, MaxOutputBytes: 1 << 20, MaxInstances: 2})
 	tests := []struct {
 		args, want string
 	}{
 		{`{"mode": "panic"}`, "probe panicked on purpose"},
-		{`{"mode": "spin"}`, "timed out after 500ms"},
-		{`{"mode": "sleep"}`, "timed out after 500ms"},
+		{`{"mode": "spin"}`, "timed out after 2s"},
+		{`{"mode": "sleep"}`, "timed out after 2s"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.args, func(t *testing.T) {
