@@ -16,7 +16,6 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/easel-mcp/easel/host/backends"
@@ -62,6 +61,7 @@ type App struct {
 	bgctx     context.Context    // background work: loading, watching, retiring
 	stop      context.CancelFunc // ends bgctx
 	bg        sync.WaitGroup
+	loading   chan struct{} // bounds concurrent plugin loads
 	rt        *plugin.Runtime
 	builder   *gobuild.Builder
 	mcp       *mcpserver.Server
@@ -81,7 +81,7 @@ type App struct {
 // described.
 func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	a := &App{cfg: cfg, env: envOrDefault(opts.Env), selection: opts.Select, logger: opts.Logger, builder: &gobuild.Builder{CacheDir: cfg.CacheDir},
-		httpOpts: mcpserver.HTTPOptions{Stateless: opts.Stateless}}
+		loading: make(chan struct{}, loadParallelism), httpOpts: mcpserver.HTTPOptions{Stateless: opts.Stateless}}
 	if a.logger == nil {
 		a.logger = slog.Default()
 	}
@@ -99,9 +99,10 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 
 	start := time.Now()
 	var now, later []*tool
+	sources := new(gobuild.SourceCache)
 	for _, ct := range cfg.Tools {
 		t := &tool{cfg: ct, ready: make(chan struct{})}
-		if t.key, err = toolKey(a.builder, ct); err != nil {
+		if t.key, err = toolKey(sources, ct); err != nil {
 			a.Close(ctx)
 			return nil, fmt.Errorf("%s: tool %s: %w", ct.Pos, ct.Name, err)
 		}
@@ -117,7 +118,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		a.Close(ctx)
 		return nil, err
 	}
-	a.logger.Info("tools ready", "tools", len(a.tools), "loaded", len(now), "loading_in_background", len(later), "elapsed", time.Since(start).Round(time.Millisecond))
+	a.logger.Info("tools ready", "tools", len(a.tools), "loaded", len(now), "loading_on_first_use", len(later), "elapsed", time.Since(start).Round(time.Millisecond))
 	var tools []mcpserver.Tool
 	for _, t := range a.tools {
 		if t.Tool().Name != "" { // a plugin of prompts and resources only
@@ -135,11 +136,15 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 			return nil, fmt.Errorf("%s: tool %s: %w", t.cfg.Pos, t.cfg.Name, err)
 		}
 	}
-	a.bg.Add(1)
-	go func() {
-		defer a.bg.Done()
-		a.loadInBackground(bgctx, later)
-	}()
+	for _, t := range later {
+		t.loader = func() {
+			a.bg.Add(1)
+			go func() {
+				defer a.bg.Done()
+				a.loadLater(bgctx, t)
+			}()
+		}
+	}
 	if opts.Watch && cfg.Watch {
 		if err := a.watch(bgctx, cmp.Or(opts.WatchDebounce, defaultDebounce)); err != nil {
 			a.logger.Error("tools are not reloaded on change", "err", err)
@@ -148,39 +153,39 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	return a, nil
 }
 
-// loadInBackground loads plugins whose description was already known, and
-// corrects the served description if the plugin now describes itself
-// differently (a stale cache or tool.json).
-func (a *App) loadInBackground(ctx context.Context, tools []*tool) {
-	if len(tools) == 0 {
-		return
+// loadLater loads, on its first call, a plugin whose description was
+// already known, and corrects the served description if the plugin now
+// describes itself differently (a stale cache or tool.json). Loading on
+// first use rather than at start keeps an idle easel small: a compiled Go
+// plugin is tens of MiB of machine code, and a session calls a few of the
+// tools it lists. Two plugins load at a time.
+func (a *App) loadLater(ctx context.Context, t *tool) {
+	select {
+	case a.loading <- struct{}{}:
+		defer func() { <-a.loading }()
+	case <-ctx.Done():
 	}
 	start := time.Now()
-	var failed atomic.Int32
-	a.forEach(tools, func(t *tool) {
-		p, err := a.loadPlugin(ctx, t.cfg)
-		switch {
-		case err != nil && ctx.Err() != nil:
-			err = errors.New("easel is shutting down")
-		case err != nil:
-			failed.Add(1)
-			a.logger.Error("plugin failed to load; its tool answers with the error", "tool", t.cfg.Name, "at", t.cfg.Pos.String(), "err", err)
+	p, err := a.loadPlugin(ctx, t.cfg)
+	switch {
+	case err != nil && ctx.Err() != nil:
+		err = errors.New("easel is shutting down")
+	case err != nil:
+		a.logger.Error("plugin failed to load; its tool answers with the error", "tool", t.cfg.Name, "at", t.cfg.Pos.String(), "err", err)
+	default:
+		a.logger.Info("plugin loaded on first use", "tool", t.cfg.Name, "elapsed", time.Since(start).Round(time.Millisecond))
+	}
+	if t.settle(p, err) {
+		a.logger.Warn("tool description changed after loading; updating clients", "tool", t.cfg.Name)
+		if err := a.updateTool(t); err != nil {
+			a.logger.Error("cannot update tool", "tool", t.cfg.Name, "err", err)
 		}
-		if t.settle(p, err) {
-			a.logger.Warn("tool description changed after loading; updating clients", "tool", t.cfg.Name)
-			if err := a.updateTool(t); err != nil {
-				a.logger.Error("cannot update tool", "tool", t.cfg.Name, "err", err)
-			}
+	}
+	if err == nil {
+		a.remember(t)
+		if err := a.addProvider(t); err != nil {
+			a.logger.Error("plugin's prompts and resources are not served", "tool", t.cfg.Name, "at", t.cfg.Pos.String(), "err", err)
 		}
-		if err == nil {
-			a.remember(t)
-			if err := a.addProvider(t); err != nil {
-				a.logger.Error("plugin's prompts and resources are not served", "tool", t.cfg.Name, "at", t.cfg.Pos.String(), "err", err)
-			}
-		}
-	})
-	if ctx.Err() == nil {
-		a.logger.Info("background plugin loading done", "tools", len(tools), "failed", failed.Load(), "elapsed", time.Since(start).Round(time.Millisecond))
 	}
 }
 
@@ -322,8 +327,12 @@ func (a *App) Tools() []plugin.ToolInfo {
 	return infos
 }
 
-// WaitLoaded blocks until every plugin has loaded (or failed to).
+// WaitLoaded loads every plugin not loaded yet and blocks until each has
+// loaded (or failed to).
 func (a *App) WaitLoaded(ctx context.Context) error {
+	for _, t := range a.current() {
+		t.startLoading()
+	}
 	for _, t := range a.current() {
 		select {
 		case <-t.ready:

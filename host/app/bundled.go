@@ -16,8 +16,9 @@ import (
 // a builtin: entry names, or the one built from exactly the source of a Go
 // folder (same gobuild.SourceKey), so that the repository's own tools.yaml
 // (plugin: plugins/x) needs no Go build while the source is unchanged. An
-// edited plugin no longer matches and is built from its source.
-func embedded(t config.Tool) (bundled.Plugin, bool) {
+// edited plugin no longer matches and is built from its source. sourceKey
+// is gobuild.SourceKey or a SourceCache's Key.
+func embedded(t config.Tool, sourceKey func(dir string) (string, error)) (bundled.Plugin, bool) {
 	switch t.Kind {
 	case config.PluginBuiltin:
 		return bundled.Lookup(t.Path)
@@ -26,7 +27,7 @@ func embedded(t config.Tool) (bundled.Plugin, bool) {
 		if !ok {
 			return p, false
 		}
-		key, err := gobuild.SourceKey(t.Path)
+		key, err := sourceKey(t.Path)
 		return p, err == nil && key == p.SourceKey
 	}
 	return bundled.Plugin{}, false
@@ -50,7 +51,7 @@ func (a *App) pluginWasm(ctx context.Context, t config.Tool) ([]byte, error) {
 // serving them (easel build, tools, doctor) use it so that the digest they
 // report is the one serve checks against a sha256: pin.
 func PluginModule(ctx context.Context, builder *gobuild.Builder, t config.Tool) (wasm []byte, from string, err error) {
-	if p, ok := embedded(t); ok {
+	if p, ok := embedded(t, gobuild.SourceKey); ok {
 		wasm, err := p.Wasm()
 		return wasm, bundled.Scheme + p.Name, err
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/easel-mcp/easel/host/config"
+	"github.com/easel-mcp/easel/host/gobuild"
 	"github.com/easel-mcp/easel/host/mcpserver"
 )
 
@@ -84,8 +85,9 @@ func (a *App) plan(old []*tool, entries []config.Tool) (next, fresh []*tool, err
 	for _, t := range old {
 		byName[t.cfg.Name] = t
 	}
+	sources := new(gobuild.SourceCache)
 	for _, ct := range entries {
-		key, err := toolKey(a.builder, ct)
+		key, err := toolKey(sources, ct)
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s: tool %s: %w", ct.Pos, ct.Name, err)
 		}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"sync"
 
 	"github.com/easel-mcp/easel/host/bundled"
@@ -22,8 +23,8 @@ import (
 // tool is one configured tool as the MCP server sees it. Its description
 // can be known before its plugin is built and compiled (from the metadata
 // cache, or the tool.json committed beside a bundled plugin's source), so
-// that easel answers tools/list at once and loads plugins in the
-// background; a call waits for its own plugin only.
+// that easel answers tools/list at once and loads each plugin on its first
+// call; a call waits for its own plugin only.
 type tool struct {
 	cfg config.Tool
 	key string // content hash of the plugin and its configuration
@@ -33,6 +34,9 @@ type tool struct {
 	ready chan struct{} // closed once p or err is set
 	p     *plugin.Plugin
 	err   error
+
+	loader func()    // loads the plugin and settles; nil when loaded at start
+	load   sync.Once // runs loader, on the first call
 
 	// A reload retires a tool that it replaces or removes: calls already
 	// running finish on it, calls that arrive later through a handler taken
@@ -44,6 +48,15 @@ type tool struct {
 }
 
 func (t *tool) Name() string { return t.cfg.Name }
+
+// startLoading starts loading the plugin if nobody has yet.
+func (t *tool) startLoading() {
+	t.load.Do(func() {
+		if t.loader != nil {
+			t.loader()
+		}
+	})
+}
 
 func (t *tool) Tool() plugin.ToolInfo {
 	t.mu.Lock()
@@ -109,6 +122,7 @@ func (t *tool) drained() <-chan struct{} {
 
 // call waits for the plugin to be loaded, then runs it.
 func (t *tool) call(ctx context.Context, args json.RawMessage, progress func(plugin.Progress)) (json.RawMessage, error) {
+	t.startLoading()
 	select {
 	case <-t.ready:
 	case <-ctx.Done():
@@ -143,17 +157,18 @@ func normalize(info plugin.ToolInfo) any {
 }
 
 // toolKey hashes what determines a tool's description: its plugin's
-// content, its name and its configuration.
-func toolKey(builder *gobuild.Builder, t config.Tool) (string, error) {
+// content (for Go source, its source key and the Go version), its name and
+// its configuration. sources is shared by the tools of one start-up.
+func toolKey(sources *gobuild.SourceCache, t config.Tool) (string, error) {
 	h := sha256.New()
-	if p, ok := embedded(t); ok {
+	if p, ok := embedded(t, sources.Key); ok {
 		h.Write([]byte(p.SHA256))
 	} else if t.Kind == config.PluginGoSource {
-		k, err := builder.Key(t.Path)
+		k, err := sources.Key(t.Path)
 		if err != nil {
 			return "", err
 		}
-		h.Write([]byte(k))
+		fmt.Fprintf(h, "%s\x00%s", runtime.Version(), k)
 	} else {
 		f, err := os.Open(t.Path)
 		if err != nil {

@@ -19,7 +19,6 @@ import (
 	"fmt"
 	"go/parser"
 	"go/token"
-	"hash"
 	"io"
 	"os"
 	"os/exec"
@@ -27,6 +26,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // Builder builds Go plugins into a cache folder. It is safe for concurrent
@@ -118,6 +118,22 @@ func (b *Builder) Key(dir string) (string, error) {
 // they were built from, so that easel can tell whether a plugins/ folder
 // still holds exactly that source.
 func SourceKey(dir string) (string, error) {
+	return new(SourceCache).Key(dir)
+}
+
+// SourceCache computes SourceKeys, reading each package once: the bundled
+// plugins share the SDK and plugins/internal, which a start-up would
+// otherwise parse and hash fifteen times. It assumes the files do not
+// change while it is in use; make a new one for each scan. The zero value
+// is ready to use, and it is safe for concurrent use.
+type SourceCache struct {
+	mu       sync.Mutex
+	imports  map[string][]string // package folder → its imports
+	contents map[string][]byte   // package folder → what hashPackage hashes
+}
+
+// Key is [SourceKey] of dir.
+func (c *SourceCache) Key(dir string) (string, error) {
 	dir, err := filepath.Abs(dir)
 	if err != nil {
 		return "", err
@@ -133,14 +149,16 @@ func SourceKey(dir string) (string, error) {
 			return "", err
 		}
 	}
-	dirs, err := localPackages(dir, root, modPath)
+	dirs, err := localPackages(dir, root, modPath, c.packageImports)
 	if err != nil {
 		return "", err
 	}
 	for _, d := range dirs {
-		if err := hashPackage(h, root, d); err != nil {
+		content, err := c.packageContent(root, d)
+		if err != nil {
 			return "", err
 		}
+		h.Write(content)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
@@ -154,8 +172,47 @@ func (b *Builder) Sources(dir string) (root string, packages []string, err error
 	if err != nil {
 		return "", nil, err
 	}
-	packages, err = localPackages(dir, root, modPath)
+	packages, err = localPackages(dir, root, modPath, packageImports)
 	return root, packages, err
+}
+
+func (c *SourceCache) packageImports(d string) ([]string, error) {
+	c.mu.Lock()
+	imports, ok := c.imports[d]
+	c.mu.Unlock()
+	if ok {
+		return imports, nil
+	}
+	imports, err := packageImports(d)
+	if err == nil {
+		c.mu.Lock()
+		if c.imports == nil {
+			c.imports = map[string][]string{}
+		}
+		c.imports[d] = imports
+		c.mu.Unlock()
+	}
+	return imports, err
+}
+
+func (c *SourceCache) packageContent(root, d string) ([]byte, error) {
+	c.mu.Lock()
+	content, ok := c.contents[d]
+	c.mu.Unlock()
+	if ok {
+		return content, nil
+	}
+	var buf bytes.Buffer
+	if err := hashPackage(&buf, root, d); err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.contents == nil {
+		c.contents = map[string][]byte{}
+	}
+	c.contents[d] = buf.Bytes()
+	c.mu.Unlock()
+	return buf.Bytes(), nil
 }
 
 // findModule walks up from dir to the go.mod that owns it.
@@ -178,7 +235,7 @@ func findModule(dir string) (root, modPath string, err error) {
 
 // localPackages returns dir and the folders of every package of the same
 // module it imports transitively, sorted.
-func localPackages(dir, root, modPath string) ([]string, error) {
+func localPackages(dir, root, modPath string, packageImports func(string) ([]string, error)) ([]string, error) {
 	seen := map[string]bool{}
 	var walk func(d string) error
 	walk = func(d string) error {
@@ -248,7 +305,7 @@ func goFiles(d string) ([]string, error) {
 
 // hashPackage adds the embeddable content of a package folder: its Go files
 // and any other regular file beside them (go:embed may use those).
-func hashPackage(h hash.Hash, root, d string) error {
+func hashPackage(h io.Writer, root, d string) error {
 	entries, err := os.ReadDir(d)
 	if err != nil {
 		return err
@@ -263,7 +320,7 @@ func hashPackage(h hash.Hash, root, d string) error {
 	return nil
 }
 
-func hashFile(h hash.Hash, root, path string) error {
+func hashFile(h io.Writer, root, path string) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return err
