@@ -56,6 +56,9 @@ func serveHTTP(t *testing.T, env []string, args ...string) string {
 	t.Cleanup(func() {
 		cancel()
 		log := <-done // all of stderr, read before Wait as os/exec requires
+		if t.Failed() {
+			t.Logf("easel stderr:\n%s", log)
+		}
 		cmd.Wait()
 		if strings.Contains(log, e2eToken) {
 			t.Errorf("the token is in the log:\n%s", log)

@@ -224,6 +224,7 @@ func (p *Pool) submitTo(ctx context.Context, cands []*backend, req comfyui.Reque
 			if resp.Status == http.StatusOK {
 				p.noteQueued(ctx, b)
 			}
+			p.logger.Debug("job queued", "backend", b.Name, "status", resp.Status, "backends", p.Statuses())
 			return resp, nil
 		}
 		errs = append(errs, err)
