@@ -268,3 +268,43 @@ func TestReloadKeepsTheToolSelection(t *testing.T) {
 		t.Errorf("served %v after the reload, want %v", got, want)
 	}
 }
+
+// With Watch on, replacing a .wasm plugin reloads its tool; nothing else
+// is reloaded.
+func TestWatchReloadsAReplacedModule(t *testing.T) {
+	f := newReloadFixture(t, "http://127.0.0.1:1")
+	f.write(t, map[string]string{"one": "One."}, "")
+	cfg, err := config.Load(f.file, f.env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := New(context.Background(), cfg, Options{Logger: quietLogger(), Env: f.env, Watch: true, WatchDebounce: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close(context.Background())
+	before := a.current()[0]
+
+	// The same module with a custom section appended: other bytes, the
+	// same behaviour, as a rebuild would give. Written beside the file and
+	// renamed over it, as editors and build tools do.
+	wasm, err := os.ReadFile(f.wasm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wasm = append(wasm, 0x00, 0x06, 0x04, 'n', 'o', 't', 'e', '!')
+	tmp := f.wasm + ".tmp"
+	if err := os.WriteFile(tmp, wasm, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, f.wasm); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the replaced module to be served", func() bool { return a.current()[0] != before })
+	if !before.isRetired() {
+		t.Error("the tool of the replaced module was not retired")
+	}
+	if got := served(a)["one"]; got != "One." {
+		t.Errorf("served %q after the reload", got)
+	}
+}
