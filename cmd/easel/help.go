@@ -83,14 +83,6 @@ func indented(text string) string {
 	return b.String()
 }
 
-// standardExit is the exit status section of commands with no special
-// meaning for 1.
-var standardExit = [3]string{
-	"success",
-	"failure",
-	"usage error (an unknown flag, a missing argument) or an invalid tools.yaml",
-}
-
 // newFlags returns an empty flag set for the command; parse reads it.
 func newFlags(p manPage) *flag.FlagSet {
 	fs := flag.NewFlagSet("easel "+p.name, flag.ContinueOnError)
