@@ -13,6 +13,7 @@ import (
 	"github.com/easel-mcp/easel/host/config"
 	"github.com/easel-mcp/easel/host/httpguard"
 	"github.com/easel-mcp/easel/host/httpserver"
+	"github.com/easel-mcp/easel/host/metrics"
 )
 
 // EnvHTTPToken holds the bearer token of `serve --http` when neither
@@ -34,8 +35,9 @@ func addHTTPFlags(fs *flag.FlagSet) *httpFlags {
 
 // httpSetup is a checked --http configuration, ready to serve.
 type httpSetup struct {
-	addr  string
-	guard httpguard.Options
+	addr    string
+	guard   httpguard.Options
+	metrics *metrics.Metrics
 }
 
 // resolve finds the token and refuses an exposed address without one,
@@ -59,7 +61,7 @@ func (f *httpFlags) resolve(ctx context.Context, addr string, cfg *config.Config
 	if token != "" {
 		logger.Info("HTTP bearer authentication on", "token_from", from)
 	}
-	return &httpSetup{addr: addr, guard: httpguard.Options{
+	return &httpSetup{addr: addr, metrics: metrics.New(version()), guard: httpguard.Options{
 		Token:          token,
 		AllowedHosts:   cfg.HTTP.AllowedHosts,
 		AllowedOrigins: cfg.HTTP.AllowedOrigins,
@@ -95,12 +97,14 @@ func (s *httpSetup) serve(ctx context.Context, a *app.App, cfg *config.Config, l
 	for _, b := range cfg.BackendList() {
 		comfyURLs = append(comfyURLs, b.ComfyUI.URL)
 	}
+	s.metrics.AddSource(a)
 	return httpserver.Serve(ctx, httpserver.Options{
-		Addr:   s.addr,
-		MCP:    a.MCPHandler(),
-		Checks: a.Readiness,
-		Guard:  s.guard,
-		Logger: logger,
+		Addr:    s.addr,
+		MCP:     a.MCPHandler(),
+		Metrics: s.metrics.Handler(),
+		Checks:  a.Readiness,
+		Guard:   s.guard,
+		Logger:  logger,
 		Listening: func(addr net.Addr) {
 			logger.Info("serving MCP over streamable HTTP", "url", "http://"+addr.String()+"/mcp",
 				"auth", s.guard.Token != "", "comfyui", strings.Join(comfyURLs, " "))

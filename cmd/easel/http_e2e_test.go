@@ -7,6 +7,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,12 +28,15 @@ import (
 const e2eToken = "e2e-0123456789abcdef0123456789abcdef"
 
 // serveHTTP starts `easel serve --http 127.0.0.1:0` with extra arguments
-// and environment, and returns the server's base URL (http://host:port).
-func serveHTTP(t *testing.T, env []string, args ...string) string {
+// and environment, and returns the server's base URL (http://host:port)
+// and a function that stops it and returns all it logged. The test fails
+// if the token appears in the log.
+func serveHTTP(t *testing.T, env []string, args ...string) (base string, stop func() string) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, binary, append([]string{"serve", "--http", "127.0.0.1:0"}, args...)...)
 	cmd.Env = append(os.Environ(), env...)
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) } // a clean shutdown, logged
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -39,7 +44,8 @@ func serveHTTP(t *testing.T, env []string, args ...string) string {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	urlRE := regexp.MustCompile(`url=(http://\S+)/mcp`)
+	// The address line, in text (url=http://...) or JSON ("url":"http://...").
+	urlRE := regexp.MustCompile(`"?url"?[=:]"?(http://[^\s"]+)/mcp`)
 	found := make(chan string, 1)
 	done := make(chan string)
 	go func() {
@@ -53,23 +59,29 @@ func serveHTTP(t *testing.T, env []string, args ...string) string {
 		}
 		done <- log.String()
 	}()
-	t.Cleanup(func() {
-		cancel()
-		log := <-done // all of stderr, read before Wait as os/exec requires
-		if t.Failed() {
-			t.Logf("easel stderr:\n%s", log)
-		}
-		cmd.Wait()
-		if strings.Contains(log, e2eToken) {
-			t.Errorf("the token is in the log:\n%s", log)
-		}
-	})
+	var once sync.Once
+	var log string
+	stop = func() string {
+		once.Do(func() {
+			cancel()
+			log = <-done // all of stderr, read before Wait as os/exec requires
+			if t.Failed() {
+				t.Logf("easel stderr:\n%s", log)
+			}
+			cmd.Wait()
+			if strings.Contains(log, e2eToken) {
+				t.Errorf("the token is in the log:\n%s", log)
+			}
+		})
+		return log
+	}
+	t.Cleanup(func() { stop() })
 	select {
-	case url := <-found:
-		return url
+	case base = <-found:
+		return base, stop
 	case <-time.After(60 * time.Second):
 		t.Fatal("easel --http did not report its address")
-		return ""
+		return "", stop
 	}
 }
 
@@ -108,7 +120,7 @@ func raw(t *testing.T, method, url, host, origin, token, body string) (int, stri
 // not empty, and initializes.
 func mcpClient(t *testing.T, url, token string) (*client.Client, error) {
 	t.Helper()
-	opts := []transport.StreamableHTTPCOption{transport.WithHTTPTimeout(30 * time.Second)}
+	opts := []transport.StreamableHTTPCOption{transport.WithHTTPTimeout(5 * time.Minute)} // a cold cache builds the plugin during the first call
 	if token != "" {
 		opts = append(opts, transport.WithHTTPHeaders(map[string]string{"Authorization": "Bearer " + token}))
 	}
@@ -145,7 +157,7 @@ func eventually(t *testing.T, what string, check func() bool) {
 func TestHTTPSecurity(t *testing.T) {
 	srv := comfyuitest.NewServer(t)
 	cfg := writeConfig(t, srv.URL)
-	base := serveHTTP(t, []string{"EASEL_HTTP_TOKEN=" + e2eToken}, "--config", cfg)
+	base, _ := serveHTTP(t, []string{"EASEL_HTTP_TOKEN=" + e2eToken}, "--config", cfg)
 	host := strings.TrimPrefix(base, "http://")
 
 	t.Run("mcp-go client without the token is refused", func(t *testing.T) {
@@ -168,6 +180,39 @@ func TestHTTPSecurity(t *testing.T) {
 			t.Fatalf("initialize with the token: %v", err)
 		}
 		want(t, jobStatus(t, c, "no-such-prompt"), map[string]any{"found": false})
+	})
+
+	t.Run("metrics after a tool call", func(t *testing.T) {
+		if status, challenge, _ := raw(t, "GET", base+"/metrics", "", "", "", ""); status != 401 || challenge == "" {
+			t.Errorf("/metrics without the token: %d %q, want 401", status, challenge)
+		}
+		var body string
+		eventually(t, "/metrics reports the event stream up", func() bool {
+			var status int
+			status, _, body = raw(t, "GET", base+"/metrics", "", "", e2eToken, "")
+			return status == 200 && strings.Contains(body, `easel_comfyui_up{backend="comfyui"} 1`)
+		})
+		for _, re := range []string{
+			`(?m)^easel_tool_calls_total\{outcome="ok",tool="get_job_status"\} 1$`,
+			`(?m)^easel_tool_call_duration_seconds_count\{tool="get_job_status"\} 1$`,
+			`(?m)^easel_tool_call_duration_seconds_bucket\{tool="get_job_status",le="\+Inf"\} 1$`,
+			`(?m)^easel_plugin_instances\{state="idle",tool="get_job_status"\} [1-9]$`,
+			`(?m)^easel_plugin_instances\{state="busy",tool="get_job_status"\} 0$`,
+			// get_job_status asked /queue and /history/<id> for the unknown prompt
+			`(?m)^easel_comfyui_requests_total\{backend="comfyui",code="200",method="GET",route="/queue"\} [1-9]\d*$`,
+			`(?m)^easel_comfyui_requests_total\{backend="comfyui",code="200",method="GET",route="/history/\*"\} [1-9]\d*$`,
+			`(?m)^easel_comfyui_request_duration_seconds_count\{backend="comfyui",route="/queue"\} [1-9]\d*$`,
+			`(?m)^easel_comfyui_queue_remaining\{backend="comfyui"\} 0$`,
+			`(?m)^easel_build_info\{version="[^"]+"\} 1$`,
+			`(?m)^process_resident_memory_bytes `,
+		} {
+			if !regexp.MustCompile(re).MatchString(body) {
+				t.Errorf("/metrics lacks %s", re)
+			}
+		}
+		if t.Failed() {
+			t.Logf("/metrics:\n%s", body)
+		}
 	})
 
 	t.Run("DNS rebinding and foreign origins", func(t *testing.T) {
@@ -240,4 +285,31 @@ func TestHTTPRefusesExposedAddressWithoutToken(t *testing.T) {
 	os.WriteFile(short, []byte("abc\n"), 0o600)
 	r = easel(t, "", nil, "serve", "--config", cfg, "--http", "127.0.0.1:0", "--http-token-file", short)
 	r.expect(t, exitUsage, nil, []string{"bearer token file " + short + ": the bearer token is 3 characters long"})
+}
+
+// TestHTTPLogsAreJSON checks that --log-format json makes every line easel
+// writes JSON on stderr, none below the level asked for: the start-up, a
+// refused request and the shutdown included.
+func TestHTTPLogsAreJSON(t *testing.T) {
+	srv := comfyuitest.NewServer(t)
+	base, stop := serveHTTP(t, nil, "--config", writeConfig(t, srv.URL), "--log-format", "json", "--log-level", "info")
+	if status, _, _ := raw(t, "GET", base+"/healthz", "evil.example.com", "", "", ""); status != 403 {
+		t.Fatalf("rebound /healthz: %d", status)
+	}
+	log := stop()
+	var refused bool
+	for _, line := range strings.Split(strings.TrimSpace(log), "\n") {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Errorf("not a JSON log line: %q", line)
+			continue
+		}
+		if rec["level"] == "DEBUG" || rec["msg"] == nil || rec["time"] == nil {
+			t.Errorf("a debug line at level info, or no msg and time: %q", line)
+		}
+		refused = refused || rec["msg"] == "HTTP request refused" && rec["status"] == 403.0
+	}
+	if !refused {
+		t.Errorf("the refused request is not logged:\n%s", log)
+	}
 }

@@ -137,9 +137,9 @@ func TestReplicasBehindALoadBalancer(t *testing.T) {
 	cfg := writeBackendsConfig(t, srvs["a"].URL, srvs["b"].URL)
 	// The first replica builds and compiles the plugins into the shared
 	// cache while the test warms it up; the second then loads from it.
-	one := serveHTTP(t, nil, "--config", cfg, "--stateless", "--log-level", "debug", "--tools", strings.Join(scalingTools, ","))
+	one, _ := serveHTTP(t, nil, "--config", cfg, "--stateless", "--log-level", "debug", "--tools", strings.Join(scalingTools, ","))
 	warm(t, slowClient(t, one+"/mcp"))
-	two := serveHTTP(t, nil, "--config", cfg, "--stateless", "--log-level", "debug", "--tools", strings.Join(scalingTools, ","))
+	two, _ := serveHTTP(t, nil, "--config", cfg, "--stateless", "--log-level", "debug", "--tools", strings.Join(scalingTools, ","))
 	lb, lbURL := newRoundRobin(t, one, two)
 	c := slowClient(t, lbURL+"/mcp")
 

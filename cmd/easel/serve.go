@@ -104,7 +104,11 @@ func runServe(ctx context.Context, io stdio, args []string) int {
 			return exitUsage
 		}
 	}
-	a, err := app.New(ctx, st.cfg, app.Options{Logger: logger, Version: version(), Stateless: *stateless, Watch: !*noWatch, Select: config.SplitList(*toolsFilter)})
+	opts := app.Options{Logger: logger, Version: version(), Stateless: *stateless, Watch: !*noWatch, Select: config.SplitList(*toolsFilter)}
+	if hs != nil {
+		opts.Observer = hs.metrics // metrics are served only over HTTP
+	}
+	a, err := app.New(ctx, st.cfg, opts)
 	if err != nil {
 		fmt.Fprintln(io.err, err)
 		return exitFailure

@@ -48,6 +48,20 @@ type Options struct {
 	// (serve --tools, [config.Config.SelectTools]); a reload applies them
 	// again.
 	Select []string
+	// Observer, if not nil, receives measurements for metrics (package
+	// metrics implements it); see also the Source methods of App.
+	Observer Observer
+}
+
+// Observer receives what easel measures as it runs. Its methods must be
+// fast and safe for concurrent use.
+type Observer interface {
+	// ToolCall is one MCP tool call: outcome is one of mcpserver's
+	// Outcome constants.
+	ToolCall(tool, outcome string, d time.Duration)
+	// ComfyUIRequest is one HTTP request to a ComfyUI backend; status 0
+	// means no response came.
+	ComfyUIRequest(backend, method, path string, status int, d time.Duration)
 }
 
 // App is a ready-to-serve easel: every tool described, its plugin loaded
@@ -86,7 +100,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		a.logger = slog.Default()
 	}
 	var err error
-	if a.pool, err = newPool(cfg, a.logger); err != nil {
+	if a.pool, err = newPool(cfg, a.logger, opts.Observer); err != nil {
 		return nil, err
 	}
 	a.rt, err = plugin.NewRuntime(ctx, plugin.RuntimeConfig{CacheDir: cfg.CacheDir, Logger: a.logger})
@@ -125,7 +139,11 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 			tools = append(tools, t)
 		}
 	}
-	a.mcp, err = mcpserver.New(tools, mcpserver.Options{Name: "easel", Version: opts.Version, Logger: a.logger, Files: a.pool})
+	mopts := mcpserver.Options{Name: "easel", Version: opts.Version, Logger: a.logger, Files: a.pool}
+	if opts.Observer != nil {
+		mopts.Observe = opts.Observer.ToolCall
+	}
+	a.mcp, err = mcpserver.New(tools, mopts)
 	if err != nil {
 		a.Close(ctx)
 		return nil, err
@@ -246,10 +264,17 @@ func (a *App) startWatcher(ctx context.Context) {
 
 // newPool makes the pool of ComfyUI servers of cfg: the backends: list, or
 // the one comfyui: server.
-func newPool(cfg *config.Config, logger *slog.Logger) (*backends.Pool, error) {
+func newPool(cfg *config.Config, logger *slog.Logger, obs Observer) (*backends.Pool, error) {
 	var specs []backends.Spec
 	for _, b := range cfg.BackendList() {
-		client, err := comfyui.New(comfyuiConfig(b.ComfyUI))
+		cc := comfyuiConfig(b.ComfyUI)
+		if obs != nil {
+			name := b.Name
+			cc.Observe = func(method, path string, status int, d time.Duration) {
+				obs.ComfyUIRequest(name, method, path, status, d)
+			}
+		}
+		client, err := comfyui.New(cc)
 		if err != nil {
 			if len(cfg.Backends) == 0 {
 				return nil, fmt.Errorf("%s: comfyui: %w", cfg.File, err)

@@ -50,6 +50,10 @@ type Config struct {
 	ConnectTimeout time.Duration
 	// MaxResponseBytes caps a response body. Default DefaultMaxResponseBytes.
 	MaxResponseBytes int64
+	// Observe, if not nil, is told of every request sent: its method, path
+	// (as given, below the base URL), the status (0 when no response came)
+	// and how long it took, body included. It feeds metrics; it must be fast.
+	Observe func(method, path string, status int, d time.Duration)
 }
 
 // Client sends requests to one ComfyUI server. It is safe for concurrent use and keeps
@@ -61,6 +65,7 @@ type Client struct {
 	timeout        time.Duration
 	connectTimeout time.Duration
 	maxBytes       int64
+	observe        func(method, path string, status int, d time.Duration)
 	http           *http.Client
 }
 
@@ -77,6 +82,7 @@ func New(cfg Config) (*Client, error) {
 		timeout:        cfg.Timeout,
 		connectTimeout: cfg.ConnectTimeout,
 		maxBytes:       cfg.MaxResponseBytes,
+		observe:        cfg.Observe,
 	}
 	if c.timeout <= 0 {
 		c.timeout = DefaultTimeout
@@ -218,6 +224,24 @@ type Response struct {
 // Do sends req and reads the whole response body. It returns an *Error when there is no
 // complete response; see Kind for the cases.
 func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
+	if c.observe == nil {
+		return c.do(ctx, req)
+	}
+	start := time.Now()
+	resp, err := c.do(ctx, req)
+	status := 0
+	if resp != nil {
+		status = resp.Status
+	}
+	method := req.Method
+	if method == "" {
+		method = http.MethodGet
+	}
+	c.observe(method, req.Path, status, time.Since(start))
+	return resp, err
+}
+
+func (c *Client) do(ctx context.Context, req Request) (*Response, error) {
 	if err := CheckPath(req.Path); err != nil {
 		return nil, fmt.Errorf("comfyui: request path: %w", err)
 	}

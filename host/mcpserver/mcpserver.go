@@ -44,7 +44,18 @@ type Options struct {
 	// Files, when set, serves the comfyui:// resource template: the full
 	// bytes of the files that tools link to (images, video, audio).
 	Files FileReader
+	// Observe, if not nil, is told of every tool call: the tool, its outcome
+	// (OutcomeOK, OutcomeToolError or OutcomeError) and its duration. It
+	// feeds metrics; it must be fast.
+	Observe func(tool, outcome string, d time.Duration)
 }
+
+// Outcomes of a tool call, as Options.Observe receives them.
+const (
+	OutcomeOK        = "ok"         // a result without isError
+	OutcomeToolError = "tool_error" // the plugin answered with isError: bad arguments, a ComfyUI refusal
+	OutcomeError     = "error"      // the call failed: trap, timeout, plugin not loaded, malformed result
+)
 
 // FileReader reads a comfyui:// resource.
 type FileReader interface {
@@ -61,11 +72,12 @@ type Server struct {
 	logger  *slog.Logger
 	owners  owners          // who serves each prompt, resource and template
 	pending pendingRequests // easel's requests to clients, awaiting answers
+	observe func(tool, outcome string, d time.Duration)
 }
 
 // New builds the MCP server for tools.
 func New(tools []Tool, opts Options) (*Server, error) {
-	s := &Server{logger: opts.Logger}
+	s := &Server{logger: opts.Logger, observe: opts.Observe}
 	if s.logger == nil {
 		s.logger = slog.Default()
 	}
@@ -154,32 +166,46 @@ func mcpTool(info plugin.ToolInfo) (mcp.Tool, error) {
 // handler runs one tools/call on the plugin.
 func (s *Server) handler(t Tool) server.ToolHandlerFunc {
 	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-		args := req.Params.RawArguments
-		if len(args) == 0 && req.Params.Arguments != nil {
-			var err error
-			if args, err = json.Marshal(req.Params.Arguments); err != nil {
-				return mcp.NewToolResultError("arguments are not JSON: " + err.Error()), nil
-			}
+		start := time.Now()
+		res, outcome := s.call(ctx, t, req)
+		if s.observe != nil {
+			s.observe(t.Name(), outcome, time.Since(start))
 		}
-		raw, err := t.Call(s.withClient(ctx), args, s.progressSender(ctx, req))
-		if err != nil {
-			var ce *plugin.CallError
-			if !errors.As(err, &ce) {
-				s.logger.Error("tool call failed", "tool", t.Name(), "err", err)
-			}
-			return mcp.NewToolResultError(err.Error()), nil
-		}
-		var result mcp.CallToolResult
-		if err := json.Unmarshal(raw, &result); err != nil {
-			return mcp.NewToolResultError(fmt.Sprintf("plugin %s returned a result that is not an MCP CallToolResult: %v", t.Name(), err)), nil
-		}
-		// mcp-go validates structuredContent against the outputSchema
-		// (WithOutputSchemaValidation) but lets a missing one through.
-		if len(t.Tool().OutputSchema) > 0 && !result.IsError && result.StructuredContent == nil {
-			return mcp.NewToolResultError(fmt.Sprintf("plugin %s declares an outputSchema but returned no structuredContent", t.Name())), nil
-		}
-		return &result, nil
+		return res, nil
 	}
+}
+
+// call runs the plugin and says how the call ended; every failure is a
+// result with isError, which the client's model can read.
+func (s *Server) call(ctx context.Context, t Tool, req mcp.CallToolRequest) (*mcp.CallToolResult, string) {
+	args := req.Params.RawArguments
+	if len(args) == 0 && req.Params.Arguments != nil {
+		var err error
+		if args, err = json.Marshal(req.Params.Arguments); err != nil {
+			return mcp.NewToolResultError("arguments are not JSON: " + err.Error()), OutcomeToolError
+		}
+	}
+	raw, err := t.Call(s.withClient(ctx), args, s.progressSender(ctx, req))
+	if err != nil {
+		var ce *plugin.CallError
+		if !errors.As(err, &ce) {
+			s.logger.Error("tool call failed", "tool", t.Name(), "err", err)
+		}
+		return mcp.NewToolResultError(err.Error()), OutcomeError
+	}
+	var result mcp.CallToolResult
+	if err := json.Unmarshal(raw, &result); err != nil {
+		return mcp.NewToolResultError(fmt.Sprintf("plugin %s returned a result that is not an MCP CallToolResult: %v", t.Name(), err)), OutcomeError
+	}
+	// mcp-go validates structuredContent against the outputSchema
+	// (WithOutputSchemaValidation) but lets a missing one through.
+	if len(t.Tool().OutputSchema) > 0 && !result.IsError && result.StructuredContent == nil {
+		return mcp.NewToolResultError(fmt.Sprintf("plugin %s declares an outputSchema but returned no structuredContent", t.Name())), OutcomeError
+	}
+	if result.IsError {
+		return &result, OutcomeToolError
+	}
+	return &result, OutcomeOK
 }
 
 // readFile serves resources/read for comfyui:// URIs.

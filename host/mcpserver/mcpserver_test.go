@@ -44,7 +44,12 @@ func newFake(name string, call func(context.Context, json.RawMessage, func(plugi
 
 func connect(t *testing.T, tools ...Tool) *client.Client {
 	t.Helper()
-	s, err := New(tools, Options{Version: "test"})
+	return connectWith(t, Options{Version: "test"}, tools...)
+}
+
+func connectWith(t *testing.T, opts Options, tools ...Tool) *client.Client {
+	t.Helper()
+	s, err := New(tools, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

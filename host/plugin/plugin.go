@@ -496,3 +496,10 @@ func (p *Plugin) parseOutcome(out []byte) (*outcome, error) {
 	}
 	return &o, nil
 }
+
+// Instances reports how many instances of the plugin are running a call and
+// how many wait idle, for metrics.
+func (p *Plugin) Instances() (busy, idle int) {
+	live, inUse := p.pool.stats()
+	return inUse, max(live-inUse, 0) // an instance being created is in use before it is live
+}
