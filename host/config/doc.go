@@ -58,6 +58,11 @@
 //     matches ^[a-zA-Z0-9_-]{1,64}$ and is unique. plugin is required: a .wasm file,
 //     or a folder of Go source (package main) that easel builds, relative to the
 //     file's folder. config is an optional mapping handed to the plugin as JSON.
+//   - backends ([Backend]): several ComfyUI servers instead of comfyui. Each has a
+//     unique name (^[a-zA-Z0-9_-]{1,32}$, no dots: it goes into prompt ids), a url,
+//     the other comfyui keys, a weight (1 to 1000, default 1) and labels (a mapping).
+//     A tool's backend_labels picks the backends its new jobs may go to; a label no
+//     backend carries is an error at the tool. See docs/scaling.md.
 //   - http ([HTTP]): settings of `easel serve --http`. token_env (a variable name)
 //     or token_file (a path, relative to the file's folder) holds the bearer token
 //     clients must send, at least 16 characters; allowed_hosts and allowed_origins
