@@ -116,6 +116,9 @@ func restartFields(old, cur *config.Config) []string {
 	if !reflect.DeepEqual(old.ComfyUI, cur.ComfyUI) {
 		fields = append(fields, "comfyui")
 	}
+	if !sameBackends(old.Backends, cur.Backends) {
+		fields = append(fields, "backends")
+	}
 	if old.CacheDir != cur.CacheDir {
 		fields = append(fields, "cache_dir")
 	}
@@ -124,11 +127,27 @@ func restartFields(old, cur *config.Config) []string {
 	}
 	o, c := *old, *cur
 	o.Tools, c.Tools, o.ComfyUI, c.ComfyUI = nil, nil, config.ComfyUI{}, config.ComfyUI{}
+	o.Backends, c.Backends = nil, nil
 	o.CacheDir, c.CacheDir, o.Watch, c.Watch = "", "", false, false
 	if len(fields) == 0 && !reflect.DeepEqual(o, c) {
 		fields = append(fields, "settings outside tools")
 	}
 	return fields
+}
+
+// sameBackends compares backends lists ignoring where they are written.
+func sameBackends(a, b []config.Backend) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		x, y := a[i], b[i]
+		x.Pos, y.Pos = config.Pos{}, config.Pos{}
+		if !reflect.DeepEqual(x, y) {
+			return false
+		}
+	}
+	return true
 }
 
 // current is the set of tools served now, in configuration order.
