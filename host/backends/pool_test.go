@@ -28,7 +28,7 @@ func newCluster(t *testing.T) cluster {
 }
 
 // specs describes the cluster's servers; labels[i] go to server i.
-func (c cluster) specs(t *testing.T, labels ...map[string]string) []Spec {
+func (c cluster) specs(t testing.TB, labels ...map[string]string) []Spec {
 	t.Helper()
 	var out []Spec
 	for i, s := range []*comfyuitest.Server{c.a, c.b} {
@@ -81,7 +81,7 @@ func (p *Pool) status(name string) Status {
 
 // queue sends POST /prompt through the router as a plugin would, and
 // returns the prompt id ComfyUI answered with and the backend that took it.
-func queue(t *testing.T, r *Router) (id, backend string) {
+func queue(t testing.TB, r *Router) (id, backend string) {
 	t.Helper()
 	body, _ := json.Marshal(map[string]any{"prompt": prompt, "client_id": r.pool.ClientID()})
 	resp, err := r.Do(context.Background(), comfyui.Request{Method: "POST", Path: "/prompt", Body: body, ContentType: "application/json"})
@@ -335,4 +335,38 @@ func TestSingleBackendPassesThrough(t *testing.T) {
 	if raw, err := p.WaitJob(context.Background(), id, 10*time.Second, nil); err != nil || !strings.Contains(string(raw), `"done"`) {
 		t.Errorf("WaitJob = %s, %v", raw, err)
 	}
+}
+
+// BenchmarkJobLookup compares a request about a job made directly to its
+// ComfyUI, through the router with a prompt id that names the backend, and
+// through the router with a plain UUID that must be looked for on every
+// backend. Compare the three in one run:
+//
+//	go test ./host/backends -run xxx -bench JobLookup
+func BenchmarkJobLookup(b *testing.B) {
+	c := cluster{comfyuitest.NewServer(b), comfyuitest.NewServer(b)}
+	p, err := New(c.specs(b), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	tagged, owner := queue(b, p.For(nil))
+	srv := map[string]*comfyuitest.Server{"a": c.a, "b": c.b}[owner]
+	untagged := srv.Submit(b, prompt)
+	if err := srv.WaitJob(context.Background(), untagged); err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	get := func(b *testing.B, d comfyui.Doer, id string) {
+		req := comfyui.Request{Method: "GET", Path: "/history/" + url.PathEscape(id)}
+		d.Do(ctx, req) // open the connections
+		for b.Loop() {
+			resp, err := d.Do(ctx, req)
+			if err != nil || resp.Status != 200 {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.Run("direct", func(b *testing.B) { get(b, p.byName[owner].Client, tagged) })
+	b.Run("tagged", func(b *testing.B) { get(b, p.For(nil), tagged) })
+	b.Run("untagged", func(b *testing.B) { get(b, p.For(nil), untagged) })
 }
