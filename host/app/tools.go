@@ -108,13 +108,18 @@ func (t *tool) isRetired() bool {
 	return t.retired
 }
 
-// drained is closed once t has settled and the calls that started on it
-// before it was retired have ended.
+// drained is closed once the calls that started on t before it was
+// retired have ended and its plugin, if anyone started loading it, has
+// settled. A tool retired before its first call is never loaded.
 func (t *tool) drained() <-chan struct{} {
 	done := make(chan struct{})
 	go func() {
-		<-t.ready
 		t.calls.Wait()
+		loading := true
+		t.load.Do(func() { loading = false }) // no load may start from now on
+		if loading {
+			<-t.ready
+		}
 		close(done)
 	}()
 	return done
