@@ -157,6 +157,7 @@ func eventually(t *testing.T, what string, check func() bool) {
 func TestHTTPSecurity(t *testing.T) {
 	srv := comfyuitest.NewServer(t)
 	cfg := writeConfig(t, srv.URL)
+	appendFile(t, cfg, "http:\n  allowed_hosts: [easel.example.com]\n")
 	base, _ := serveHTTP(t, []string{"EASEL_HTTP_TOKEN=" + e2eToken}, "--config", cfg)
 	host := strings.TrimPrefix(base, "http://")
 
@@ -225,6 +226,7 @@ func TestHTTPSecurity(t *testing.T) {
 			{"foreign origin", host, "http://evil.example.com", 403},
 			{"own host:port", host, "http://" + host, 200},
 			{"localhost", "localhost:" + strings.Split(host, ":")[1], "http://localhost:6274", 200},
+			{"allowed proxy host", "easel.example.com", "https://easel.example.com", 200},
 		}
 		for _, tt := range tests {
 			status, _, body := raw(t, "POST", base+"/mcp", tt.host, tt.origin, e2eToken, initializeBody)
@@ -311,5 +313,17 @@ func TestHTTPLogsAreJSON(t *testing.T) {
 	}
 	if !refused {
 		t.Errorf("the refused request is not logged:\n%s", log)
+	}
+}
+
+func appendFile(t *testing.T, path, text string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(text); err != nil {
+		t.Fatal(err)
 	}
 }

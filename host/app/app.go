@@ -376,9 +376,12 @@ func (a *App) ServeStdio(ctx context.Context) error {
 }
 
 // MCPHandler serves streamable MCP; `serve --http` mounts it at /mcp
-// (see package httpserver).
+// behind package httpguard (see package httpserver), which checks Host and
+// Origin, so mcp-go's narrower Host check is off.
 func (a *App) MCPHandler() http.Handler {
-	return a.mcp.HTTPHandler(a.httpOpts)
+	opts := a.httpOpts
+	opts.HostChecked = true
+	return a.mcp.HTTPHandler(opts)
 }
 
 // Close stops the event stream and background loading, and releases

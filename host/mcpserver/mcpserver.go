@@ -279,6 +279,11 @@ type HTTPOptions struct {
 	// SessionIdleTTL forgets a stateful session after this long without a
 	// request; zero means DefaultSessionIdleTTL.
 	SessionIdleTTL time.Duration
+	// HostChecked turns off mcp-go's own DNS-rebinding check (Host must be
+	// a loopback name on a loopback connection): the caller checks Host
+	// and Origin itself (package httpguard), with a policy that can also
+	// accept the names of http.allowed_hosts.
+	HostChecked bool
 }
 
 // HTTPHandler serves streamable HTTP; mount it at /mcp. Stateful by
@@ -288,6 +293,9 @@ func (s *Server) HTTPHandler(opts HTTPOptions) http.Handler {
 	httpOpts := []server.StreamableHTTPOption{
 		server.WithEndpointPath("/mcp"),
 		server.WithStreamableHTTPLogger(s.logger),
+	}
+	if opts.HostChecked {
+		httpOpts = append(httpOpts, server.WithDisableLocalhostProtection(true))
 	}
 	if opts.Stateless {
 		httpOpts = append(httpOpts, server.WithStateLess(true))
