@@ -210,10 +210,11 @@ func (a *App) loadLater(ctx context.Context, t *tool) {
 // addProvider serves the prompts and resources of t's plugin, if it has
 // any.
 func (a *App) addProvider(t *tool) error {
-	if t.p == nil || t.p.Features().Empty() {
+	p := t.loaded()
+	if p == nil || p.Features().Empty() || t.isRetired() {
 		return nil
 	}
-	return a.mcp.AddProvider(t.p)
+	return a.mcp.AddProvider(p)
 }
 
 // loadAll loads tools now, in parallel; every failure is returned.

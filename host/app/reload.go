@@ -161,9 +161,18 @@ func (a *App) current() []*tool {
 func (a *App) swap(next []*tool) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	tools := make([]mcpserver.Tool, len(next))
-	for i, t := range next {
-		tools[i] = t
+	var tools []mcpserver.Tool
+	var providers []mcpserver.Provider
+	for _, t := range next {
+		if t.Tool().Name != "" { // not a plugin of prompts and resources only
+			tools = append(tools, t)
+		}
+		if p := t.loaded(); p != nil && !p.Features().Empty() {
+			providers = append(providers, p)
+		}
+	}
+	if err := a.mcp.SetProviders(providers); err != nil {
+		return err
 	}
 	if err := a.mcp.SetTools(tools); err != nil {
 		return err

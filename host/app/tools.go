@@ -101,6 +101,13 @@ func (t *tool) retire(next *tool) {
 	t.retired, t.next = true, next
 }
 
+// loaded is t's plugin, nil until it has loaded.
+func (t *tool) loaded() *plugin.Plugin {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.p
+}
+
 // isRetired reports whether a reload replaced or removed t.
 func (t *tool) isRetired() bool {
 	t.mu.Lock()

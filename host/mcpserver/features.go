@@ -74,6 +74,13 @@ func (o *owners) claim(p Provider) error {
 	return nil
 }
 
+// replace takes next's records as its own.
+func (o *owners) replace(next *owners) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.prompts, o.resources, o.templates = next.prompts, next.resources, next.templates
+}
+
 func (o *owners) prompt(name string) Provider {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -93,6 +100,46 @@ func (s *Server) AddProvider(p Provider) error {
 	if err := s.owners.claim(p); err != nil {
 		return err
 	}
+	prompts, resources, templates := s.entries(p)
+	if len(prompts) > 0 {
+		s.mcp.AddPrompts(prompts...)
+	}
+	if len(resources) > 0 {
+		s.mcp.AddResources(resources...)
+	}
+	if len(templates) > 0 {
+		s.mcp.AddResourceTemplates(templates...)
+	}
+	return nil
+}
+
+// SetProviders replaces every plugin prompt, resource and template with
+// those of ps (a reload of tools.yaml). It fails, changing nothing, when
+// two of ps offer the same one.
+func (s *Server) SetProviders(ps []Provider) error {
+	var next owners
+	var prompts []server.ServerPrompt
+	var resources []server.ServerResource
+	var templates []server.ServerResourceTemplate
+	for _, p := range ps {
+		if err := next.claim(p); err != nil {
+			return err
+		}
+		pr, rs, ts := s.entries(p)
+		prompts, resources, templates = append(prompts, pr...), append(resources, rs...), append(templates, ts...)
+	}
+	if s.files != nil {
+		templates = append(templates, *s.files)
+	}
+	s.owners.replace(&next)
+	s.mcp.SetPrompts(prompts...)
+	s.mcp.SetResources(resources...)
+	s.mcp.SetResourceTemplates(templates...)
+	return nil
+}
+
+// entries are p's prompts, resources and templates as mcp-go registers them.
+func (s *Server) entries(p Provider) ([]server.ServerPrompt, []server.ServerResource, []server.ServerResourceTemplate) {
 	f := p.Features()
 	var prompts []server.ServerPrompt
 	for _, info := range f.Prompts {
@@ -112,16 +159,7 @@ func (s *Server) AddProvider(p Provider) error {
 		t.Title = info.Title
 		templates = append(templates, server.ServerResourceTemplate{Template: t, Handler: server.ResourceTemplateHandlerFunc(s.resourceHandler(p, info.URITemplate))})
 	}
-	if len(prompts) > 0 {
-		s.mcp.AddPrompts(prompts...)
-	}
-	if len(resources) > 0 {
-		s.mcp.AddResources(resources...)
-	}
-	if len(templates) > 0 {
-		s.mcp.AddResourceTemplates(templates...)
-	}
-	return nil
+	return prompts, resources, templates
 }
 
 func mcpPrompt(info plugin.PromptInfo) mcp.Prompt {

@@ -70,8 +70,9 @@ const FileTemplate = "comfyui://{type}/{+path}"
 type Server struct {
 	mcp     *server.MCPServer
 	logger  *slog.Logger
-	owners  owners          // who serves each prompt, resource and template
-	pending pendingRequests // easel's requests to clients, awaiting answers
+	owners  owners                         // who serves each prompt, resource and template
+	files   *server.ServerResourceTemplate // comfyui:// files, when served
+	pending pendingRequests                // easel's requests to clients, awaiting answers
 	observe func(tool, outcome string, d time.Duration)
 }
 
@@ -97,9 +98,10 @@ func New(tools []Tool, opts Options) (*Server, error) {
 	}
 	s.mcp = server.NewMCPServer(orDefault(opts.Name, "easel"), orDefault(opts.Version, "dev"), serverOpts...)
 	if opts.Files != nil {
-		s.mcp.AddResourceTemplate(mcp.NewResourceTemplate(FileTemplate, "ComfyUI file",
+		s.files = &server.ServerResourceTemplate{Template: mcp.NewResourceTemplate(FileTemplate, "ComfyUI file",
 			mcp.WithTemplateDescription("A file ComfyUI stored: an output, an upload (input) or a preview (temp). Tools such as get_image and wait_for_job link to them; reading one returns its full bytes."),
-		), s.readFile(opts.Files))
+		), Handler: s.readFile(opts.Files)}
+		s.mcp.AddResourceTemplates(*s.files)
 	}
 	for _, t := range tools {
 		tool, err := mcpTool(t.Tool())
