@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"strings"
+	"time"
 
 	"github.com/easel-mcp/easel/host/app"
 	"github.com/easel-mcp/easel/host/config"
@@ -35,9 +36,10 @@ func addHTTPFlags(fs *flag.FlagSet) *httpFlags {
 
 // httpSetup is a checked --http configuration, ready to serve.
 type httpSetup struct {
-	addr    string
-	guard   httpguard.Options
-	metrics *metrics.Metrics
+	addr            string
+	guard           httpguard.Options
+	metrics         *metrics.Metrics
+	shutdownTimeout time.Duration
 }
 
 // resolve finds the token and refuses an exposed address without one,
@@ -99,12 +101,14 @@ func (s *httpSetup) serve(ctx context.Context, a *app.App, cfg *config.Config, l
 	}
 	s.metrics.AddSource(a)
 	return httpserver.Serve(ctx, httpserver.Options{
-		Addr:    s.addr,
-		MCP:     a.MCPHandler(),
-		Metrics: s.metrics.Handler(),
-		Checks:  a.Readiness,
-		Guard:   s.guard,
-		Logger:  logger,
+		Addr:            s.addr,
+		MCP:             a.MCPHandler(),
+		Drain:           a.Drain,
+		ShutdownTimeout: s.shutdownTimeout,
+		Metrics:         s.metrics.Handler(),
+		Checks:          a.Readiness,
+		Guard:           s.guard,
+		Logger:          logger,
 		Listening: func(addr net.Addr) {
 			logger.Info("serving MCP over streamable HTTP", "url", "http://"+addr.String()+"/mcp",
 				"auth", s.guard.Token != "", "comfyui", strings.Join(comfyURLs, " "))

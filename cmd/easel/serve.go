@@ -7,12 +7,13 @@ import (
 
 	"github.com/easel-mcp/easel/host/app"
 	"github.com/easel-mcp/easel/host/config"
+	"github.com/easel-mcp/easel/host/mcpserver"
 )
 
 var serveCommand = manPage{
 	name:     "serve",
 	summary:  "serve the configured tools to an MCP client",
-	synopsis: []string{"serve [--config FILE] [--tools NAMES] [--http ADDR [--stateless]] [--no-watch] [--log-level LEVEL] [--log-format FORMAT]"},
+	synopsis: []string{"serve [--config FILE] [--tools NAMES] [--http ADDR [--stateless]] [--no-watch] [--shutdown-timeout DURATION] [--log-level LEVEL] [--log-format FORMAT]"},
 	description: `
 Serves the tools declared in tools.yaml as an MCP server. By default it
 speaks MCP on stdin and stdout, as MCP clients expect of a server they
@@ -60,7 +61,11 @@ given. Requests whose Host or Origin is not this machine (or listed in
 http.allowed_hosts / http.allowed_origins) get 403, bodies over
 http.max_body_bytes (24MiB) get 413. GET /healthz and GET /readyz answer
 without the token; /metrics needs it. See docs/security.md and
-docs/operations.md.`,
+docs/operations.md.
+
+When the client closes stdin, and on SIGINT or SIGTERM, easel takes no new
+calls, lets those in flight finish and answer for up to --shutdown-timeout,
+cancels the rest and exits 0; a second signal ends it at once.`,
 	exitStatus: [3]string{
 		"the client closed stdin, or an interrupt or SIGTERM ended the server",
 		"serving failed (the HTTP address is in use, a plugin without a known description failed to load)",
@@ -81,11 +86,16 @@ func runServe(ctx context.Context, io stdio, args []string) int {
 	httpAddr := s.fs.String("http", "", "serve streamable HTTP at `ADDR` (e.g. 127.0.0.1:8765), path /mcp, instead of stdio")
 	toolsFilter := s.fs.String("tools", "", "serve only the tools matching these comma-separated `NAMES` or globs (e.g. get_job_status,get_*)")
 	hf := addHTTPFlags(s.fs)
+	shutdownTimeout := s.fs.Duration("shutdown-timeout", mcpserver.DefaultShutdownTimeout, "on SIGINT/SIGTERM or the end of stdin, let in-flight calls finish for up to `DURATION`")
 	stateless := s.fs.Bool("stateless", false, "with --http: serve without MCP sessions, so that replicas behind a load balancer can answer any request")
 	noWatch := s.fs.Bool("no-watch", false, "do not reload the tools when tools.yaml or a plugin changes (watch: false in the file does the same)")
 	st, code, ok := s.load(args, io, 0, 0)
 	if !ok {
 		return code
+	}
+	if *shutdownTimeout <= 0 {
+		fmt.Fprintln(io.err, "easel serve: --shutdown-timeout must be positive")
+		return exitUsage
 	}
 	if *stateless && *httpAddr == "" {
 		fmt.Fprintln(io.err, "easel serve: --stateless needs --http")
@@ -103,8 +113,9 @@ func runServe(ctx context.Context, io stdio, args []string) int {
 			fmt.Fprintln(io.err, "easel serve:", err)
 			return exitUsage
 		}
+		hs.shutdownTimeout = *shutdownTimeout
 	}
-	opts := app.Options{Logger: logger, Version: version(), Stateless: *stateless, Watch: !*noWatch, Select: config.SplitList(*toolsFilter)}
+	opts := app.Options{Logger: logger, Version: version(), Stateless: *stateless, Watch: !*noWatch, Select: config.SplitList(*toolsFilter), ShutdownTimeout: *shutdownTimeout}
 	if hs != nil {
 		opts.Observer = hs.metrics // metrics are served only over HTTP
 	}

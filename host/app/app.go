@@ -51,6 +51,10 @@ type Options struct {
 	// Observer, if not nil, receives measurements for metrics (package
 	// metrics implements it); see also the Source methods of App.
 	Observer Observer
+	// ShutdownTimeout bounds how long in-flight calls may finish once stdin
+	// closes or the server is told to stop; 0 means
+	// mcpserver.DefaultShutdownTimeout.
+	ShutdownTimeout time.Duration
 }
 
 // Observer receives what easel measures as it runs. Its methods must be
@@ -139,7 +143,8 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 			tools = append(tools, t)
 		}
 	}
-	mopts := mcpserver.Options{Name: "easel", Version: opts.Version, Logger: a.logger, Files: a.pool}
+	tools, files := a.injectCallFaults(tools, a.pool)
+	mopts := mcpserver.Options{Name: "easel", Version: opts.Version, Logger: a.logger, Files: files, ShutdownTimeout: opts.ShutdownTimeout}
 	if opts.Observer != nil {
 		mopts.Observe = opts.Observer.ToolCall
 	}
@@ -327,7 +332,7 @@ func (a *App) loadPlugin(ctx context.Context, t config.Tool) (*plugin.Plugin, er
 		Config:      t.Config,
 		Files:       t.Files,
 		Permissions: t.Permissions,
-		Requester:   a.pool.For(t.BackendLabels),
+		Requester:   injectRequestFaults(a.pool.For(t.BackendLabels)),
 		ClientID:    a.pool.ClientID(),
 		Jobs:        a.pool,
 
@@ -384,6 +389,11 @@ func (a *App) MCPHandler() http.Handler {
 	opts.HostChecked = true
 	return a.mcp.HTTPHandler(opts)
 }
+
+// Drain stops taking tool calls and waits until those in flight have
+// finished or ctx ends; it returns how many were still running. `serve
+// --http` calls it on shutdown, before closing the connections.
+func (a *App) Drain(ctx context.Context) int { return a.mcp.Drain(ctx) }
 
 // Close stops the event stream and background loading, and releases
 // plugins and the runtime.

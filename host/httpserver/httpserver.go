@@ -54,18 +54,31 @@ type Options struct {
 	// Listening, if not nil, is called with the bound address before the
 	// first request is served.
 	Listening func(net.Addr)
+	// Drain, if not nil, is called on shutdown once the listener is closed:
+	// it stops new calls and waits for those in flight until its context
+	// ends, returning how many were left running.
+	Drain func(context.Context) int
+	// ShutdownTimeout bounds the shutdown; zero means ShutdownGrace.
+	ShutdownTimeout time.Duration
 }
 
 // ReadyTimeout bounds one /readyz evaluation, so a probe with a short
 // timeout of its own still gets an answer when ComfyUI hangs.
 const ReadyTimeout = 3 * time.Second
 
-// ShutdownGrace bounds how long in-flight requests may finish once the
-// context of Serve is done.
-const ShutdownGrace = 10 * time.Second
+// ShutdownGrace is the default of Options.ShutdownTimeout.
+const ShutdownGrace = 30 * time.Second
 
-// Serve listens on opts.Addr and serves until ctx is done, then drains
-// in-flight requests for up to ShutdownGrace.
+// responseGrace is how long Serve waits, once Drain reports every call
+// answered, for the responses to be written before it closes the
+// connections that remain (event streams, which never become idle).
+const responseGrace = time.Second
+
+// Serve listens on opts.Addr and serves until ctx is done. Then it closes
+// the listener, drains the calls in flight (opts.Drain) for up to
+// opts.ShutdownTimeout, and closes every connection, cancelling what still
+// runs. Running out of time is logged, not an error: the shutdown was
+// asked for.
 func Serve(ctx context.Context, opts Options) error {
 	logger := opts.Logger
 	if logger == nil {
@@ -97,9 +110,36 @@ func Serve(ctx context.Context, opts Options) error {
 		return err
 	case <-ctx.Done():
 	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ShutdownGrace)
+	return shutdown(ctx, srv, opts, logger)
+}
+
+func shutdown(ctx context.Context, srv *http.Server, opts Options, logger *slog.Logger) error {
+	timeout := opts.ShutdownTimeout
+	if timeout <= 0 {
+		timeout = ShutdownGrace
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+	shut := make(chan error, 1)
+	go func() { shut <- srv.Shutdown(sctx) }() // closes the listener at once
+	if opts.Drain != nil {
+		if left := opts.Drain(sctx); left > 0 {
+			logger.Warn("shutdown timeout passed; cancelling the calls still running", "in_flight", left, "timeout", timeout)
+		}
+		t := time.NewTimer(responseGrace)
+		defer t.Stop()
+		select {
+		case err := <-shut:
+			return shutdownErr(err)
+		case <-t.C:
+		}
+	}
+	srv.Close()
+	return shutdownErr(<-shut)
+}
+
+func shutdownErr(err error) error {
+	if err != nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil

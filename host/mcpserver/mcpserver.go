@@ -18,7 +18,9 @@ import (
 	"log"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/easel-mcp/easel/host/plugin"
@@ -48,6 +50,12 @@ type Options struct {
 	// (OutcomeOK, OutcomeToolError or OutcomeError) and its duration. It
 	// feeds metrics; it must be fast.
 	Observe func(tool, outcome string, d time.Duration)
+	// MaxMessageBytes bounds one JSON-RPC message on stdin (HTTP bodies are
+	// bounded by httpguard). Default DefaultMaxMessageBytes.
+	MaxMessageBytes int
+	// ShutdownTimeout bounds how long ServeStdio lets in-flight calls
+	// finish once ctx ends or stdin closes. Default DefaultShutdownTimeout.
+	ShutdownTimeout time.Duration
 }
 
 // Outcomes of a tool call, as Options.Observe receives them.
@@ -74,13 +82,23 @@ type Server struct {
 	files   *server.ServerResourceTemplate // comfyui:// files, when served
 	pending pendingRequests                // easel's requests to clients, awaiting answers
 	observe func(tool, outcome string, d time.Duration)
+	calls   calls // tool calls and resource reads in flight, for draining
+
+	maxMessage      int
+	shutdownTimeout time.Duration
 }
 
 // New builds the MCP server for tools.
 func New(tools []Tool, opts Options) (*Server, error) {
-	s := &Server{logger: opts.Logger, observe: opts.Observe}
+	s := &Server{logger: opts.Logger, observe: opts.Observe, maxMessage: opts.MaxMessageBytes, shutdownTimeout: opts.ShutdownTimeout}
 	if s.logger == nil {
 		s.logger = slog.Default()
+	}
+	if s.maxMessage <= 0 {
+		s.maxMessage = DefaultMaxMessageBytes
+	}
+	if s.shutdownTimeout <= 0 {
+		s.shutdownTimeout = DefaultShutdownTimeout
 	}
 	serverOpts := []server.ServerOption{
 		server.WithToolCapabilities(true),
@@ -91,7 +109,10 @@ func New(tools []Tool, opts Options) (*Server, error) {
 		server.WithPromptCompletionProvider(completions{s}),
 		server.WithResourceCompletionProvider(completions{s}),
 		server.WithOutputSchemaValidation(),
+		// The handlers recover their own panics, logging the stack; these
+		// catch what mcp-go's middleware chain itself may raise.
 		server.WithRecovery(),
+		server.WithResourceRecovery(),
 	}
 	if opts.Instructions != "" {
 		serverOpts = append(serverOpts, server.WithInstructions(opts.Instructions))
@@ -165,14 +186,29 @@ func mcpTool(info plugin.ToolInfo) (mcp.Tool, error) {
 	return t, nil
 }
 
-// handler runs one tools/call on the plugin.
+// errShuttingDown answers requests that arrive while easel drains.
+const errShuttingDown = "easel is shutting down and takes no new calls; call again once it has restarted"
+
+// handler runs one tools/call on the plugin. A panic anywhere below it (the
+// plugin runtime, the job watcher, progress forwarding) becomes an error
+// result and an error log with the stack; the server keeps serving.
 func (s *Server) handler(t Tool) server.ToolHandlerFunc {
-	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-		start := time.Now()
-		res, outcome := s.call(ctx, t, req)
-		if s.observe != nil {
-			s.observe(t.Name(), outcome, time.Since(start))
+	return func(ctx context.Context, req mcp.CallToolRequest) (res *mcp.CallToolResult, err error) {
+		if !s.calls.begin() {
+			return mcp.NewToolResultError(errShuttingDown), nil
 		}
+		defer s.calls.end()
+		start, outcome := time.Now(), OutcomeError
+		defer func() {
+			if r := recover(); r != nil {
+				s.logger.Error("panic in a tool call; recovered", "tool", t.Name(), "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+				res, err = mcp.NewToolResultError(fmt.Sprintf("easel failed internally while running %s (%v); the error is logged and the server keeps serving", t.Name(), r)), nil
+			}
+			if s.observe != nil {
+				s.observe(t.Name(), outcome, time.Since(start))
+			}
+		}()
+		res, outcome = s.call(ctx, t, req)
 		return res, nil
 	}
 }
@@ -210,9 +246,20 @@ func (s *Server) call(ctx context.Context, t Tool, req mcp.CallToolRequest) (*mc
 	return &result, OutcomeOK
 }
 
-// readFile serves resources/read for comfyui:// URIs.
+// readFile serves resources/read for comfyui:// URIs, recovering panics as
+// handler does.
 func (s *Server) readFile(files FileReader) server.ResourceTemplateHandlerFunc {
-	return func(ctx context.Context, req mcp.ReadResourceRequest) ([]mcp.ResourceContents, error) {
+	return func(ctx context.Context, req mcp.ReadResourceRequest) (contents []mcp.ResourceContents, err error) {
+		if !s.calls.begin() {
+			return nil, errors.New(errShuttingDown)
+		}
+		defer s.calls.end()
+		defer func() {
+			if r := recover(); r != nil {
+				s.logger.Error("panic in resources/read; recovered", "uri", req.Params.URI, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+				contents, err = nil, fmt.Errorf("easel failed internally while reading %s (%v); the error is logged and the server keeps serving", req.Params.URI, r)
+			}
+		}()
 		data, mimeType, err := files.ReadFile(ctx, req.Params.URI)
 		if err != nil {
 			return nil, err
@@ -251,8 +298,13 @@ const (
 )
 
 // ServeStdio serves one client over in/out until in ends or ctx is done.
-// Nothing but MCP frames is written to out.
+// Nothing but MCP frames is written to out. Either way, calls in flight
+// get up to Options.ShutdownTimeout to finish and send their results (new
+// ones are refused meanwhile); then the rest are cancelled.
 func (s *Server) ServeStdio(ctx context.Context, in io.Reader, out io.Writer) error {
+	// The session outlives ctx by the drain.
+	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
 	stdio := server.NewStdioServer(s.mcp)
 	stdio.SetErrorLogger(log.New(slogWriter{s.logger}, "", 0))
 	// mcp-go runs 5 tool calls at a time by default and, once 100 more are
@@ -262,11 +314,51 @@ func (s *Server) ServeStdio(ctx context.Context, in io.Reader, out io.Writer) er
 	// maximum.
 	server.WithWorkerPoolSize(stdioWorkers)(stdio)
 	server.WithQueueSize(stdioQueue)(stdio)
-	err := stdio.Listen(ctx, in, out)
+	eof := &drainAtEOF{r: newLineLimiter(in, s.maxMessage, s.logger), drain: func() { s.shutdown(drainSettle) }}
+	errc := make(chan error, 1)
+	go func() { errc <- stdio.Listen(sctx, eof, out) }()
+	select {
+	case err := <-errc:
+		return stdioErr(err)
+	case <-ctx.Done():
+	}
+	s.shutdown(0)
+	cancel()
+	return stdioErr(<-errc)
+}
+
+// shutdown drains for at most shutdownTimeout, after settle (see
+// settleThenDrain), and logs what it cut off.
+func (s *Server) shutdown(settle time.Duration) {
+	ctx, cancel := context.WithTimeout(context.Background(), s.shutdownTimeout)
+	defer cancel()
+	if left := s.settleThenDrain(ctx, settle); left > 0 {
+		s.logger.Warn("shutdown timeout passed; cancelling the calls still running", "in_flight", left, "timeout", s.shutdownTimeout)
+	}
+}
+
+func stdioErr(err error) error {
 	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, io.EOF) {
 		return nil
 	}
 	return err
+}
+
+// drainAtEOF holds back the end of stdin until the calls in flight have
+// drained: mcp-go cancels every request as soon as its input ends, but a
+// client that closes stdin after its last request still reads stdout.
+type drainAtEOF struct {
+	r     io.Reader
+	drain func()
+	once  sync.Once
+}
+
+func (d *drainAtEOF) Read(p []byte) (int, error) {
+	n, err := d.r.Read(p)
+	if err == io.EOF {
+		d.once.Do(d.drain)
+	}
+	return n, err
 }
 
 // HTTPOptions configure the streamable HTTP transport.
