@@ -34,6 +34,13 @@ var bundledTools = []string{
 // their permissions) against url, with a faultTimeout request timeout.
 func writeBundledConfig(t testing.TB, url string) string {
 	t.Helper()
+	return writeBundledConfigTimeout(t, url, faultTimeout)
+}
+
+// writeBundledConfigTimeout is writeBundledConfig with another ComfyUI
+// request timeout.
+func writeBundledConfigTimeout(t testing.TB, url string, timeout time.Duration) string {
+	t.Helper()
 	src, err := os.ReadFile(repoPath(t, "tools.yaml"))
 	if err != nil {
 		t.Fatal(err)

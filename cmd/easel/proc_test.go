@@ -269,7 +269,13 @@ type httpProc struct {
 // comfyURL and waits for the address it logs.
 func startHTTPProc(t *testing.T, comfyURL string, extra ...string) *httpProc {
 	t.Helper()
-	args := append([]string{"serve", "--config", writeBundledConfig(t, comfyURL), "--http", "127.0.0.1:0"}, extra...)
+	return startHTTPProcConfig(t, writeBundledConfig(t, comfyURL), extra...)
+}
+
+// startHTTPProcConfig is startHTTPProc with a configuration file.
+func startHTTPProcConfig(t *testing.T, configPath string, extra ...string) *httpProc {
+	t.Helper()
+	args := append([]string{"serve", "--config", configPath, "--http", "127.0.0.1:0"}, extra...)
 	p := &httpProc{cmd: exec.Command(binary, args...), exited: make(chan error, 1)}
 	stderr, err := p.cmd.StderrPipe()
 	if err != nil {
