@@ -24,6 +24,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/easel-mcp/easel/host/bundled"
 	"github.com/easel-mcp/easel/host/comfyui/comfyuitest"
 	"github.com/mark3labs/mcp-go/mcp"
 )
@@ -137,9 +138,23 @@ func TestToolsCommand(t *testing.T) {
 		r.expect(t, exitFailure, []string{"get_job_status"}, []string{"tools.yaml:8", "tool broken: build", "not inside a Go module"})
 	})
 
-	t.Run("no tools.yaml here", func(t *testing.T) {
-		r := easel(t, t.TempDir(), nil, "tools")
-		r.expect(t, exitUsage, nil, []string{"no tools.yaml in the working directory", "--config"})
+	t.Run("no tools.yaml here: the bundled tools", func(t *testing.T) {
+		dir := t.TempDir()
+		r := easel(t, dir, nil, "tools")
+		r.expect(t, exitOK, []string{"get_job_status", "upload_image", "free_memory"}, []string{"no tools.yaml in the working directory: using the bundled tools", "easel init"})
+		r = easel(t, dir, nil, "init")
+		r.expect(t, exitOK, []string{"wrote tools.yaml"}, nil)
+		written, err := os.ReadFile(filepath.Join(dir, "tools.yaml"))
+		if err != nil || !bytes.Equal(written, bundled.DefaultConfig()) {
+			t.Fatalf("easel init wrote %d bytes (%v), want the bundled tools.yaml", len(written), err)
+		}
+		r = easel(t, dir, nil, "init")
+		r.expect(t, exitFailure, nil, []string{"tools.yaml exists; pass --force"})
+		r = easel(t, dir, nil, "tools")
+		r.expect(t, exitOK, []string{"get_job_status"}, nil)
+		if strings.Contains(r.stderr, "using the bundled tools") {
+			t.Errorf("with a tools.yaml present, easel still used the bundled set: %s", r.stderr)
+		}
 	})
 }
 

@@ -66,6 +66,7 @@ func commands() []command {
 		{callCommand, runCall},
 		{buildCommand, runBuild},
 		{newCommand, runNew},
+		{initCommand, runInit},
 		{doctorCommand, runDoctor},
 		{versionCommand, runVersion},
 		{helpCommand, runHelp},

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 
+	"github.com/easel-mcp/easel/host/bundled"
 	"github.com/easel-mcp/easel/host/config"
 )
 
@@ -81,8 +82,10 @@ func (s *setup) load(args []string, io stdio, minOps, maxOps int) (st started, c
 func loadConfig(path string, io stdio) (*config.Config, bool) {
 	cfg, err := config.Load(path, os.LookupEnv)
 	if errors.Is(err, fs.ErrNotExist) && path == defaultConfig {
-		fmt.Fprintf(io.err, "easel: no %s in the working directory: run easel from the folder that holds it, or pass --config FILE\n", defaultConfig)
-		return nil, false
+		// An installed binary run anywhere: serve the bundled tools, as a
+		// checkout's tools.yaml would, and say how to change them.
+		fmt.Fprintf(io.err, "easel: no %s in the working directory: using the bundled tools (easel init writes them to %s to edit; --config FILE reads another)\n", defaultConfig, defaultConfig)
+		cfg, err = config.Parse(bundled.DefaultConfig(), bundled.DefaultConfigName, os.LookupEnv)
 	}
 	if err != nil {
 		fmt.Fprintln(io.err, err)

@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/easel-mcp/easel/host/app"
+	"github.com/easel-mcp/easel/host/bundled"
 	"github.com/easel-mcp/easel/host/config"
 	"github.com/easel-mcp/easel/host/mcpserver"
 )
@@ -37,7 +38,9 @@ background.
 --tools exposes a subset of tools.yaml (names or globs such as 'get_*'), for
 a shorter tools/list; a pattern that matches no tool is a usage error.
 Bundled plugins (plugin: builtin:NAME, or an unchanged plugins/NAME) are
-embedded in the binary and need no Go toolchain.
+embedded in the binary and need no Go toolchain. Without --config and with
+no tools.yaml in the working directory, serve uses the bundled tool set as
+it is (see easel init), and does not watch for changes.
 
 While it runs, serve follows edits: saving tools.yaml, a plugin's .wasm
 file, or a .go file, go.mod or go.sum of a Go-source plugin reloads the
@@ -115,7 +118,7 @@ func runServe(ctx context.Context, io stdio, args []string) int {
 		}
 		hs.shutdownTimeout = *shutdownTimeout
 	}
-	opts := app.Options{Logger: logger, Version: version(), Stateless: *stateless, Watch: !*noWatch, Select: config.SplitList(*toolsFilter), ShutdownTimeout: *shutdownTimeout}
+	opts := app.Options{Logger: logger, Version: version(), Stateless: *stateless, Watch: !*noWatch && st.cfg.File != bundled.DefaultConfigName, Select: config.SplitList(*toolsFilter), ShutdownTimeout: *shutdownTimeout}
 	if hs != nil {
 		opts.Observer = hs.metrics // metrics are served only over HTTP
 	}
