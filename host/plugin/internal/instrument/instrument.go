@@ -72,6 +72,7 @@ type section struct {
 // module is what the rewrite needs to know about the input.
 type module struct {
 	sections        []section
+	input           []byte   // the module as given
 	types           [][]byte // each type's encoding, to find or add ours
 	importedFuncs   uint32
 	importedGlobals uint32
@@ -101,7 +102,7 @@ func parse(wasm []byte) (*module, error) {
 		}
 		return nil, fmt.Errorf("no WebAssembly magic number (the file starts with %q)", wasm[:min(8, len(wasm))])
 	}
-	m := &module{}
+	m := &module{input: wasm}
 	r := &reader{b: wasm, pos: len(header)}
 	for !r.done() {
 		id, err := r.byte()

@@ -14,14 +14,27 @@ type edit struct {
 
 // apply returns src with edits applied; edits are sorted and disjoint.
 func apply(src []byte, edits []edit) []byte {
-	out := make([]byte, 0, len(src)+16*len(edits))
+	return applyTo(make([]byte, 0, appliedLen(src, edits)), src, edits)
+}
+
+// applyTo appends src with edits applied to dst.
+func applyTo(dst, src []byte, edits []edit) []byte {
 	at := 0
 	for _, e := range edits {
-		out = append(out, src[at:e.start]...)
-		out = append(out, e.data...)
+		dst = append(dst, src[at:e.start]...)
+		dst = append(dst, e.data...)
 		at = e.end
 	}
-	return append(out, src[at:]...)
+	return append(dst, src[at:]...)
+}
+
+// appliedLen is the length of src once edits are applied.
+func appliedLen(src []byte, edits []edit) int {
+	n := len(src)
+	for _, e := range edits {
+		n += len(e.data) - (e.end - e.start)
+	}
+	return n
 }
 
 // rewriter holds the indices of what the rewrite adds.
@@ -52,7 +65,8 @@ func (m *module) rewrite(o Options) ([]byte, error) {
 	w.fuel = m.importedGlobals + m.globals
 	w.check = w.checkCode(1)
 
-	out := bytes.Clone(header)
+	out := make([]byte, 0, len(m.input)+len(m.input)/8)
+	out = append(out, header...)
 	// Sections the rewrite needs are created when the module has none.
 	needed := map[byte]bool{secType: true, secImport: true, secFunction: true, secGlobal: true, secCode: true}
 	flush := func(before byte) error {
@@ -379,7 +393,8 @@ func (w *rewriter) code(r *reader) ([]byte, error) {
 	if n != len(w.funcTypes) {
 		return nil, fmt.Errorf("%d function bodies for %d functions", n, len(w.funcTypes))
 	}
-	out := appendU32(nil, uint32(n+2))
+	out := make([]byte, 0, len(r.b)+len(r.b)/8)
+	out = appendU32(out, uint32(n+2))
 	for i := range n {
 		size, err := r.u32()
 		if err != nil {
@@ -390,12 +405,12 @@ func (w *rewriter) code(r *reader) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		body, err := w.body(&reader{b: raw, base: r.base + start})
+		edits, err := w.body(&reader{b: raw, base: r.base + start})
 		if err != nil {
 			return nil, fmt.Errorf("function %d: %w", int(w.importedFuncs)+i, err)
 		}
-		out = appendU32(out, uint32(len(body)))
-		out = append(out, body...)
+		out = appendU32(out, uint32(appliedLen(raw, edits)))
+		out = applyTo(out, raw, edits)
 	}
 	for _, body := range [][]byte{w.refuelBody(), w.bulkBody()} {
 		out = appendU32(out, uint32(len(body)))
@@ -404,8 +419,8 @@ func (w *rewriter) code(r *reader) ([]byte, error) {
 	return out, nil
 }
 
-// body instruments one function body.
-func (w *rewriter) body(r *reader) ([]byte, error) {
+// body returns the edits that instrument one function body.
+func (w *rewriter) body(r *reader) ([]edit, error) {
 	groups, err := r.count(2)
 	if err != nil {
 		return nil, err
@@ -446,7 +461,7 @@ func (w *rewriter) body(r *reader) ([]byte, error) {
 		// call tree; one starting with a loop is checked by that loop.
 		edits = append([]edit{{exprStart, exprStart, w.check}}, edits...)
 	}
-	return apply(r.b, edits), nil
+	return edits, nil
 }
 
 func (w *rewriter) call(fn uint32) []byte {
