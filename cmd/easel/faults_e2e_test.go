@@ -48,7 +48,7 @@ func writeBundledConfigTimeout(t testing.TB, url string, timeout time.Duration) 
 	cfg := string(src)
 	for old, repl := range map[string]string{
 		"  url: http://127.0.0.1:8188\n": fmt.Sprintf("  url: %s\n  connect_timeout: 1s\n", url),
-		"  timeout: 30s\n":               fmt.Sprintf("  timeout: %s\n", faultTimeout),
+		"  timeout: 30s\n":               fmt.Sprintf("  timeout: %s\n", timeout),
 		"    plugin: plugins/":           "    plugin: " + repoPath(t, "plugins") + "/",
 	} {
 		if !strings.Contains(cfg, old) {
