@@ -144,29 +144,16 @@ func (d *decoder) weight(dst *int) func(*yaml.Node, string) {
 // labels decodes a mapping of label names to values. Values are scalars kept
 // as written: `vram: 24` is the label "24".
 func (d *decoder) labels(n *yaml.Node, path string) map[string]string {
-	m := deref(n)
-	if isNull(m) {
-		return nil
-	}
-	if m.Kind != yaml.MappingNode {
-		d.typeError(n, path, "a mapping of label names to values, e.g. {gpu: 24gb}")
-		return nil
-	}
 	out := map[string]string{}
-	keyAt := map[string]*yaml.Node{}
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		k, v := m.Content[i], m.Content[i+1]
-		name, ok := d.key(k, path, keyAt)
-		if !ok {
-			continue
-		}
-		if !validToolName(name) {
-			d.errorf(k, path, "%s is not a valid label name (allowed: letters, digits, _ and -)", show(name))
-			continue
-		}
-		if s, ok := d.scalar(v, join(path, name)); ok {
-			out[name] = s
-		}
+	ok := d.namedValues(n, path, "a mapping of label names to values, e.g. {gpu: 24gb}", validToolName,
+		"is not a valid label name (allowed: letters, digits, _ and -)",
+		func(name string, v *yaml.Node, p string) {
+			if s, ok := d.scalar(v, p); ok {
+				out[name] = s
+			}
+		})
+	if !ok {
+		return nil
 	}
 	return out
 }

@@ -143,48 +143,65 @@ func (d *decoder) tool(n *yaml.Node, path string) (t Tool, nameAt *yaml.Node) {
 // files decodes a tool's named files: name → path of a regular file,
 // resolved like plugin paths. The plugin reads them by name only.
 func (d *decoder) files(n *yaml.Node, path string) map[string]string {
+	files := map[string]string{}
+	ok := d.namedValues(n, path, "a mapping of file names to paths", validFileName,
+		"is not a valid file name (allowed: letters, digits, _ . and -, at most 64)",
+		func(name string, v *yaml.Node, p string) {
+			rel, ok := d.scalar(v, p)
+			if !ok {
+				return
+			}
+			abs := rel
+			if !filepath.IsAbs(abs) {
+				abs = filepath.Join(d.dir, abs)
+			}
+			fi, err := os.Stat(abs)
+			switch {
+			case errors.Is(err, fs.ErrNotExist):
+				d.wrapf(v, p, err, "%s does not exist", show(rel))
+			case err != nil:
+				d.wrapf(v, p, err, "cannot read %s: %v", show(rel), causeOf(err))
+			case !fi.Mode().IsRegular():
+				d.errorf(v, p, "%s is not a regular file", show(rel))
+			default:
+				files[name] = filepath.Clean(abs)
+			}
+		})
+	if !ok {
+		return nil
+	}
+	return files
+}
+
+// namedValues walks a mapping whose keys are names the operator chooses
+// (files, labels): it reports a non-mapping as wanting want, duplicate keys,
+// and names valid rejects (with "NAME invalid"), and calls each for every
+// other entry with the value and its path. ok is false for null or a
+// non-mapping, when there is nothing to walk.
+func (d *decoder) namedValues(n *yaml.Node, path, want string, valid func(string) bool, invalid string,
+	each func(name string, v *yaml.Node, p string)) (ok bool) {
 	m := deref(n)
 	if isNull(m) {
-		return nil
+		return false
 	}
 	if m.Kind != yaml.MappingNode {
-		d.typeError(n, path, "a mapping of file names to paths")
-		return nil
+		d.typeError(n, path, want)
+		return false
 	}
-	files := map[string]string{}
 	keyAt := map[string]*yaml.Node{}
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		k, v := m.Content[i], m.Content[i+1]
-		name, ok := d.key(k, path, keyAt)
-		if !ok {
+		name, good := d.key(k, path, keyAt)
+		if !good {
 			continue
 		}
-		if !validFileName(name) {
-			d.errorf(k, path, "%s is not a valid file name (allowed: letters, digits, _ . and -, at most 64)", show(name))
+		if !valid(name) {
+			d.errorf(k, path, "%s %s", show(name), invalid)
 			continue
 		}
-		p := join(path, name)
-		rel, ok := d.scalar(v, p)
-		if !ok {
-			continue
-		}
-		abs := rel
-		if !filepath.IsAbs(abs) {
-			abs = filepath.Join(d.dir, abs)
-		}
-		fi, err := os.Stat(abs)
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-			d.wrapf(v, p, err, "%s does not exist", show(rel))
-		case err != nil:
-			d.wrapf(v, p, err, "cannot read %s: %v", show(rel), causeOf(err))
-		case !fi.Mode().IsRegular():
-			d.errorf(v, p, "%s is not a regular file", show(rel))
-		default:
-			files[name] = filepath.Clean(abs)
-		}
+		each(name, v, join(path, name))
 	}
-	return files
+	return true
 }
 
 func validFileName(s string) bool {
