@@ -241,17 +241,11 @@ func thumbnail(msg []byte) []byte {
 		OriginalHeight int    `json:"original_height,omitempty"`
 		OriginalFormat string `json:"original_format,omitempty"`
 	}
-	head, data, ok := bytes.Cut(msg, []byte{'\n'})
-	if !ok {
-		violate("image_thumbnail: message has no header line")
-	}
 	var h struct {
 		MaxDimension int `json:"max_dimension"`
 		MaxBytes     int `json:"max_bytes"`
 	}
-	if err := json.Unmarshal(head, &h); err != nil {
-		violate("image_thumbnail: header is not JSON: %v", err)
-	}
+	data := unframe("image_thumbnail", msg, &h)
 	h.MaxDimension = min(max(h.MaxDimension, 1), maxThumbDimension)
 	h.MaxBytes = min(max(h.MaxBytes, 1), maxThumbBytes)
 	if err := checkPixels(data); err != nil {
@@ -317,14 +311,8 @@ func (r *Runtime) hostComfyUIRequest(ctx context.Context, mod api.Module, stack 
 // that are not the plugin's fault (server down, timeout) and requests the host
 // refuses become status 0 with a message, never a trap.
 func (p *Plugin) comfyUIRequest(ctx context.Context, st *callState, msg []byte) []byte {
-	head, body, ok := bytes.Cut(msg, []byte{'\n'})
-	if !ok {
-		violate("comfyui_request: message has no header line")
-	}
 	var h requestHeader
-	if err := json.Unmarshal(head, &h); err != nil {
-		violate("comfyui_request: header is not JSON: %v", err)
-	}
+	body := unframe("comfyui_request", msg, &h)
 	fail := func(format string, args ...any) []byte {
 		return frame(responseHeader{Error: fmt.Sprintf(format, args...)}, nil)
 	}
@@ -393,6 +381,20 @@ func validMethod(m string) bool {
 		return true
 	}
 	return false
+}
+
+// unframe splits a framed message from the guest and decodes its header
+// line into header, returning the raw bytes after it. A message without a
+// header line or with a header that is not JSON breaks the ABI of fn.
+func unframe(fn string, msg []byte, header any) []byte {
+	head, body, ok := bytes.Cut(msg, []byte{'\n'})
+	if !ok {
+		violate("%s: message has no header line", fn)
+	}
+	if err := json.Unmarshal(head, header); err != nil {
+		violate("%s: header is not JSON: %v", fn, err)
+	}
+	return body
 }
 
 // frame builds a framed message: one JSON header line, '\n', raw bytes.

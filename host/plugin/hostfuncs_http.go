@@ -3,7 +3,6 @@ package plugin
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -41,14 +40,8 @@ func (r *Runtime) hostHTTPRequest(ctx context.Context, mod api.Module, stack []u
 // permissions.http grant (package egress) and frames the answer. Refusals
 // and network failures are answers with status 0, never traps.
 func (p *Plugin) httpRequest(ctx context.Context, st *callState, msg []byte) []byte {
-	head, body, ok := bytes.Cut(msg, []byte{'\n'})
-	if !ok {
-		violate("http_request: message has no header line")
-	}
 	var h httpRequestHeader
-	if err := json.Unmarshal(head, &h); err != nil {
-		violate("http_request: header is not JSON: %v", err)
-	}
+	body := unframe("http_request", msg, &h)
 	fail := func(refused bool, format string, args ...any) []byte {
 		return frame(httpResponseHeader{Error: fmt.Sprintf(format, args...), Refused: refused}, nil)
 	}
