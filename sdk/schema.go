@@ -55,7 +55,9 @@ import (
 //   - An outputSchema (derived from a handler's Out type) follows the same
 //     rules except that objects do not forbid other properties and nil
 //     slices, maps and pointers without omitempty may be null, because
-//     encoding/json writes them so.
+//     encoding/json writes them so. A named struct type that occurs
+//     several times in an output is described once under "$defs" and
+//     referred to ("$ref": "#/$defs/Name") where that is shorter.
 //   - A tag that does not fit the field's type (minimum on a string, an enum
 //     value that does not parse) is an error here and a panic in Register,
 //     so that a mistake shows when the plugin starts, not when an agent
@@ -671,11 +673,23 @@ func (m omap) MarshalJSON() ([]byte, error) {
 }
 
 // schema renders a node as JSON Schema.
-func (n *node) schema() omap {
+func (n *node) schema() omap { return n.render(nil) }
+
+// render renders a node as JSON Schema, as a reference to d's $defs if
+// its struct type is described there.
+func (n *node) render(d *defs) omap {
 	nullable := n.nullable
 	for n.kind == kPtr {
 		n = n.elem
 	}
+	if name, ok := d.ref(n, nullable); ok {
+		return omap{{"$ref", "#/$defs/" + name}}
+	}
+	return n.inline(nullable, d)
+}
+
+// inline renders a node (not a pointer) as JSON Schema in place.
+func (n *node) inline(nullable bool, d *defs) omap {
 	var s omap
 	add := func(k string, v any) { s = append(s, member{k, v}) }
 	typ := ""
@@ -731,16 +745,16 @@ func (n *node) schema() omap {
 	}
 	switch n.kind {
 	case kSlice, kArray:
-		add("items", n.elem.schema())
+		add("items", n.elem.render(d))
 	case kMap:
 		if n.typ != mapStringAnyType {
-			add("additionalProperties", n.elem.schema())
+			add("additionalProperties", n.elem.render(d))
 		}
 	case kStruct:
 		props := omap{}
 		var required []string
 		for _, f := range n.fields {
-			fs := f.node.schema()
+			fs := f.node.render(d)
 			if f.hasDef {
 				fs = fs.withDefault(f.def)
 			}

@@ -201,7 +201,7 @@ func (r *registration) compileOutput(t reflect.Type, label string) (func(any) *R
 	if err != nil {
 		return nil, fmt.Errorf("tool %s: output: %w", label, err)
 	}
-	if r.outputSchema, err = json.Marshal(outNode.schema()); err != nil {
+	if r.outputSchema, err = json.Marshal(outNode.outputSchema()); err != nil {
 		return nil, fmt.Errorf("tool %s: output schema: %w", label, err)
 	}
 	return func(v any) *Result {

@@ -14,7 +14,7 @@ import (
 
 // Input is the tool's arguments.
 type Input struct {
-	PromptID string `json:"prompt_id" minLength:"1" maxLength:"256" description:"The prompt ID of the job to cancel"`
+	PromptID string `json:"prompt_id" minLength:"1" maxLength:"256" description:"The job to cancel"`
 }
 
 // Config is the tool's optional tools.yaml `config:` mapping.
@@ -26,7 +26,7 @@ type Config struct {
 	InterruptWaitMS int `json:"interrupt_wait_ms" default:"10000" minimum:"0" maximum:"60000" description:"How long to wait for ComfyUI to confirm an interrupt"`
 }
 
-const description = `Cancels ONE ComfyUI job by prompt_id. A pending job is removed from the queue (result removed; it leaves no history). The running job is interrupted: ComfyUI stops it when its current node ends or reports progress, and the tool waits up to ~10 s to confirm (interrupted; interrupt_requested if not yet confirmed: check get_job_status later). No other job is touched. already_finished and unknown change nothing. Files the job already wrote stay on disk. Use clear_queue to remove every pending job.`
+const description = `Cancels ONE ComfyUI job by prompt_id; no other job is touched. A pending job is removed from the queue (result removed; no history left). The running job is interrupted, which ComfyUI does when its current node ends or reports progress; the tool waits up to ~10 s to confirm (interrupted, else interrupt_requested: check get_job_status later). already_finished and unknown change nothing. Files already written stay on disk.`
 
 func init() {
 	sdk.Register(sdk.Tool[Input, Cancel]{

@@ -13,7 +13,7 @@ import (
 // Input is the tool's arguments: none.
 type Input struct{}
 
-const description = `Removes ALL pending jobs from the ComfyUI queue and reports how many were removed, with their prompt_ids. The running job is never touched: the result names it; use cancel_job to stop it. Removed jobs leave no history. Jobs queued after the clear stay and are listed. Use cancel_job to remove a single job, get_queue to look first.`
+const description = `Removes ALL pending jobs from the ComfyUI queue and returns their count and prompt_ids; they leave no history. The running job is not touched (the result names it; cancel_job stops it). Jobs queued after the clear stay and are listed.`
 
 func init() {
 	sdk.Register(sdk.Tool[Input, Cleared]{

@@ -14,9 +14,9 @@ import (
 
 // Input is the tool's arguments.
 type Input struct {
-	Workflow  map[string]any `json:"workflow" description:"API format (node id → {class_type, inputs}) or the editor's saved format (nodes and links)"`
+	Workflow  map[string]any `json:"workflow" description:"API format ({node_id: {class_type, inputs}}) or the editor's saved format (nodes, links)"`
 	Front     bool           `json:"front,omitempty" default:"false" description:"Queue ahead of the jobs already waiting"`
-	ExtraData map[string]any `json:"extra_data,omitempty" description:"ComfyUI extra_data, e.g. {\"extra_pnginfo\": {...}} to embed in saved PNGs"`
+	ExtraData map[string]any `json:"extra_data,omitempty" description:"ComfyUI extra_data, e.g. {\"extra_pnginfo\": {...}} to embed in PNGs"`
 }
 
 // Output is the queued job, plus what converting an editor workflow did.
@@ -26,7 +26,7 @@ type Output struct {
 	ConversionNotes []string `json:"conversion_notes,omitempty" description:"What the conversion left out or rewired (muted, bypassed nodes)"`
 }
 
-const description = `Queues a ComfyUI workflow and returns its prompt_id at once, without waiting for it to run. Takes the API format (Workflow → Export (API) in ComfyUI) or the editor's saved format, converted using the server's node definitions. A workflow ComfyUI rejects comes back as an error naming each failing node, its class and why. Then call wait_for_job for the outputs, or get_job_status. For a workflow that tools.yaml offers as its own tool, call that tool instead.`
+const description = `Queues a ComfyUI workflow and returns its prompt_id at once, without waiting. The editor's format is converted to the API format (Export (API) in ComfyUI) with the server's node definitions. A workflow ComfyUI rejects is an error naming each failing node, its class and why. Then call wait_for_job for the outputs, or get_job_status. If tools.yaml offers the workflow as its own tool, call that instead.`
 
 func init() {
 	sdk.Register(sdk.Tool[Input, Output]{

@@ -14,8 +14,8 @@ import (
 
 // Input is the tool's arguments.
 type Input struct {
-	UnloadModels bool `json:"unload_models" description:"Unload all models from VRAM and RAM" default:"true"`
-	FreeMemory   bool `json:"free_memory" description:"Also drop the cache of node results (needs unload_models)" default:"true"`
+	UnloadModels bool `json:"unload_models" description:"Unload every model from VRAM and RAM" default:"true"`
+	FreeMemory   bool `json:"free_memory" description:"Also drop cached node results (needs unload_models); the next run recomputes every node" default:"true"`
 }
 
 // Output is the tool's structured result: what was requested, and when
@@ -28,7 +28,7 @@ type Output struct {
 	Note           string `json:"note"`
 }
 
-const description = `Asks ComfyUI to unload all models from VRAM/RAM (unload_models) and also drop its cache of node results (free_memory). ComfyUI only sets flags: it acts at once when idle, or after the job now running finishes; it never interrupts a job. Nothing here confirms memory was freed: call get_system_stats afterwards to see free VRAM. Models reload on next use (a slower first run); free_memory also makes the next run recompute every node. Use it before a job that needs more VRAM than is free.`
+const description = `Asks ComfyUI to unload models and drop cached node results, e.g. before a job that needs more VRAM than is free. ComfyUI only sets flags, acted on at once when idle or after the running job ends; no job is interrupted. Nothing confirms memory was freed: see free VRAM with get_system_stats afterwards. Unloaded models reload on next use (a slower first run).`
 
 func init() {
 	sdk.Register(sdk.Tool[Input, Output]{

@@ -32,7 +32,7 @@ type Input struct {
 	Seed           *uint64 `json:"seed,omitempty" description:"Random when absent; the one used is returned"`
 	BatchSize      int     `json:"batch_size,omitempty" default:"1" minimum:"1" maximum:"8"`
 	FilenamePrefix string  `json:"filename_prefix,omitempty" default:"easel"`
-	TimeoutS       int     `json:"timeout_s,omitempty" default:"300" minimum:"1" maximum:"600" description:"Then follow the job with wait_for_job"`
+	TimeoutS       int     `json:"timeout_s,omitempty" default:"300" minimum:"1" maximum:"600" description:"On timeout, follow the job with wait_for_job"`
 }
 
 // Output is the run and the parameters it used.
@@ -44,7 +44,7 @@ type Output struct {
 	Scheduler  string `json:"scheduler"`
 }
 
-const description = `Generates images from a text prompt with a checkpoint model (text-to-image), waits for them (progress notifications include sampler steps) and returns them as thumbnails plus comfyui:// links to the full files, with the seed used. Checkpoint, sampler and scheduler are checked against the server first; an unknown one is an error listing the available choices. For img2img, LoRAs or other graphs use run_workflow or a workflow tool.`
+const description = `Generates images from a text prompt with a checkpoint model (text-to-image), waits (progress notifications include sampler steps) and returns thumbnails plus comfyui:// links to the full files, and the seed used. Checkpoint, sampler and scheduler are checked first; an unknown one is an error listing the choices. For img2img, LoRAs or other graphs use run_workflow or a workflow tool.`
 
 func init() {
 	sdk.Register(sdk.Tool[Input, *sdk.Result]{

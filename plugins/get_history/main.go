@@ -19,11 +19,11 @@ import (
 
 // Input is the tool's arguments.
 type Input struct {
-	PromptID string `json:"prompt_id,omitempty" maxLength:"256" description:"One job's prompt_id; omit to list the most recent jobs"`
-	MaxItems int    `json:"max_items" default:"5" minimum:"1" maximum:"50" description:"How many recent jobs to list when prompt_id is omitted"`
+	PromptID string `json:"prompt_id,omitempty" maxLength:"256" description:"One job; omit to list recent jobs"`
+	MaxItems int    `json:"max_items" default:"5" minimum:"1" maximum:"50" description:"Recent jobs to list"`
 }
 
-const description = `Results of finished ComfyUI jobs: one job by prompt_id, or the max_items most recent (most recent first). Per job: outcome (success, error, interrupted), the error's node and message, and per output node its files (images, video, audio, with a comfyui:// URI) and texts. A prompt_id not finished yet gives found=false with state pending or running. History lives in ComfyUI's memory and is lost on restart. Read-only. Use get_job_status for tracebacks and timing, get_queue for unfinished jobs.`
+const description = `Results of finished ComfyUI jobs: one by prompt_id, or the max_items most recent (newest first). Per job: outcome (success, error, interrupted), the error's node and message, and per output node its files (images, video, audio; comfyui:// URIs) and texts. An unfinished prompt_id gives found=false with state pending or running. History is kept in ComfyUI's memory, lost on restart. get_job_status adds tracebacks and timing.`
 
 func init() {
 	sdk.Register(sdk.Tool[Input, History]{

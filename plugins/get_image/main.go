@@ -17,7 +17,7 @@ type Input struct {
 	Type         string `json:"type,omitempty" default:"output" enum:"output,input,temp" description:"output (saved), temp (previews) or input (uploads)"`
 	MaxDimension int    `json:"max_dimension,omitempty" default:"1024" minimum:"64" maximum:"4096" description:"Longest side of the thumbnail in pixels"`
 	MaxBytes     int    `json:"max_bytes,omitempty" default:"750000" minimum:"10000" maximum:"5000000" description:"Byte cap of the thumbnail"`
-	Backend      string `json:"backend,omitempty" maxLength:"32" description:"The ComfyUI server holding the file, from the job's outputs, when easel has several"`
+	Backend      string `json:"backend,omitempty" maxLength:"32" description:"With several ComfyUI servers: the backend from the job's outputs"`
 }
 
 // Meta describes the file and its thumbnail.
@@ -33,7 +33,7 @@ type Meta struct {
 	Note            string `json:"note,omitempty"`
 }
 
-const description = `Returns ONE image that ComfyUI stored (a job output, a preview or an upload) as an image the model can see, scaled down to max_dimension and under max_bytes, plus a resource link (comfyui://...) to the full-size file for resources/read. Take filename, subfolder and type from wait_for_job or get_history outputs. Video and audio files get the link only. Read-only.`
+const description = `Returns ONE image ComfyUI stored (job output, preview or upload) as an image the model can see, scaled to max_dimension and under max_bytes, plus a comfyui:// resource link to the full-size file (resources/read). Take filename, subfolder and type from wait_for_job or get_history outputs. Video and audio get the link only.`
 
 func init() {
 	sdk.Register(sdk.Tool[Input, *sdk.Result]{

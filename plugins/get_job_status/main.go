@@ -15,10 +15,10 @@ import (
 
 // Input is the tool's arguments.
 type Input struct {
-	PromptID string `json:"prompt_id" description:"The prompt ID returned by enqueue_workflow" minLength:"1" maxLength:"256"`
+	PromptID string `json:"prompt_id" description:"The job's prompt_id" minLength:"1" maxLength:"256"`
 }
 
-const description = `Checks the status of ONE ComfyUI job by prompt_id: whether it is pending (with its queue position), running, or done, and once done whether it succeeded, failed (node, exception, traceback) or was interrupted, with timings and cached nodes. Use get_queue for the whole queue and get_history for output filenames. found=false means ComfyUI has no such job: never queued, deleted from the queue before it ran, or lost when ComfyUI restarted (history is kept in memory only).`
+const description = `Checks ONE ComfyUI job by prompt_id, without waiting: pending (with queue position), running, or done, and once done whether it succeeded, failed (node, exception, traceback) or was interrupted, with timings and cached nodes. found=false means ComfyUI has no such job: never queued, deleted from the queue before it ran, or lost when ComfyUI restarted (history is in memory only). get_history lists output files.`
 
 func init() {
 	sdk.Register(sdk.Tool[Input, comfy.JobStatus]{

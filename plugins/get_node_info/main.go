@@ -20,7 +20,7 @@ import (
 // given; the handler checks, since a schema of optional fields cannot say
 // "exactly one" in a way every client honours.
 type Input struct {
-	ClassType string `json:"class_type,omitempty" description:"Exact class name (a workflow's class_type), e.g. KSampler" maxLength:"200"`
+	ClassType string `json:"class_type,omitempty" description:"Exact class name, e.g. KSampler" maxLength:"200"`
 	Search    string `json:"search,omitempty" description:"Words to find, e.g. 'load image'" maxLength:"200"`
 	Limit     int    `json:"limit" description:"Most search results" default:"20" minimum:"1" maximum:"100"`
 }
@@ -32,7 +32,7 @@ type Info struct {
 	Search *Search `json:"search,omitempty"`
 }
 
-const description = `Describes ComfyUI node classes for building workflows. class_type: one node's inputs (type, default, min/max/step, allowed choices, short tooltips; optional ones flagged), outputs (index, type, name), category and output_node; an unknown class is an error listing close names. search: classes whose name, display name or category contain every word. Pass one of the two. Inputs of types such as IMAGE or MODEL take a link [node_id, output_index]; INT, FLOAT, STRING, BOOLEAN and COMBO take values. Read-only.`
+const description = `Describes ComfyUI node classes for building workflows. Pass one of: class_type, for that class's inputs (type, default, min/max/step, choices, tooltips; optional ones flagged), outputs (index, type, name), category and output_node (an unknown class is an error listing close names); search, for classes whose name, display name or category contain every word. Inputs of types like IMAGE or MODEL take a link [node_id, output_index]; INT, FLOAT, STRING, BOOLEAN and COMBO take values.`
 
 func init() {
 	sdk.Register(sdk.Tool[Input, Info]{

@@ -12,10 +12,10 @@ import (
 
 // Input is the tool's arguments.
 type Input struct {
-	IncludeWorkflows bool `json:"include_workflows" default:"false" description:"Also return each job's prompt graph (API format); large, so off by default"`
+	IncludeWorkflows bool `json:"include_workflows" default:"false" description:"Also return each job's prompt graph (API format; large)"`
 }
 
-const description = `Lists the ComfyUI queue: the running job and the pending jobs in the order they will run (position 1 runs next), each with prompt_id, queue number, node count, output node ids and client_id. include_workflows adds each job's prompt graph. Read-only. Use get_job_status for one job, get_history for finished jobs and their files, cancel_job to stop or remove one job, clear_queue to remove every pending job.`
+const description = `Lists the ComfyUI queue: the running job and the pending jobs in run order (position 1 runs next), each with prompt_id, queue number, node count, output node ids and client_id.`
 
 func init() {
 	sdk.Register(sdk.Tool[Input, Queue]{

@@ -16,7 +16,7 @@ import (
 // Input is the tool's arguments: none.
 type Input struct{}
 
-const description = `Reports the ComfyUI server's versions (ComfyUI, Python, PyTorch, required frontend), OS and command line, system RAM and each device's VRAM (total and free, in bytes and GiB), and how many jobs are queued (running + pending). Use it as a health check, before a heavy workflow to check free VRAM, or after free_memory to see its effect. Use get_queue for the jobs themselves. Read-only.`
+const description = `Reports the ComfyUI server's versions (ComfyUI, Python, PyTorch, required frontend), OS and command line, system RAM and each device's VRAM (total and free, in bytes and GiB), and how many jobs are queued (running + pending). A health check; shows free VRAM before a heavy job or after free_memory.`
 
 func init() {
 	sdk.Register(sdk.Tool[Input, Stats]{

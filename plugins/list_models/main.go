@@ -16,12 +16,12 @@ import (
 
 // Input is the tool's arguments.
 type Input struct {
-	Folder string `json:"folder,omitempty" description:"A model folder such as checkpoints, loras or vae; omit to list the folders" maxLength:"200"`
-	Filter string `json:"filter,omitempty" description:"Keep only names containing this text (case-insensitive)" maxLength:"200"`
+	Folder string `json:"folder,omitempty" description:"A model folder, e.g. checkpoints, loras, vae; omit to list folders" maxLength:"200"`
+	Filter string `json:"filter,omitempty" description:"Only names containing this (case-insensitive)" maxLength:"200"`
 	Limit  int    `json:"limit" description:"Most names to return" default:"200" minimum:"1" maximum:"1000"`
 }
 
-const description = `Lists the model files ComfyUI can load. Without folder: the model folder names (checkpoints, loras, vae, ...). With folder: its files, each the exact string a loader node's input takes (e.g. CheckpointLoaderSimple's ckpt_name; files in subfolders read "sub/name.safetensors"). Use it before building a workflow so model names are real; get_node_info shows which input takes which file. An unknown folder is an error that lists the valid ones. Read-only.`
+const description = `Lists the model files ComfyUI can load: without folder the folder names, with folder its files, each the exact string a loader node's input takes (e.g. CheckpointLoaderSimple's ckpt_name; files in subfolders read "sub/name.safetensors"). get_node_info shows which input takes which file. An unknown folder is an error listing the valid ones.`
 
 func init() {
 	sdk.Register(sdk.Tool[Input, Output]{

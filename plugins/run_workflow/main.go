@@ -12,9 +12,9 @@ import (
 
 // Input is the tool's arguments.
 type Input struct {
-	Workflow  map[string]any `json:"workflow" description:"API format (node id → {class_type, inputs}) or the editor's saved format (nodes and links)"`
+	Workflow  map[string]any `json:"workflow" description:"API format ({node_id: {class_type, inputs}}) or the editor's saved format (nodes, links)"`
 	ExtraData map[string]any `json:"extra_data,omitempty" description:"ComfyUI extra_data, e.g. {\"extra_pnginfo\": {...}}"`
-	TimeoutS  int            `json:"timeout_s,omitempty" default:"120" minimum:"1" maximum:"600" description:"Seconds to wait; on timeout the job keeps running: follow it with wait_for_job"`
+	TimeoutS  int            `json:"timeout_s,omitempty" default:"120" minimum:"1" maximum:"600" description:"Seconds to wait"`
 	MaxImages int            `json:"max_images,omitempty" default:"4" minimum:"0" maximum:"16" description:"Output images shown as thumbnails; all outputs are linked"`
 	ImageSize int            `json:"image_size,omitempty" default:"512" minimum:"64" maximum:"2048" description:"Longest side of each thumbnail in pixels"`
 }
@@ -26,7 +26,7 @@ type Output struct {
 	ConversionNotes []string `json:"conversion_notes,omitempty"`
 }
 
-const description = `Runs a ComfyUI workflow to the end: queues it, waits (sending progress notifications: queue position, running node, sampler steps) and returns the outcome with its output files — images inline as thumbnails plus comfyui:// links to the full files. Takes the API or the editor's format. A rejected workflow, or a job that fails or is interrupted, is an error result naming the node. On timeout the job keeps running: continue with wait_for_job. To queue without waiting use enqueue_workflow.`
+const description = `Runs a ComfyUI workflow to the end: queues it, waits (progress notifications: queue position, running node, sampler steps) and returns the outcome and output files, images as thumbnails plus comfyui:// links to the full files. A rejected workflow, or a job that fails or is interrupted, is an error result naming the node. After timeout_s the job keeps running: follow it with wait_for_job.`
 
 func init() {
 	sdk.Register(sdk.Tool[Input, *sdk.Result]{

@@ -19,8 +19,8 @@ import (
 type Input struct {
 	Data      string `json:"data" description:"The image file, base64 (a data: URL also works); at most 16 MiB decoded"`
 	Filename  string `json:"filename" description:"Name to store it under, e.g. cat.png: no path, an image extension" minLength:"1" maxLength:"255"`
-	Subfolder string `json:"subfolder,omitempty" description:"Relative folder inside the target folder, e.g. refs/cats; created if missing" maxLength:"255"`
-	Overwrite bool   `json:"overwrite" description:"Replace a file of the same name instead of storing under a new name" default:"false"`
+	Subfolder string `json:"subfolder,omitempty" description:"Relative folder inside type's folder, e.g. refs/cats; created if missing" maxLength:"255"`
+	Overwrite bool   `json:"overwrite" description:"Replace a file of the same name (destructive) instead of storing under a new name" default:"false"`
 	Type      string `json:"type" description:"Target folder" enum:"input,temp,output" default:"input"`
 }
 
@@ -38,7 +38,7 @@ type Output struct {
 	Note           string `json:"note,omitempty"`
 }
 
-const description = `Uploads a base64 image into ComfyUI's input folder (or temp, output) for a workflow to use. Returns the name ComfyUI stored it under (if a different file has the name, ComfyUI stores it as "name (1).png"; identical content keeps the name) and load_image_value, the exact string for a LoadImage node's image input. overwrite=true replaces the existing file instead, which is destructive. Max 16 MiB.`
+const description = `Uploads a base64 image (max 16 MiB) into ComfyUI's input folder (or temp, output) for a workflow to use. Returns the name ComfyUI stored it under (a different file of that name makes it "name (1).png"; identical content keeps the name) and load_image_value, the exact string for a LoadImage node's image input.`
 
 func init() {
 	sdk.Register(sdk.Tool[Input, Output]{

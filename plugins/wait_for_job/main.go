@@ -13,14 +13,14 @@ import (
 
 // Input is the tool's arguments.
 type Input struct {
-	PromptID string `json:"prompt_id" description:"The prompt ID returned by enqueue_workflow" minLength:"1" maxLength:"256"`
-	TimeoutS int    `json:"timeout_s,omitempty" default:"50" minimum:"1" maximum:"600" description:"Seconds to wait before returning timed_out (call again to keep waiting)"`
+	PromptID string `json:"prompt_id" description:"The job's prompt_id" minLength:"1" maxLength:"256"`
+	TimeoutS int    `json:"timeout_s,omitempty" default:"50" minimum:"1" maximum:"600" description:"Seconds to wait before returning timed_out=true"`
 }
 
 // Output is the job's state once the wait ends, with its outputs.
 type Output = comfy.WaitOutcome
 
-const description = `Waits until ONE ComfyUI job (prompt_id) finishes, then returns its outcome (success, error with node and exception, interrupted), timings and output files (comfyui:// URIs; fetch images with get_image). Sends progress notifications (queue position, running node, sampler steps) when asked. After timeout_s it returns timed_out=true with the current state instead of failing: call again to keep waiting. Read-only; it never cancels the job (use cancel_job). For a non-blocking check use get_job_status.`
+const description = `Waits until ONE ComfyUI job (prompt_id) finishes, then returns its outcome (success, error with node and exception, interrupted), timings and output files (comfyui:// URIs; view images with get_image). Sends progress notifications (queue position, running node, sampler steps) when asked. After timeout_s it returns timed_out=true with the current state, not an error: call again to keep waiting. It never cancels the job.`
 
 func init() {
 	sdk.Register(sdk.Tool[Input, Output]{
