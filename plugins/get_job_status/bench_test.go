@@ -54,7 +54,7 @@ func record(b *testing.B) (recorded, string) {
 }
 
 // native is get_job_status as a Go handler in the host would be: the same
-// requests and the same comfy code, compiled natively, returning the same
+// requests (history first, then the queue) and the same comfy code, compiled natively, returning the same
 // CallToolResult JSON the SDK makes (text and structuredContent).
 func native(ctx context.Context, r plugin.Requester, args json.RawMessage) (json.RawMessage, error) {
 	var in Input
@@ -62,18 +62,18 @@ func native(ctx context.Context, r plugin.Requester, args json.RawMessage) (json
 		return nil, err
 	}
 	st := comfy.JobStatus{PromptID: in.PromptID}
-	var q comfy.Queue
-	if err := getJSON(ctx, r, "/queue", &q); err != nil {
+	var h map[string]*comfy.HistoryEntry
+	if err := getJSON(ctx, r, "/history/"+in.PromptID, &h); err != nil {
 		return nil, err
 	}
-	if !st.FromQueue(&q, in.PromptID) {
-		var h map[string]*comfy.HistoryEntry
-		if err := getJSON(ctx, r, "/history/"+in.PromptID, &h); err != nil {
+	if e := h[in.PromptID]; e != nil {
+		st.FromHistory(e)
+	} else {
+		var q comfy.Queue
+		if err := getJSON(ctx, r, "/queue", &q); err != nil {
 			return nil, err
 		}
-		if e := h[in.PromptID]; e != nil {
-			st.FromHistory(e)
-		}
+		st.FromQueue(&q, in.PromptID)
 	}
 	text, err := json.Marshal(st)
 	if err != nil {

@@ -64,7 +64,7 @@ func TestComfyUIDown(t *testing.T) {
 	tool := plugintest.Load(t, ".", plugintest.WithComfyUI(srv.URL), plugintest.WithCallTimeout(10*time.Second))
 	srv.Down()
 	res := tool.Call(t, map[string]any{"prompt_id": "x"})
-	if !res.IsError || res.Text() != "ComfyUI unreachable at "+srv.URL+"/queue: connection refused" {
+	if !res.IsError || res.Text() != "ComfyUI unreachable at "+srv.URL+"/history/x: connection refused" {
 		t.Fatalf("got %q, want the unreachable message", res.Text())
 	}
 }

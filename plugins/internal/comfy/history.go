@@ -2,9 +2,13 @@ package comfy
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"sort"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/tidwall/gjson"
 )
 
 // HistoryEntry is one value of GET /history or /history/{id}.
@@ -14,11 +18,18 @@ type HistoryEntry struct {
 	Status  *HistoryStatus             `json:"status"`
 }
 
-// HistoryStatus is the entry's status; Messages are [name, data] pairs.
+// HistoryStatus is the entry's status and the execution_* messages
+// ComfyUI recorded for the job, in order.
 type HistoryStatus struct {
-	StatusStr string              `json:"status_str"`
-	Completed bool                `json:"completed"`
-	Messages  [][]json.RawMessage `json:"messages"`
+	StatusStr string
+	Completed bool
+	Messages  []NamedMessage
+}
+
+// NamedMessage is one [name, data] pair of a history entry's messages.
+type NamedMessage struct {
+	Name string
+	Message
 }
 
 // Message is the union of the execution_* message fields this package reads.
@@ -31,6 +42,141 @@ type Message struct {
 	ExceptionType    string   `json:"exception_type"`
 	ExceptionMessage string   `json:"exception_message"`
 	Traceback        []string `json:"traceback"`
+}
+
+// History is the answer of GET /history or /history/{id}: entries by
+// prompt id. A plugin polling a job decodes one on every call, so it is
+// read in one pass without reflection (see UnmarshalJSON).
+type History map[string]*HistoryEntry
+
+// UnmarshalJSON decodes a history answer. In a WebAssembly guest this is
+// several times faster than encoding/json's reflection, which a
+// get_job_status call would otherwise spend most of its time in. Values of
+// the wrong type are read as their zero value, as ComfyUI's own front end
+// reads them; what is not JSON, or not an object, is an error.
+func (h *History) UnmarshalJSON(b []byte) error {
+	if !gjson.ValidBytes(b) {
+		return errors.New("invalid JSON")
+	}
+	root := gjson.ParseBytes(b)
+	if !root.IsObject() {
+		return fmt.Errorf("history is a JSON %s, not an object", jsonKind(root))
+	}
+	*h = History{}
+	root.ForEach(func(id, v gjson.Result) bool {
+		e := &HistoryEntry{}
+		e.parse(v)
+		(*h)[id.String()] = e
+		return true
+	})
+	return nil
+}
+
+// UnmarshalJSON decodes one entry like History.UnmarshalJSON does.
+func (e *HistoryEntry) UnmarshalJSON(b []byte) error {
+	if !gjson.ValidBytes(b) {
+		return errors.New("invalid JSON")
+	}
+	*e = HistoryEntry{}
+	e.parse(gjson.ParseBytes(b))
+	return nil
+}
+
+func (e *HistoryEntry) parse(v gjson.Result) {
+	v.ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "prompt":
+			e.Prompt.parse(v)
+		case "outputs":
+			if v.IsObject() {
+				e.Outputs = map[string]json.RawMessage{}
+				v.ForEach(func(node, out gjson.Result) bool {
+					e.Outputs[node.String()] = json.RawMessage(out.Raw)
+					return true
+				})
+			}
+		case "status":
+			if v.IsObject() {
+				e.Status = parseHistoryStatus(v)
+			}
+		}
+		return true
+	})
+}
+
+func parseHistoryStatus(v gjson.Result) *HistoryStatus {
+	st := &HistoryStatus{}
+	v.ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "status_str":
+			st.StatusStr = v.String()
+		case "completed":
+			st.Completed = v.Bool()
+		case "messages":
+			v.ForEach(func(_, m gjson.Result) bool {
+				pair := m.Array()
+				if len(pair) >= 2 && pair[0].Type == gjson.String && pair[1].IsObject() {
+					st.Messages = append(st.Messages, NamedMessage{Name: pair[0].Str, Message: parseMessage(pair[1])})
+				}
+				return true
+			})
+		}
+		return true
+	})
+	return st
+}
+
+func parseMessage(v gjson.Result) Message {
+	var m Message
+	v.ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "timestamp":
+			m.Timestamp = v.Int()
+		case "nodes":
+			m.Nodes = stringList(v)
+		case "node_id":
+			m.NodeID = v.String()
+		case "node_type":
+			m.NodeType = v.String()
+		case "executed":
+			m.Executed = stringList(v)
+		case "exception_type":
+			m.ExceptionType = v.String()
+		case "exception_message":
+			m.ExceptionMessage = v.String()
+		case "traceback":
+			m.Traceback = stringList(v)
+		}
+		return true
+	})
+	return m
+}
+
+// stringList reads an array of strings; other items are skipped.
+func stringList(v gjson.Result) []string {
+	var out []string
+	v.ForEach(func(_, s gjson.Result) bool {
+		if s.Type == gjson.String {
+			out = append(out, s.Str)
+		}
+		return true
+	})
+	return out
+}
+
+// jsonKind names a JSON value's type for error messages.
+func jsonKind(v gjson.Result) string {
+	switch {
+	case v.IsArray():
+		return "array"
+	case v.Type == gjson.String:
+		return "string"
+	case v.Type == gjson.Number:
+		return "number"
+	case v.Type == gjson.True, v.Type == gjson.False:
+		return "boolean"
+	}
+	return "null"
 }
 
 // Outcome values, decided from the messages.
@@ -65,15 +211,8 @@ func (e *HistoryEntry) Summarize() Summary {
 	s.StatusStr = e.Status.StatusStr
 	var success bool
 	for _, m := range e.Status.Messages {
-		if len(m) < 2 {
-			continue
-		}
-		var name string
-		var data Message
-		if json.Unmarshal(m[0], &name) != nil || json.Unmarshal(m[1], &data) != nil {
-			continue
-		}
-		switch name {
+		data := m.Message
+		switch m.Name {
 		case "execution_start":
 			s.StartTimestamp = data.Timestamp
 		case "execution_cached":

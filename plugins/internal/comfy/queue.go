@@ -2,8 +2,12 @@ package comfy
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/tidwall/gjson"
 )
 
 // Queue is GET /queue. Items are ComfyUI's 5-element arrays
@@ -25,17 +29,37 @@ type QueueItem struct {
 // UnmarshalJSON decodes the 5-element array form; missing trailing
 // elements are left zero rather than failing, for tolerance.
 func (q *QueueItem) UnmarshalJSON(b []byte) error {
-	var raw []json.RawMessage
-	if err := json.Unmarshal(b, &raw); err != nil {
-		return err
+	if !gjson.ValidBytes(b) {
+		return errors.New("invalid JSON")
 	}
-	fields := []any{&q.Number, &q.PromptID, &q.Prompt, &q.ExtraData, &q.Outputs}
-	for i := 0; i < len(raw) && i < len(fields); i++ {
-		if err := json.Unmarshal(raw[i], fields[i]); err != nil {
-			return err
-		}
+	v := gjson.ParseBytes(b)
+	if !v.IsArray() {
+		return fmt.Errorf("a queue item is a JSON %s, not an array", jsonKind(v))
 	}
+	*q = QueueItem{}
+	q.parse(v)
 	return nil
+}
+
+// parse reads the array form; see UnmarshalJSON.
+func (q *QueueItem) parse(v gjson.Result) {
+	i := 0
+	v.ForEach(func(_, f gjson.Result) bool {
+		switch i {
+		case 0:
+			q.Number = f.Float()
+		case 1:
+			q.PromptID = f.String()
+		case 2:
+			q.Prompt = json.RawMessage(f.Raw)
+		case 3:
+			q.ExtraData = json.RawMessage(f.Raw)
+		case 4:
+			q.Outputs = stringList(f)
+		}
+		i++
+		return i < 5
+	})
 }
 
 // SortedPending returns the pending items in execution order: ComfyUI sends
