@@ -1,19 +1,19 @@
 package sdk
 
 import (
-	"bytes"
 	"encoding"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/tidwall/gjson"
 )
 
 // maxProblems caps how many problems one error lists: enough for an agent
@@ -22,18 +22,64 @@ const maxProblems = 10
 
 // decodeJSON parses JSON into the generic tree the decoder walks: objects
 // as map[string]any, arrays as []any and numbers as json.Number, so that
-// integers such as 64-bit seeds keep every digit.
+// integers such as 64-bit seeds keep every digit. It gives the tree
+// encoding/json gives with UseNumber (a test checks), in one pass without
+// reflection: every call's input goes through it, in WebAssembly.
 func decodeJSON(data []byte) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, err
+	if !gjson.ValidBytes(data) {
+		// encoding/json says what is wrong, and where.
+		var v any
+		if err := json.Unmarshal(data, &v); err != nil {
+			return nil, err
+		}
+		return nil, errors.New("invalid JSON")
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("unexpected data after the JSON value")
+	return treeOf(gjson.ParseBytes(data)), nil
+}
+
+// treeOf converts a parsed value to the generic tree.
+func treeOf(v gjson.Result) any {
+	switch v.Type {
+	case gjson.String:
+		return validUTF8(v.Str)
+	case gjson.Number:
+		return json.Number(v.Raw)
+	case gjson.True:
+		return true
+	case gjson.False:
+		return false
+	case gjson.Null:
+		return nil
 	}
-	return v, nil
+	if v.IsArray() {
+		items := []any{}
+		v.ForEach(func(_, item gjson.Result) bool {
+			items = append(items, treeOf(item))
+			return true
+		})
+		return items
+	}
+	obj := map[string]any{}
+	v.ForEach(func(k, item gjson.Result) bool {
+		obj[validUTF8(k.Str)] = treeOf(item)
+		return true
+	})
+	return obj
+}
+
+// validUTF8 replaces each byte of invalid UTF-8 with U+FFFD, as
+// encoding/json does when it decodes a string.
+func validUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		b.WriteRune(r) // RuneError for an invalid byte
+		i += size
+	}
+	return b.String()
 }
 
 // wording says what the decoded keys are called in messages.

@@ -1,8 +1,11 @@
 package sdk
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"reflect"
 	"strings"
 	"testing"
@@ -250,4 +253,42 @@ func TestDecodeNumbers(t *testing.T) {
 	if want := (numbers{U: 3, F: 1, N: "1.50", I: -1}); err != nil || got != want {
 		t.Errorf("decoded %+v, %v; want %+v", got, err, want)
 	}
+}
+
+// referenceDecodeJSON is what decodeJSON must agree with: encoding/json
+// with UseNumber, one value and nothing after it.
+func referenceDecodeJSON(data []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("unexpected data after the JSON value")
+	}
+	return v, nil
+}
+
+// FuzzDecodeJSONLikeEncodingJSON checks that the one-pass parser accepts
+// exactly what encoding/json accepts and builds the same tree.
+func FuzzDecodeJSONLikeEncodingJSON(f *testing.F) {
+	for _, s := range []string{
+		`{"prompt_id":"x","steps":20,"cfg":7.5,"seed":18446744073709551615,"tags":["a",1,true,null,{}],"n":{"m":[]}}`,
+		`{"a":1,"a":2}`, ` [1, -0.5e10 , "\u00e9\ud83d\ude00"] `, `"\ud800"`, "\"\xff\xfe ok\"", `{"k\u0000":"v\n\t\"\\/"}`,
+		`{"a":1} {}`, `{"a":1,}`, `[1,]`, `01`, `1.`, `-`, `"\x"`, `{"a" 1}`, ``, ` `, `nul`, `true false`, "\"a\x01b\"",
+		`{"a":{"b":{"c":[[[[]]]]}}}`, `1e400`, `-0`, `{"":""}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		want, wantErr := referenceDecodeJSON(data)
+		got, err := decodeJSON(data)
+		if (err == nil) != (wantErr == nil) {
+			t.Fatalf("decodeJSON(%q): error %v, encoding/json: %v", data, err, wantErr)
+		}
+		if err == nil && !reflect.DeepEqual(got, want) {
+			t.Fatalf("decodeJSON(%q) = %#v, encoding/json: %#v", data, got, want)
+		}
+	})
 }

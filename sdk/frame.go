@@ -5,6 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/tidwall/gjson"
 )
 
 // A framed message is how the ABI carries JSON plus raw bytes (HTTP
@@ -32,8 +36,88 @@ type responseHeader struct {
 	Error       string `json:"error,omitempty"`
 }
 
+// appendJSON writes the header as compact JSON without reflection: it is
+// sent on every ComfyUI request, and encoding/json costs several times
+// more in WebAssembly. The keys and omissions are those of the struct tags.
+func (h *requestHeader) appendJSON(b []byte) []byte {
+	b = append(b, `{"method":`...)
+	b = appendJSONString(b, h.Method)
+	b = append(b, `,"path":`...)
+	b = appendJSONString(b, h.Path)
+	if len(h.Query) > 0 {
+		b = append(b, `,"query":{`...)
+		for i, k := range slices.Sorted(maps.Keys(h.Query)) {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, k)
+			b = append(b, ':')
+			b = appendJSONString(b, h.Query[k])
+		}
+		b = append(b, '}')
+	}
+	for _, f := range [...]struct{ key, value string }{
+		{`,"content_type":`, h.ContentType}, {`,"backend":`, h.Backend}, {`,"job":`, h.Job},
+	} {
+		if f.value != "" {
+			b = append(b, f.key...)
+			b = appendJSONString(b, f.value)
+		}
+	}
+	return append(b, '}')
+}
+
+// UnmarshalJSON reads the header in one pass without reflection, for the
+// same reason as requestHeader.appendJSON. Members of the wrong type are
+// an error, as with encoding/json.
+func (h *responseHeader) UnmarshalJSON(data []byte) error {
+	v := gjson.ParseBytes(data)
+	if !v.IsObject() {
+		return errors.New("the header is not a JSON object")
+	}
+	*h = responseHeader{}
+	var err error
+	v.ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "status":
+			if v.Type != gjson.Number || v.Num != float64(int(v.Num)) {
+				err = fmt.Errorf("status %s is not an integer", v.Raw)
+			}
+			h.Status = int(v.Num)
+		case "content_type":
+			err = stringMember(k.Str, v, &h.ContentType)
+		case "url":
+			err = stringMember(k.Str, v, &h.URL)
+		case "backend":
+			err = stringMember(k.Str, v, &h.Backend)
+		case "error":
+			err = stringMember(k.Str, v, &h.Error)
+		}
+		return err == nil
+	})
+	return err
+}
+
+// stringMember sets *dst to a JSON string, refusing other types (null
+// leaves *dst alone, as with encoding/json).
+func stringMember(key string, v gjson.Result, dst *string) error {
+	switch v.Type {
+	case gjson.String:
+		*dst = v.Str
+	case gjson.Null:
+	default:
+		return fmt.Errorf("%s %s is not a string", key, v.Raw)
+	}
+	return nil
+}
+
 // encodeFrame builds a framed message from a header value and a body.
 func encodeFrame(header any, body []byte) ([]byte, error) {
+	if rh, ok := header.(requestHeader); ok {
+		msg := rh.appendJSON(make([]byte, 0, 128+len(body)))
+		msg = append(msg, '\n')
+		return append(msg, body...), nil
+	}
 	h, err := json.Marshal(header)
 	if err != nil {
 		return nil, err
@@ -51,8 +135,21 @@ func decodeFrame(msg []byte, header any) (body []byte, err error) {
 	if i < 0 {
 		return nil, errors.New("framed message has no header line")
 	}
-	if err := json.Unmarshal(msg[:i], header); err != nil {
+	if err := unmarshalHeader(msg[:i], header); err != nil {
 		return nil, fmt.Errorf("framed message header: %v", err)
 	}
 	return msg[i+1:], nil
+}
+
+// unmarshalHeader decodes a header line, without encoding/json's scan
+// when the header type reads itself.
+func unmarshalHeader(line []byte, header any) error {
+	u, ok := header.(json.Unmarshaler)
+	if !ok {
+		return json.Unmarshal(line, header)
+	}
+	if !gjson.ValidBytes(line) {
+		return errors.New("invalid JSON")
+	}
+	return u.UnmarshalJSON(line)
 }

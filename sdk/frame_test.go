@@ -20,6 +20,8 @@ func TestFrameRoundTrip(t *testing.T) {
 		{"binary body with newlines", requestHeader{Method: "POST", Path: "/upload/image", ContentType: "multipart/form-data; boundary=x"},
 			[]byte("--x\r\n\n\x00\xff\n"), `{"method":"POST","path":"/upload/image","content_type":"multipart/form-data; boundary=x"}`},
 		{"newline inside the header", requestHeader{Method: "GET", Path: "/a\nb"}, []byte("{}"), `{"method":"GET","path":"/a\nb"}`},
+		{"every member", requestHeader{Method: "GET", Path: "/view", Query: map[string]string{"filename": "a<&>\"é.png"}, ContentType: "x/y", Backend: "b1", Job: "b1.j"}, nil,
+			`{"method":"GET","path":"/view","query":{"filename":"a<&>\"é.png"},"content_type":"x/y","backend":"b1","job":"b1.j"}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -49,8 +51,11 @@ func TestDecodeFrameErrors(t *testing.T) {
 	}{
 		{`{"status":200}`, "framed message has no header line"},
 		{"", "framed message has no header line"},
-		{"not json\nbody", "framed message header: invalid character"},
-		{`{"status":"200"}` + "\n", "framed message header: json: cannot unmarshal string"},
+		{"not json\nbody", "framed message header: invalid JSON"},
+		{`["status"]` + "\n", "framed message header: the header is not a JSON object"},
+		{`{"status":"200"}` + "\n", `framed message header: status "200" is not an integer`},
+		{`{"status":200.5}` + "\n", `framed message header: status 200.5 is not an integer`},
+		{`{"status":200,"url":7}` + "\n", `framed message header: url 7 is not a string`},
 	}
 	for _, tt := range tests {
 		var h responseHeader

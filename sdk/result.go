@@ -27,6 +27,10 @@ type Result struct {
 	// to wait for a job (AwaitJob).
 	await *awaitRequest
 
+	// compact says StructuredContent came from json.Marshal of a struct
+	// or map, so it is already a compact JSON object and is written as is.
+	compact bool
+
 	// StructuredContent, when set, is a JSON object that machines can use
 	// instead of parsing the text. It must be a JSON object (MCP's rule);
 	// anything else makes the call fail.
@@ -174,7 +178,11 @@ func (r *Result) appendJSON(b []byte) ([]byte, error) {
 		}
 	}
 	b = append(b, ']')
-	if len(r.StructuredContent) > 0 {
+	switch {
+	case r.compact && len(r.StructuredContent) > 0 && r.StructuredContent[0] == '{':
+		b = append(b, `,"structuredContent":`...)
+		b = append(b, r.StructuredContent...)
+	case len(r.StructuredContent) > 0:
 		b = append(b, `,"structuredContent":`...)
 		start := len(b)
 		buf := bytes.NewBuffer(b)

@@ -215,7 +215,7 @@ func (r *registration) compileOutput(t reflect.Type, label string) (func(any) *R
 			}
 			b = []byte("{}") // a nil map: still an object
 		}
-		return &Result{Content: []Content{{Type: "text", Text: string(b)}}, StructuredContent: b}
+		return &Result{Content: []Content{{Type: "text", Text: string(b)}}, StructuredContent: b, compact: true}
 	}, nil
 }
 
