@@ -51,9 +51,10 @@ type History map[string]*HistoryEntry
 
 // UnmarshalJSON decodes a history answer. In a WebAssembly guest this is
 // several times faster than encoding/json's reflection, which a
-// get_job_status call would otherwise spend most of its time in. Values of
-// the wrong type are read as their zero value, as ComfyUI's own front end
-// reads them; what is not JSON, or not an object, is an error.
+// get_job_status call would otherwise spend most of its time in. What is
+// not JSON, and entries, prompts, outputs or statuses of another JSON
+// type than ComfyUI's, are errors; scalars of the wrong type are read as
+// their zero value, as ComfyUI's own front end reads them.
 func (h *History) UnmarshalJSON(b []byte) error {
 	if !gjson.ValidBytes(b) {
 		return errors.New("invalid JSON")
@@ -63,13 +64,17 @@ func (h *History) UnmarshalJSON(b []byte) error {
 		return fmt.Errorf("history is a JSON %s, not an object", jsonKind(root))
 	}
 	*h = History{}
+	var err error
 	root.ForEach(func(id, v gjson.Result) bool {
 		e := &HistoryEntry{}
-		e.parse(v)
+		if err = e.parse(v); err != nil {
+			err = fmt.Errorf("history entry %s: %w", id.String(), err)
+			return false
+		}
 		(*h)[id.String()] = e
 		return true
 	})
-	return nil
+	return err
 }
 
 // UnmarshalJSON decodes one entry like History.UnmarshalJSON does.
@@ -78,30 +83,39 @@ func (e *HistoryEntry) UnmarshalJSON(b []byte) error {
 		return errors.New("invalid JSON")
 	}
 	*e = HistoryEntry{}
-	e.parse(gjson.ParseBytes(b))
-	return nil
+	return e.parse(gjson.ParseBytes(b))
 }
 
-func (e *HistoryEntry) parse(v gjson.Result) {
+func (e *HistoryEntry) parse(v gjson.Result) error {
+	if !v.IsObject() {
+		return fmt.Errorf("a history entry is a JSON %s, not an object", jsonKind(v))
+	}
+	var err error
 	v.ForEach(func(k, v gjson.Result) bool {
-		switch k.Str {
-		case "prompt":
-			e.Prompt.parse(v)
-		case "outputs":
-			if v.IsObject() {
-				e.Outputs = map[string]json.RawMessage{}
-				v.ForEach(func(node, out gjson.Result) bool {
-					e.Outputs[node.String()] = json.RawMessage(out.Raw)
-					return true
-				})
+		switch {
+		case v.Type == gjson.Null:
+		case k.Str == "prompt":
+			err = e.Prompt.parse(v)
+		case k.Str == "outputs":
+			if !v.IsObject() {
+				err = fmt.Errorf("outputs is a JSON %s, not an object", jsonKind(v))
+				break
 			}
-		case "status":
-			if v.IsObject() {
-				e.Status = parseHistoryStatus(v)
+			e.Outputs = map[string]json.RawMessage{}
+			v.ForEach(func(node, out gjson.Result) bool {
+				e.Outputs[node.String()] = json.RawMessage(out.Raw)
+				return true
+			})
+		case k.Str == "status":
+			if !v.IsObject() {
+				err = fmt.Errorf("status is a JSON %s, not an object", jsonKind(v))
+				break
 			}
+			e.Status = parseHistoryStatus(v)
 		}
-		return true
+		return err == nil
 	})
+	return err
 }
 
 func parseHistoryStatus(v gjson.Result) *HistoryStatus {

@@ -32,17 +32,15 @@ func (q *QueueItem) UnmarshalJSON(b []byte) error {
 	if !gjson.ValidBytes(b) {
 		return errors.New("invalid JSON")
 	}
-	v := gjson.ParseBytes(b)
-	if !v.IsArray() {
-		return fmt.Errorf("a queue item is a JSON %s, not an array", jsonKind(v))
-	}
 	*q = QueueItem{}
-	q.parse(v)
-	return nil
+	return q.parse(gjson.ParseBytes(b))
 }
 
 // parse reads the array form; see UnmarshalJSON.
-func (q *QueueItem) parse(v gjson.Result) {
+func (q *QueueItem) parse(v gjson.Result) error {
+	if !v.IsArray() {
+		return fmt.Errorf("a queue item is a JSON %s, not an array", jsonKind(v))
+	}
 	i := 0
 	v.ForEach(func(_, f gjson.Result) bool {
 		switch i {
@@ -60,6 +58,7 @@ func (q *QueueItem) parse(v gjson.Result) {
 		i++
 		return i < 5
 	})
+	return nil
 }
 
 // SortedPending returns the pending items in execution order: ComfyUI sends

@@ -1,6 +1,7 @@
 package comfy
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -139,4 +140,74 @@ func TestQueuePositionsFollowExecutionOrder(t *testing.T) {
 			t.Errorf("%s: position %d, want %d", id, st.QueuePosition, pos)
 		}
 	}
+}
+
+// TestHistoryShapes checks what the one-pass decoder refuses: anything but
+// an object of entries, and entries, prompts, outputs or statuses of the
+// wrong JSON type. null members are absent members.
+func TestHistoryShapes(t *testing.T) {
+	tests := []struct {
+		body, wantErr string
+	}{
+		{`[]`, "history is a JSON array, not an object"},
+		{`{"a": [1]}`, "history entry a: a history entry is a JSON array, not an object"},
+		{`{"a": {"prompt": "nope"}}`, "history entry a: a queue item is a JSON string, not an array"},
+		{`{"a": {"outputs": []}}`, "history entry a: outputs is a JSON array, not an object"},
+		{`{"a": {"status": 1}}`, "history entry a: status is a JSON number, not an object"},
+		{`{"a": {`, "unexpected end of JSON input"},
+		{`{"a": {"prompt": null, "outputs": null, "status": null}}`, ""},
+		{`{}`, ""},
+	}
+	for _, tt := range tests {
+		var h History
+		err := json.Unmarshal([]byte(tt.body), &h)
+		if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
+			t.Errorf("%s: error %v, want %q", tt.body, err, tt.wantErr)
+		}
+	}
+}
+
+// TestHistoryDecodesRecordings decodes every recorded history answer and
+// checks each entry's prompt against the recording's own words.
+func TestHistoryDecodesRecordings(t *testing.T) {
+	for _, file := range []string{"get_history_all.json", "get_history_by_id_load_image.json", "get_history_by_id_preview_and_save.json", "get_history_max_items_2.json"} {
+		body := comfyuitest.Recording(t, file)
+		var h History
+		if err := json.Unmarshal(body, &h); err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		var ref map[string]struct {
+			Prompt  []json.RawMessage          `json:"prompt"`
+			Outputs map[string]json.RawMessage `json:"outputs"`
+			Status  struct {
+				StatusStr string              `json:"status_str"`
+				Messages  [][]json.RawMessage `json:"messages"`
+			} `json:"status"`
+		}
+		if err := json.Unmarshal(body, &ref); err != nil {
+			t.Fatal(err)
+		}
+		if len(h) != len(ref) || len(h) == 0 {
+			t.Fatalf("%s: %d entries, want %d", file, len(h), len(ref))
+		}
+		for id, want := range ref {
+			got := h[id]
+			if got == nil || got.Prompt.PromptID != id || len(got.Outputs) != len(want.Outputs) ||
+				got.Status.StatusStr != want.Status.StatusStr || len(got.Status.Messages) != len(want.Status.Messages) {
+				t.Errorf("%s: entry %s = %+v", file, id, got)
+				continue
+			}
+			if !json.Valid(got.Prompt.Prompt) || string(got.Prompt.Prompt) != compactJSON(t, want.Prompt[2]) && string(got.Prompt.Prompt) != string(want.Prompt[2]) {
+				t.Errorf("%s: entry %s prompt %s, want %s", file, id, got.Prompt.Prompt, want.Prompt[2])
+			}
+		}
+	}
+}
+
+func compactJSON(t *testing.T, raw []byte) string {
+	var b bytes.Buffer
+	if err := json.Compact(&b, raw); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
 }
