@@ -231,8 +231,8 @@ func (s *Server) call(ctx context.Context, t Tool, req mcp.CallToolRequest) (*mc
 		}
 		return mcp.NewToolResultError(err.Error()), OutcomeError
 	}
-	var result mcp.CallToolResult
-	if err := json.Unmarshal(raw, &result); err != nil {
+	result, err := decodeResult(raw)
+	if err != nil {
 		return mcp.NewToolResultError(fmt.Sprintf("plugin %s returned a result that is not an MCP CallToolResult: %v", t.Name(), err)), OutcomeError
 	}
 	// mcp-go validates structuredContent against the outputSchema
@@ -241,9 +241,41 @@ func (s *Server) call(ctx context.Context, t Tool, req mcp.CallToolRequest) (*mc
 		return mcp.NewToolResultError(fmt.Sprintf("plugin %s declares an outputSchema but returned no structuredContent", t.Name())), OutcomeError
 	}
 	if result.IsError {
-		return &result, OutcomeToolError
+		return result, OutcomeToolError
 	}
-	return &result, OutcomeOK
+	return result, OutcomeOK
+}
+
+// decodeResult reads a plugin's CallToolResult. structuredContent stays
+// the plugin's JSON (a json.RawMessage): mcp-go validates it against the
+// outputSchema from those bytes and writes them to the client as they
+// are, where decoding it into a map would cost a decode, an encode for
+// the validator and a sorted re-encode for the client on every call.
+func decodeResult(raw []byte) (*mcp.CallToolResult, error) {
+	var wire struct {
+		Meta              *mcp.Meta         `json:"_meta"`
+		Content           []json.RawMessage `json:"content"`
+		StructuredContent json.RawMessage   `json:"structuredContent"`
+		IsError           bool              `json:"isError"`
+	}
+	if err := json.Unmarshal(raw, &wire); err != nil {
+		return nil, err
+	}
+	result := &mcp.CallToolResult{Result: mcp.Result{Meta: wire.Meta}, IsError: wire.IsError, Content: make([]mcp.Content, len(wire.Content))}
+	for i, item := range wire.Content {
+		c, err := mcp.UnmarshalContent(item)
+		if err != nil {
+			return nil, fmt.Errorf("content[%d]: %w", i, err)
+		}
+		result.Content[i] = c
+	}
+	if sc := wire.StructuredContent; len(sc) > 0 && string(sc) != "null" {
+		if sc[0] != '{' {
+			return nil, fmt.Errorf("structuredContent must be a JSON object, not %.20s", sc)
+		}
+		result.StructuredContent, result.RawStructuredContent = sc, sc
+	}
+	return result, nil
 }
 
 // readFile serves resources/read for comfyui:// URIs, recovering panics as
