@@ -7,15 +7,18 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/easel-mcp/easel/host/comfyui/comfyuitest"
 )
 
-// emulator is the ComfyUI emulator with one finished job to ask about.
+// emulator is a ComfyUI server with one finished job to ask about: the
+// emulator (srv) or, with -comfyui, a real ComfyUI (srv is nil).
 type emulator struct {
 	srv    *comfyuitest.Server
+	url    string
 	doneID string
 	http   *http.Client
 }
@@ -26,12 +29,14 @@ var benchPrompt = map[string]any{
 	"2": map[string]any{"class_type": "SaveImage", "inputs": map[string]any{"images": []any{"1", 0}, "filename_prefix": "bench"}},
 }
 
-func startEmulator(ctx context.Context) (*emulator, error) {
-	srv, err := comfyuitest.StartServer()
+// startEmulator starts the emulator, answering HTTP requests with the
+// given service time (see comfyuitest.WithServiceTime), and runs one job.
+func startEmulator(ctx context.Context, serviceTime time.Duration) (*emulator, error) {
+	srv, err := comfyuitest.StartServer(comfyuitest.WithServiceTime(serviceTime))
 	if err != nil {
 		return nil, err
 	}
-	e := &emulator{srv: srv, http: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}
+	e := &emulator{srv: srv, url: srv.URL, http: newHTTPClient()}
 	if e.doneID, err = e.submit(ctx); err != nil {
 		srv.Close()
 		return nil, err
@@ -43,10 +48,43 @@ func startEmulator(ctx context.Context) (*emulator, error) {
 	return e, nil
 }
 
+// useComfyUI runs one job on a real ComfyUI at url and waits until its
+// history is written.
+func useComfyUI(ctx context.Context, url string) (*emulator, error) {
+	e := &emulator{url: strings.TrimSuffix(url, "/"), http: newHTTPClient()}
+	var err error
+	if e.doneID, err = e.submit(ctx); err != nil {
+		return nil, fmt.Errorf("ComfyUI at %s: %w", e.url, err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	for {
+		if e.floorStatus(ctx, e.doneID) == nil {
+			return e, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("ComfyUI at %s did not finish job %s within a minute", e.url, e.doneID)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+func newHTTPClient() *http.Client {
+	return &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+}
+
+// close stops the emulator; a real ComfyUI is left alone.
+func (e *emulator) close() {
+	if e.srv != nil {
+		e.srv.Close()
+	}
+}
+
 // submit queues benchPrompt as a client would (POST /prompt).
 func (e *emulator) submit(ctx context.Context) (string, error) {
 	body, _ := json.Marshal(map[string]any{"prompt": benchPrompt, "client_id": "easelbench"})
-	req, _ := http.NewRequestWithContext(ctx, "POST", e.srv.URL+"/prompt", bytes.NewReader(body))
+	req, _ := http.NewRequestWithContext(ctx, "POST", e.url+"/prompt", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := e.http.Do(req)
 	if err != nil {
@@ -83,7 +121,7 @@ func (e *emulator) floorStatus(ctx context.Context, id string) error {
 }
 
 func (e *emulator) getJSON(ctx context.Context, path string, v any) error {
-	req, _ := http.NewRequestWithContext(ctx, "GET", e.srv.URL+path, nil)
+	req, _ := http.NewRequestWithContext(ctx, "GET", e.url+path, nil)
 	resp, err := e.http.Do(req)
 	if err != nil {
 		return err

@@ -17,7 +17,13 @@
 //   - throughput with -inflight calls in flight;
 //   - RSS idle (full tool set declared), peak under the status load, and
 //     with -waiters concurrent wait_for_job calls on unfinished jobs;
-//   - the size of tools/list.
+//   - the size of tools/list;
+//   - get_job_status latency and throughput again against a ComfyUI that
+//     answers at ComfyUI's speed: the emulator with -service-time per
+//     request, served one at a time as ComfyUI's event loop does, or a
+//     real ComfyUI with -comfyui URL. The first measurement charges easel's
+//     overhead against a server several times faster than ComfyUI; this
+//     one is what an agent sees.
 //
 // docs/performance.md explains the numbers.
 package main
@@ -39,6 +45,9 @@ type config struct {
 	n        int    // calls per latency and throughput measurement
 	inflight int    // concurrent calls for the throughput measurement
 	waiters  int    // concurrent wait_for_job calls
+
+	serviceTime time.Duration // the emulator's service time for the ComfyUI-speed measurement
+	comfyURL    string        // a real ComfyUI for it instead of the emulator
 }
 
 func main() {
@@ -48,6 +57,8 @@ func main() {
 	flag.IntVar(&c.n, "n", 2000, "calls per latency and throughput measurement")
 	flag.IntVar(&c.inflight, "inflight", 8, "calls in flight for the throughput measurement")
 	flag.IntVar(&c.waiters, "waiters", 1000, "concurrent wait_for_job calls (0 skips)")
+	flag.DurationVar(&c.serviceTime, "service-time", 290*time.Microsecond, "the emulator's time per HTTP request for the ComfyUI-speed measurement (a Go program measured 0.58 ms for /queue + /history on ComfyUI 0.3.64)")
+	flag.StringVar(&c.comfyURL, "comfyui", "", "measure the ComfyUI-speed rows against the real ComfyUI at `URL` instead of the emulator (it runs one small EmptyImage → SaveImage job)")
 	flag.Parse()
 	if err := run(context.Background(), c); err != nil {
 		fmt.Fprintln(os.Stderr, "easelbench:", err)
@@ -73,11 +84,11 @@ func run(ctx context.Context, c config) error {
 	if c.tools, err = filepath.Abs(c.tools); err != nil {
 		return err
 	}
-	emu, err := startEmulator(ctx)
+	emu, err := startEmulator(ctx, 0)
 	if err != nil {
 		return err
 	}
-	defer emu.srv.Close()
+	defer emu.close()
 	r := &report{}
 	if err := measure(ctx, c, tmp, emu, r); err != nil {
 		return err
@@ -94,7 +105,7 @@ func measure(ctx context.Context, c config, tmp string, emu *emulator, r *report
 
 	cache := filepath.Join(tmp, "cache")
 	logf("easel with empty caches")
-	e, err := startEasel(ctx, c, cache, emu.srv.URL)
+	e, err := startEasel(ctx, c, cache, emu.url)
 	if err != nil {
 		return err
 	}
@@ -115,7 +126,7 @@ func measure(ctx context.Context, c config, tmp string, emu *emulator, r *report
 
 	logf("easel with warm caches")
 	for i := 0; i < 3; i++ { // the best of three: the machine is shared
-		e, err := startEasel(ctx, c, cache, emu.srv.URL)
+		e, err := startEasel(ctx, c, cache, emu.url)
 		if err != nil {
 			return err
 		}
@@ -138,9 +149,12 @@ func measure(ctx context.Context, c config, tmp string, emu *emulator, r *report
 			r.rssIdleWarm = rss
 		}
 	}
+	if err := measureAtComfyUISpeed(ctx, c, cache, r); err != nil {
+		return err
+	}
 	if c.waiters > 0 {
 		logf("%d concurrent wait_for_job calls", c.waiters)
-		e, err := startEasel(ctx, c, cache, emu.srv.URL)
+		e, err := startEasel(ctx, c, cache, emu.url)
 		if err != nil {
 			return err
 		}
@@ -148,6 +162,42 @@ func measure(ctx context.Context, c config, tmp string, emu *emulator, r *report
 		return e.waiters(ctx, emu, c.waiters, r)
 	}
 	return nil
+}
+
+// measureAtComfyUISpeed measures get_job_status and its floor against a
+// server that answers at ComfyUI's speed, with warm caches.
+func measureAtComfyUISpeed(ctx context.Context, c config, cache string, r *report) error {
+	var (
+		slow *emulator
+		err  error
+	)
+	if c.comfyURL != "" {
+		logf("ComfyUI at %s", c.comfyURL)
+		slow, err = useComfyUI(ctx, c.comfyURL)
+		r.slowName = "ComfyUI at " + c.comfyURL
+	} else {
+		logf("the emulator at ComfyUI's speed (%v per request)", c.serviceTime)
+		slow, err = startEmulator(ctx, c.serviceTime)
+		r.slowName = fmt.Sprintf("emulator at %.2f ms/request", float64(c.serviceTime)/1e6)
+	}
+	if err != nil {
+		return err
+	}
+	defer slow.close()
+	r.slowFloorLat, r.slowFloorTput = slow.floor(ctx, c.n, c.inflight)
+	e, err := startEasel(ctx, c, cache, slow.url)
+	if err != nil {
+		return err
+	}
+	defer e.close()
+	if err := e.status(ctx, slow.doneID); err != nil {
+		return err
+	}
+	if r.slowLat, err = sequential(c.n, func() error { return e.status(ctx, slow.doneID) }); err != nil {
+		return err
+	}
+	r.slowTput, err = concurrent(c.n, c.inflight, func() error { return e.status(ctx, slow.doneID) })
+	return err
 }
 
 func logf(format string, args ...any) {

@@ -145,6 +145,11 @@ func (s *Server) handler(inst *instance) http.Handler {
 		}
 		defer inst.exit()
 
+		if s.opts.serviceTime > 0 && r.Header.Get("Upgrade") == "" {
+			s.loop.Lock()
+			defer s.loop.Unlock()
+			time.Sleep(s.opts.serviceTime)
+		}
 		s.record(r)
 		s.mu.Lock()
 		fault, faulty := s.matchFault(r.Method, r.URL.Path)

@@ -58,6 +58,10 @@ type Server struct {
 	requests []RecordedRequest
 	settings *object // /settings, a user file on disk in ComfyUI
 	rand     *rand.Rand
+
+	// loop serialises HTTP requests when opts.serviceTime is set, as
+	// ComfyUI's one event loop does.
+	loop sync.Mutex
 }
 
 // jobStatus is what WaitJob and WaitHeld know about a prompt id.

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -265,6 +266,35 @@ func TestHistoryDelay(t *testing.T) {
 		t.Errorf("queue %s", encodeJSON(q))
 	}
 	if _, h := getJSON(t, s.URL+"/history/"+id); h.(*object).len() != 0 {
+		t.Errorf("history %s", encodeJSON(h))
+	}
+}
+
+// TestServiceTime checks that requests are served one at a time, each
+// taking at least the service time (a lower bound, which no scheduler
+// delay can break), and that the event stream is not held back by it.
+func TestServiceTime(t *testing.T) {
+	const d, n = 30 * time.Millisecond, 4
+	s := NewServer(t, WithServiceTime(d))
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if status, _, _ := do(t, http.MethodGet, s.URL+"/queue", nil, nil); status != 200 {
+				t.Errorf("GET /queue: %d", status)
+			}
+		}()
+	}
+	wg.Wait()
+	if took := time.Since(start); took < n*d {
+		t.Errorf("%d concurrent requests took %v, want at least %v (served one at a time)", n, took, n*d)
+	}
+	w := dialWS(t, s.WebSocketURL("a"), nil)
+	id := s.Submit(t, saveGraph(0, "st"), WithClientID("a"))
+	w.waitFor(t, 0, "execution_success", isType("execution_success"))
+	if _, h := getJSON(t, s.URL+"/history/"+id); h.(*object).len() != 1 {
 		t.Errorf("history %s", encodeJSON(h))
 	}
 }
