@@ -333,8 +333,9 @@ func TestGetJobStatus(t *testing.T) {
 				srv.Down()
 				defer srv.Up()
 				res := callStatus(t, c, "x")
-				if !res.IsError || !strings.Contains(text(res), "unreachable at "+srv.URL+"/queue") {
-					t.Errorf("got %q (isError %v), want \"ComfyUI unreachable at %s/queue\"", text(res), res.IsError, srv.URL)
+				// get_job_status asks /history/{id} first.
+				if !res.IsError || !strings.Contains(text(res), "unreachable at "+srv.URL+"/history/x") {
+					t.Errorf("got %q (isError %v), want \"ComfyUI unreachable at %s/history/x\"", text(res), res.IsError, srv.URL)
 				}
 			})
 		})
