@@ -246,7 +246,7 @@ func TestGetJobStatus(t *testing.T) {
 				t.Fatalf("tools/list = %+v, %v; want get_job_status", tools, err)
 			}
 			schema, _ := json.Marshal(tools.Tools[0].InputSchema)
-			if !strings.Contains(string(schema), `"prompt_id"`) || !strings.Contains(string(schema), "enqueue_workflow") {
+			if !strings.Contains(string(schema), `"prompt_id"`) || !strings.Contains(string(schema), `"description":"The job's prompt_id"`) {
 				t.Errorf("input schema lacks prompt_id and its description: %s", schema)
 			}
 
