@@ -415,12 +415,7 @@ func TestNewPluginToServedTool(t *testing.T) {
 	}
 	srv := comfyuitest.NewServer(t)
 	mod := t.TempDir()
-	sum, err := os.ReadFile(repoPath(t, "go.sum"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.WriteFile(filepath.Join(mod, "go.sum"), sum, 0o644)
-	os.WriteFile(filepath.Join(mod, "go.mod"), []byte("module example.com/mine\n\ngo 1.26\n\nrequire github.com/easel-mcp/easel v0.0.0\n\nreplace github.com/easel-mcp/easel => "+repoPath(t, ".")+"\n"), 0o644)
+	writeAuthorModule(t, mod, "example.com/mine")
 	cfg := filepath.Join(mod, "tools.yaml")
 	os.WriteFile(cfg, []byte("comfyui:\n  url: "+srv.URL+"\ntools:\n  - name: get_queue\n    plugin: builtin:get_queue\n    permissions:\n      comfyui: [GET /queue]\n"), 0o644)
 

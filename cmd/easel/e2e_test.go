@@ -69,6 +69,35 @@ func repoPath(t testing.TB, rel string) string {
 	return p
 }
 
+// writeAuthorModule makes dir a Go module of its own using this checkout's
+// SDK, as a plugin author's module would be after `go get` and `go mod
+// tidy`: it requires what this repository's go.mod requires (the SDK's
+// dependencies among them) and has its go.sum, so it builds offline.
+func writeAuthorModule(t testing.TB, dir, module string) {
+	t.Helper()
+	gomod, err := os.ReadFile(repoPath(t, "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var requires []string
+	for _, block := range strings.Split(string(gomod), "require (")[1:] {
+		block, _, _ = strings.Cut(block, ")")
+		requires = append(requires, strings.TrimSpace(block))
+	}
+	content := fmt.Sprintf("module %s\n\ngo 1.26\n\nrequire (\n\tgithub.com/easel-mcp/easel v0.0.0\n\t%s\n)\n\nreplace github.com/easel-mcp/easel => %s\n",
+		module, strings.Join(requires, "\n\t"), repoPath(t, "."))
+	sum, err := os.ReadFile(repoPath(t, "go.sum"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "go.sum"), sum, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // writeConfig writes a tools.yaml serving get_job_status against url.
 func writeConfig(t testing.TB, url string) string {
 	t.Helper()

@@ -33,8 +33,8 @@ func TestHotReload(t *testing.T) {
 	}
 	// A plugin of its own module, as a plugin author's would be, using this
 	// checkout's SDK.
-	writeFile(t, filepath.Join(plug, "go.mod"), fmt.Sprintf("module example.com/queue_size\n\ngo 1.26\n\nrequire github.com/easel-mcp/easel v0.0.0\n\nreplace github.com/easel-mcp/easel => %s\n", repoPath(t, ".")))
 	writeFile(t, filepath.Join(plug, "main.go"), string(src))
+	writeAuthorModule(t, plug, "example.com/queue_size")
 	cfgPath := filepath.Join(dir, "tools.yaml")
 	header := fmt.Sprintf("comfyui:\n  url: %s\ncache_dir: %s\ntools:\n  - name: queue_size\n    plugin: queue_size\n    permissions: {comfyui: [GET /queue]}\n", srv.URL, cacheDir)
 	statusPlugin := "    plugin: " + repoPath(t, "plugins/get_job_status") + "\n    permissions: {comfyui: [GET /queue, \"GET /history/*\"]}\n"
