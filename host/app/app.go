@@ -117,7 +117,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 
 	start := time.Now()
 	var now, later []*tool
-	sources := new(gobuild.SourceCache)
+	sources := a.builder.SourceCache()
 	for _, ct := range cfg.Tools {
 		t := &tool{cfg: ct, ready: make(chan struct{})}
 		if t.key, err = toolKey(sources, ct); err != nil {
@@ -169,7 +169,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		}
 	}
 	if opts.Watch && cfg.Watch {
-		if err := a.watch(bgctx, cmp.Or(opts.WatchDebounce, defaultDebounce)); err != nil {
+		if err := a.watch(bgctx, cmp.Or(opts.WatchDebounce, defaultDebounce), sources); err != nil {
 			a.logger.Error("tools are not reloaded on change", "err", err)
 		}
 	}

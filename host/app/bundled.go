@@ -51,7 +51,7 @@ func (a *App) pluginWasm(ctx context.Context, t config.Tool) ([]byte, error) {
 // serving them (easel build, tools, doctor) use it so that the digest they
 // report is the one serve checks against a sha256: pin.
 func PluginModule(ctx context.Context, builder *gobuild.Builder, t config.Tool) (wasm []byte, from string, err error) {
-	if p, ok := embedded(t, gobuild.SourceKey); ok {
+	if p, ok := embedded(t, builder.SourceCache().Key); ok {
 		wasm, err := p.Wasm()
 		return wasm, bundled.Scheme + p.Name, err
 	}

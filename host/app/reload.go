@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/easel-mcp/easel/host/config"
-	"github.com/easel-mcp/easel/host/gobuild"
 	"github.com/easel-mcp/easel/host/mcpserver"
 )
 
@@ -85,7 +84,7 @@ func (a *App) plan(old []*tool, entries []config.Tool) (next, fresh []*tool, err
 	for _, t := range old {
 		byName[t.cfg.Name] = t
 	}
-	sources := new(gobuild.SourceCache)
+	sources := a.builder.SourceCache()
 	for _, ct := range entries {
 		key, err := toolKey(sources, ct)
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/easel-mcp/easel/host/config"
+	"github.com/easel-mcp/easel/host/gobuild"
 	"github.com/fsnotify/fsnotify"
 )
 
@@ -16,13 +17,14 @@ import (
 // backup file, a touch) costs a hash and changes nothing. It watches
 // folders, not files, because editors save by writing a new file and
 // renaming it over the old one. The folders are watched when watch
-// returns, so no edit made after New is missed.
-func (a *App) watch(ctx context.Context, debounce time.Duration) error {
+// returns, so no edit made after New is missed. sources is the start-up's
+// scan, which already knows every Go plugin's packages.
+func (a *App) watch(ctx context.Context, debounce time.Duration, sources *gobuild.SourceCache) error {
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
 		return fmt.Errorf("watch for changes: %w", err)
 	}
-	set := a.watchSet()
+	set := a.watchSet(sources, a.entries())
 	set.apply(w, nil, a)
 	a.logger.Info("watching for changes", "file", a.cfg.File, "folders", len(set.dirs))
 	a.bg.Add(1)
@@ -56,7 +58,7 @@ func (a *App) follow(ctx context.Context, w *fsnotify.Watcher, set *watchSet, de
 			a.logger.Warn("file watcher error; changes may be missed", "err", err)
 		case <-timer.C:
 			a.reloadLogged(ctx)
-			next := a.watchSet()
+			next := a.watchSet(a.builder.SourceCache(), a.entriesAfterReload())
 			next.apply(w, set, a)
 			set = next
 		}
@@ -94,22 +96,35 @@ func (s *watchSet) addFile(path string) {
 	s.dirs[filepath.Dir(path)] = true
 }
 
-// watchSet collects the files of the tools served and of the tools the
-// file now declares, so that fixing a plugin whose load failed is seen too.
-func (a *App) watchSet() *watchSet {
+// entries are the tools.yaml entries of the tools served.
+func (a *App) entries() []config.Tool {
+	var entries []config.Tool
+	for _, t := range a.current() {
+		entries = append(entries, t.cfg)
+	}
+	return entries
+}
+
+// entriesAfterReload are the entries of the tools served and of the tools
+// the file now declares, so that fixing a plugin whose load failed is seen
+// too.
+func (a *App) entriesAfterReload() []config.Tool {
+	entries := a.entries()
+	if cfg, err := a.loadConfig(); err == nil {
+		entries = append(entries, cfg.Tools...)
+	}
+	return entries
+}
+
+// watchSet collects the files of the plugins of entries and the
+// configuration file.
+func (a *App) watchSet(sources *gobuild.SourceCache, entries []config.Tool) *watchSet {
 	s := &watchSet{dirs: map[string]bool{}, files: map[string]bool{}, pkgs: map[string]bool{}}
 	file, err := filepath.Abs(a.cfg.File)
 	if err != nil {
 		file = a.cfg.File
 	}
 	s.addFile(file)
-	var entries []config.Tool
-	for _, t := range a.current() {
-		entries = append(entries, t.cfg)
-	}
-	if cfg, err := a.loadConfig(); err == nil {
-		entries = append(entries, cfg.Tools...)
-	}
 	for _, t := range entries {
 		switch t.Kind {
 		case config.PluginWasm:
@@ -120,7 +135,7 @@ func (a *App) watchSet() *watchSet {
 			continue // embedded in the binary: nothing to watch
 		}
 		s.pkgs[t.Path], s.dirs[t.Path] = true, true
-		root, pkgs, err := a.builder.Sources(t.Path)
+		root, pkgs, err := sources.Sources(t.Path)
 		if err != nil {
 			continue // a syntax error: the plugin's own folder is watched, which is where the fix will be
 		}

@@ -27,6 +27,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Builder builds Go plugins into a cache folder. It is safe for concurrent
@@ -104,7 +105,7 @@ func (b *Builder) compile(ctx context.Context, dir, out string) error {
 // Key is the content hash that names the build of the plugin in dir: its
 // [SourceKey] and the Go version that builds it.
 func (b *Builder) Key(dir string) (string, error) {
-	src, err := SourceKey(dir)
+	src, err := b.SourceCache().Key(dir)
 	if err != nil {
 		return "", err
 	}
@@ -126,93 +127,125 @@ func SourceKey(dir string) (string, error) {
 // otherwise parse and hash fifteen times. It assumes the files do not
 // change while it is in use; make a new one for each scan. The zero value
 // is ready to use, and it is safe for concurrent use.
+//
+// With Dir set it also remembers keys across processes (see
+// [SourceCache.Dir]), so that a start with unchanged source stats the files
+// instead of reading, parsing and hashing them.
 type SourceCache struct {
+	// Dir, when not empty, is a folder where Key records each key it
+	// computes together with the size, modification time and (on Unix)
+	// inode and change time of every file it depends on. A later Key of
+	// the same folder returns the recorded key if no file's stamp
+	// changed, no file was added to or removed from a package folder and
+	// no nearer go.mod appeared; otherwise it hashes the source again. A
+	// record is only written when every file is older than
+	// [racyWindow], so that two writes within one timestamp tick cannot
+	// hide an edit.
+	Dir string
+
 	mu       sync.Mutex
 	imports  map[string][]string // package folder → its imports
 	contents map[string][]byte   // package folder → what hashPackage hashes
+	stamps   map[string][]stamp  // package folder → its files' stamps
+	found    map[string]*record  // plugin folder → its key, packages and stamps
+	now      func() time.Time    // when hashing starts; tests move it past racyWindow
 }
 
 // Key is [SourceKey] of dir.
 func (c *SourceCache) Key(dir string) (string, error) {
-	dir, err := filepath.Abs(dir)
+	rec, err := c.resolve(dir)
 	if err != nil {
 		return "", err
 	}
-	root, modPath, err := findModule(dir)
-	if err != nil {
-		return "", err
-	}
-	h := sha256.New()
-	fmt.Fprint(h, "easel-gobuild-source-v1\x00")
-	for _, f := range []string{"go.mod", "go.sum"} {
-		if err := hashFile(h, root, filepath.Join(root, f)); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return "", err
-		}
-	}
-	dirs, err := localPackages(dir, root, modPath, c.packageImports)
-	if err != nil {
-		return "", err
-	}
-	for _, d := range dirs {
-		content, err := c.packageContent(root, d)
-		if err != nil {
-			return "", err
-		}
-		h.Write(content)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return rec.Key, nil
 }
 
-// Sources lists the folders whose content [Builder.Key] hashes, for a
+// Sources lists the folders whose content [SourceCache.Key] hashes, for a
 // caller that watches a plugin for edits: the module root (whose go.mod
 // and go.sum count) and the folder of every package of the same module the
 // plugin imports, dir included.
-func (b *Builder) Sources(dir string) (root string, packages []string, err error) {
-	root, modPath, err := findModule(dir)
+func (c *SourceCache) Sources(dir string) (root string, packages []string, err error) {
+	rec, err := c.resolve(dir)
 	if err != nil {
 		return "", nil, err
 	}
-	packages, err = localPackages(dir, root, modPath, packageImports)
-	return root, packages, err
+	return rec.Root, rec.Packages, nil
+}
+
+// hash computes dir's key from the files' content, and the record that
+// lets a later SourceCache skip doing it again.
+func (c *SourceCache) hash(dir string) (*record, error) {
+	root, modPath, err := findModule(dir)
+	if err != nil {
+		return nil, err
+	}
+	rec := &record{Version: sourceKeyVersion, Dir: dir, Root: root, Absent: goModsBetween(dir, root)}
+	h := sha256.New()
+	fmt.Fprint(h, "easel-gobuild-source-v1\x00")
+	for _, f := range []string{"go.mod", "go.sum"} {
+		path := filepath.Join(root, f)
+		rec.Files = append(rec.Files, statFile(path)) // before reading: see record
+		if err := hashFile(h, root, path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
+	}
+	if rec.Packages, err = localPackages(dir, root, modPath, c.packageImports); err != nil {
+		return nil, err
+	}
+	for _, d := range rec.Packages {
+		stamps, err := c.packageStamps(d)
+		if err != nil {
+			return nil, err
+		}
+		rec.Files = append(rec.Files, stamps...)
+		content, err := c.packageContent(root, d)
+		if err != nil {
+			return nil, err
+		}
+		h.Write(content)
+	}
+	rec.Key = hex.EncodeToString(h.Sum(nil))
+	return rec, nil
+}
+
+// SourceCache returns a new SourceCache that remembers keys in the
+// builder's cache folder.
+func (b *Builder) SourceCache() *SourceCache {
+	return &SourceCache{Dir: b.CacheDir}
 }
 
 func (c *SourceCache) packageImports(d string) ([]string, error) {
-	c.mu.Lock()
-	imports, ok := c.imports[d]
-	c.mu.Unlock()
-	if ok {
-		return imports, nil
-	}
-	imports, err := packageImports(d)
-	if err == nil {
-		c.mu.Lock()
-		if c.imports == nil {
-			c.imports = map[string][]string{}
-		}
-		c.imports[d] = imports
-		c.mu.Unlock()
-	}
-	return imports, err
+	return memo(&c.mu, &c.imports, d, func() ([]string, error) { return packageImports(d) })
 }
 
 func (c *SourceCache) packageContent(root, d string) ([]byte, error) {
-	c.mu.Lock()
-	content, ok := c.contents[d]
-	c.mu.Unlock()
+	return memo(&c.mu, &c.contents, d, func() ([]byte, error) {
+		var buf bytes.Buffer
+		err := hashPackage(&buf, root, d)
+		return buf.Bytes(), err
+	})
+}
+
+// memo returns (*m)[key], computing and storing it on the first call. Two
+// callers may compute the same key at once; both get a correct value.
+func memo[V any](mu *sync.Mutex, m *map[string]V, key string, compute func() (V, error)) (V, error) {
+	mu.Lock()
+	v, ok := (*m)[key]
+	mu.Unlock()
 	if ok {
-		return content, nil
+		return v, nil
 	}
-	var buf bytes.Buffer
-	if err := hashPackage(&buf, root, d); err != nil {
-		return nil, err
+	v, err := compute()
+	if err != nil {
+		return v, err
 	}
-	c.mu.Lock()
-	if c.contents == nil {
-		c.contents = map[string][]byte{}
+	mu.Lock()
+	if *m == nil {
+		*m = map[string]V{}
 	}
-	c.contents[d] = buf.Bytes()
-	c.mu.Unlock()
-	return buf.Bytes(), nil
+	(*m)[key] = v
+	mu.Unlock()
+	return v, nil
 }
 
 // findModule walks up from dir to the go.mod that owns it.
