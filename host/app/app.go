@@ -321,13 +321,15 @@ const loadParallelism = 2
 
 // loadPlugin builds (for Go source), compiles and describes one plugin.
 func (a *App) loadPlugin(ctx context.Context, t config.Tool) (*plugin.Plugin, error) {
-	wasm, err := a.pluginWasm(ctx, t)
+	mod, err := a.pluginModule(ctx, t)
 	if err != nil {
 		return nil, err
 	}
 	p, err := a.rt.Load(ctx, plugin.Spec{
 		Name:        t.Name,
-		Wasm:        wasm,
+		Wasm:        mod.wasm,
+		Module:      mod.open,
+		Digest:      mod.digest,
 		SHA256:      t.SHA256,
 		Config:      t.Config,
 		Files:       t.Files,

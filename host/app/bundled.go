@@ -33,15 +33,27 @@ func embedded(t config.Tool, sourceKey func(dir string) (string, error)) (bundle
 	return bundled.Plugin{}, false
 }
 
-// pluginWasm returns the bytes of t's module: embedded, built from Go
-// source (cached), or read from a .wasm file.
-func (a *App) pluginWasm(ctx context.Context, t config.Tool) ([]byte, error) {
+// module is a plugin's module as plugin.Spec takes it: its bytes, or for
+// an embedded module a way to get them and their digest, so that a load
+// whose instrumented module is cached does not decompress it.
+type module struct {
+	wasm   []byte
+	open   func() ([]byte, error)
+	digest string
+}
+
+// pluginModule finds t's module: embedded, built from Go source (cached),
+// or read from a .wasm file.
+func (a *App) pluginModule(ctx context.Context, t config.Tool) (module, error) {
+	if p, ok := embedded(t, a.builder.SourceCache().Key); ok {
+		return module{open: p.Wasm, digest: p.SHA256}, nil
+	}
 	start := time.Now()
 	wasm, from, err := PluginModule(ctx, a.builder, t)
 	if err == nil {
 		a.logger.Debug("plugin module ready", "tool", t.Name, "from", from, "elapsed", time.Since(start).Round(time.Millisecond))
 	}
-	return wasm, err
+	return module{wasm: wasm}, err
 }
 
 // PluginModule returns the module serve loads for t, and where it came

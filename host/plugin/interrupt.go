@@ -31,17 +31,15 @@ const (
 // longest it can delay a garbage collection.
 const fuelPerYield = 1 << 20
 
-// instrument rewrites a plugin module for interruption and memory capping.
-func (r *Runtime) instrument(wasm []byte, maxMemoryBytes int64) ([]byte, error) {
-	if r.interrupt != interruptFuel {
-		return wasm, nil // benchmarks of the other designs
-	}
-	return instrument.Module(wasm, instrument.Options{
+// instrumentOptions rewrite a plugin module for interruption and memory
+// capping.
+func instrumentOptions(maxMemoryBytes int64) instrument.Options {
+	return instrument.Options{
 		ImportModule:   interruptModule,
 		ImportName:     interruptName,
 		Fuel:           fuelPerYield,
 		MaxMemoryPages: uint32(min(maxMemoryBytes>>16, 1<<16)),
-	})
+	}
 }
 
 // instantiateInterruptModule provides the instrumentation's host function.

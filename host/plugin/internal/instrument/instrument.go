@@ -33,6 +33,11 @@ import (
 	"fmt"
 )
 
+// Version names the rewrite [Module] performs. Caches of instrumented
+// modules key on it, so it must change whenever Module's output for some
+// input changes; TestVersionPinsOutput fails until it does.
+const Version = 1
+
 // Options says how to instrument a module.
 type Options struct {
 	// ImportModule and ImportName name the host function () -> () that the

@@ -2,7 +2,9 @@ package instrument_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -251,5 +253,32 @@ func TestDeterministic(t *testing.T) {
 	b, _ := instrument.Module(callTreeModule(), opts)
 	if string(a) != string(b) {
 		t.Fatal("two rewrites of one module differ: the compilation cache would miss")
+	}
+}
+
+// TestVersionPinsOutput records what the rewrite makes of a few modules
+// (loops, a call tree, bulk memory, a memory cap) under the current
+// Version. Instrumented modules are cached by Version: if this fails, the
+// rewrite changed, and a cache filled by the previous easel would hand
+// out modules the old way. Bump Version, then record the new digest.
+func TestVersionPinsOutput(t *testing.T) {
+	const want = "v1 3201917d"
+	fill := &w.Module{
+		Types:     []w.FuncType{{Params: []byte{w.I32}}},
+		Funcs:     []w.Func{{Type: 0, Body: w.Code(w.I32Const(0), w.I32Const(0), w.LocalGet(0), w.MemoryFill)}},
+		Memory:    true,
+		MemoryMin: 2,
+		Exports:   []w.Export{{Name: "fill", Kind: w.KindFunc, Index: 0}},
+	}
+	h := sha256.New()
+	for _, m := range [][]byte{spinModule(), callTreeModule(), fill.Encode()} {
+		out, err := instrument.Module(m, instrument.Options{ImportModule: "host", ImportName: "yield", Fuel: 1000, MaxMemoryPages: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.Write(out)
+	}
+	if got := fmt.Sprintf("v%d %x", instrument.Version, h.Sum(nil)[:4]); got != want {
+		t.Fatalf("the rewrite's output is %q, recorded as %q: if the rewrite changed, bump instrument.Version and record the new value", got, want)
 	}
 }
