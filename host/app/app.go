@@ -80,7 +80,8 @@ type App struct {
 	stop      context.CancelFunc // ends bgctx
 	bg        sync.WaitGroup
 	loading   chan struct{} // bounds concurrent plugin loads
-	rt        *plugin.Runtime
+	rtMu      sync.Mutex
+	rt        *plugin.Runtime // made by the first load; see runtime
 	builder   *gobuild.Builder
 	mcp       *mcpserver.Server
 	httpOpts  mcpserver.HTTPOptions
@@ -105,10 +106,6 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	}
 	var err error
 	if a.pool, err = newPool(cfg, a.logger, opts.Observer); err != nil {
-		return nil, err
-	}
-	a.rt, err = plugin.NewRuntime(ctx, plugin.RuntimeConfig{CacheDir: cfg.CacheDir, Logger: a.logger})
-	if err != nil {
 		return nil, err
 	}
 	bgctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -325,7 +322,11 @@ func (a *App) loadPlugin(ctx context.Context, t config.Tool) (*plugin.Plugin, er
 	if err != nil {
 		return nil, err
 	}
-	p, err := a.rt.Load(ctx, plugin.Spec{
+	rt, err := a.runtime(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p, err := rt.Load(ctx, plugin.Spec{
 		Name:        t.Name,
 		Wasm:        mod.wasm,
 		Module:      mod.open,
@@ -348,6 +349,24 @@ func (a *App) loadPlugin(ctx context.Context, t config.Tool) (*plugin.Plugin, er
 		err = fmt.Errorf("%s (pinned at %s): %w", t.Name, t.Pos, err)
 	}
 	return p, err
+}
+
+// runtime returns the plugin runtime, made on first use: a start whose
+// tools are all described from the cache loads no plugin before its first
+// call, and wazero's runtime with its host modules costs milliseconds that
+// tools/list does not need.
+func (a *App) runtime(ctx context.Context) (*plugin.Runtime, error) {
+	a.rtMu.Lock()
+	defer a.rtMu.Unlock()
+	if a.rt != nil {
+		return a.rt, nil
+	}
+	rt, err := plugin.NewRuntime(context.WithoutCancel(ctx), plugin.RuntimeConfig{CacheDir: a.cfg.CacheDir, Logger: a.logger})
+	if err != nil {
+		return nil, err
+	}
+	a.rt = rt
+	return rt, nil
 }
 
 // Tools lists the tools' descriptions, in configuration order.
@@ -409,6 +428,8 @@ func (a *App) Close(ctx context.Context) error {
 			t.p.Close(ctx)
 		}
 	}
+	a.rtMu.Lock()
+	defer a.rtMu.Unlock()
 	if a.rt != nil {
 		return a.rt.Close(ctx)
 	}
