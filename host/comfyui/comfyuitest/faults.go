@@ -148,7 +148,7 @@ func (s *Server) handler(inst *instance) http.Handler {
 		if s.opts.serviceTime > 0 && r.Header.Get("Upgrade") == "" {
 			s.loop.Lock()
 			defer s.loop.Unlock()
-			time.Sleep(s.opts.serviceTime)
+			busy(s.opts.serviceTime)
 		}
 		s.record(r)
 		s.mu.Lock()
@@ -282,4 +282,10 @@ func closeConnection(w http.ResponseWriter) {
 		panic(http.ErrAbortHandler) // net/http closes the connection quietly
 	}
 	_ = conn.Close()
+}
+
+// busy keeps the CPU busy for d (see WithServiceTime).
+func busy(d time.Duration) {
+	for deadline := time.Now().Add(d); time.Now().Before(deadline); {
+	}
 }

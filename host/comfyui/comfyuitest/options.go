@@ -43,13 +43,16 @@ func WithHistoryDelay(d time.Duration) Option {
 }
 
 // WithServiceTime makes the emulator answer HTTP requests at ComfyUI's
-// speed rather than Go's: every request (the WebSocket excepted) takes at
-// least d, and requests are served one at a time, as ComfyUI's single
-// asyncio event loop serves them. The default, 0, answers as fast as the
-// Go handlers can, which is several times faster than ComfyUI: a client
-// measured against it pays for its own overhead at full weight. A Go
-// program asking a real ComfyUI 0.3.64 for /queue then /history/{id}
-// measured 0.58 ms, about 0.29 ms per request; the benchmarks use that.
+// speed rather than Go's: every request (the WebSocket excepted) keeps
+// the server busy for d, on the CPU as ComfyUI's Python is, and requests
+// are served one at a time, as ComfyUI's single asyncio event loop serves
+// them. (Sleeping instead would be both cheaper than ComfyUI, leaving its
+// core to the client, and far less precise: sub-millisecond sleeps
+// overshoot by several times on a busy machine.) The default, 0, answers
+// as fast as the Go handlers can, several times faster than ComfyUI, so
+// that a client measured against it pays for its own overhead at full
+// weight. A Go program asking a real ComfyUI 0.3.64 for /queue then
+// /history/{id} measured 0.58 ms, about 0.29 ms per request.
 func WithServiceTime(d time.Duration) Option {
 	return func(o *options) { o.serviceTime = max(d, 0) }
 }

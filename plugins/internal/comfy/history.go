@@ -2,7 +2,6 @@ package comfy
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -55,10 +54,10 @@ type History map[string]*HistoryEntry
 // not JSON, and entries, prompts, outputs or statuses of another JSON
 // type than ComfyUI's, are errors; scalars of the wrong type are read as
 // their zero value, as ComfyUI's own front end reads them.
+//
+// As json.Unmarshaler's contract says, b is valid JSON: encoding/json and
+// the SDK check it before they call this, so it is not scanned twice.
 func (h *History) UnmarshalJSON(b []byte) error {
-	if !gjson.ValidBytes(b) {
-		return errors.New("invalid JSON")
-	}
 	root := gjson.ParseBytes(b)
 	if !root.IsObject() {
 		return fmt.Errorf("history is a JSON %s, not an object", jsonKind(root))
@@ -79,9 +78,6 @@ func (h *History) UnmarshalJSON(b []byte) error {
 
 // UnmarshalJSON decodes one entry like History.UnmarshalJSON does.
 func (e *HistoryEntry) UnmarshalJSON(b []byte) error {
-	if !gjson.ValidBytes(b) {
-		return errors.New("invalid JSON")
-	}
 	*e = HistoryEntry{}
 	return e.parse(gjson.ParseBytes(b))
 }

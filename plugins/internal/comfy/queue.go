@@ -2,7 +2,6 @@ package comfy
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -29,9 +28,6 @@ type QueueItem struct {
 // UnmarshalJSON decodes the 5-element array form; missing trailing
 // elements are left zero rather than failing, for tolerance.
 func (q *QueueItem) UnmarshalJSON(b []byte) error {
-	if !gjson.ValidBytes(b) {
-		return errors.New("invalid JSON")
-	}
 	*q = QueueItem{}
 	return q.parse(gjson.ParseBytes(b))
 }
