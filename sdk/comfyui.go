@@ -3,14 +3,13 @@ package sdk
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
-	"github.com/tidwall/gjson"
+	"github.com/easel-mcp/easel/sdk/jsonread"
 )
 
 // ComfyUI is the client for the ComfyUI server the host is configured
@@ -192,13 +191,17 @@ func (c *ComfyUI) DoJSON(req Request, out any) (*Response, error) {
 // can decode a hot answer faster than reflection does.
 func decodeAPIJSON(resp *Response, out any) error {
 	if u, ok := out.(json.Unmarshaler); ok {
-		err := errors.New("invalid JSON")
-		if body := bytes.TrimSpace(resp.Body); gjson.ValidBytes(body) {
-			if err = u.UnmarshalJSON(body); err == nil {
-				return nil
-			}
+		body := bytes.TrimSpace(resp.Body)
+		r := jsonread.New(body)
+		r.Skip()
+		err := r.End()
+		if err == nil {
+			err = u.UnmarshalJSON(body)
 		}
-		return &NotAPIError{URL: resp.URL, ContentType: resp.ContentType, Snippet: excerpt(resp.Body, 200), Err: err}
+		if err != nil {
+			return &NotAPIError{URL: resp.URL, ContentType: resp.ContentType, Snippet: excerpt(resp.Body, 200), Err: err}
+		}
+		return nil
 	}
 	dec := json.NewDecoder(bytes.NewReader(resp.Body))
 	dec.UseNumber()

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/tidwall/gjson"
+	"github.com/easel-mcp/easel/sdk/jsonread"
 )
 
 // maxProblems caps how many problems one error lists: enough for an agent
@@ -24,62 +24,40 @@ const maxProblems = 10
 // as map[string]any, arrays as []any and numbers as json.Number, so that
 // integers such as 64-bit seeds keep every digit. It gives the tree
 // encoding/json gives with UseNumber (a test checks), in one pass without
-// reflection: every call's input goes through it, in WebAssembly.
+// reflection (package jsonread): every call's input goes through it, in
+// WebAssembly.
 func decodeJSON(data []byte) (any, error) {
-	if !gjson.ValidBytes(data) {
-		// encoding/json says what is wrong, and where.
-		var v any
-		if err := json.Unmarshal(data, &v); err != nil {
-			return nil, err
-		}
-		return nil, errors.New("invalid JSON")
+	r := jsonread.New(data)
+	v := treeOf(r)
+	if err := r.End(); err != nil {
+		return nil, err
 	}
-	return treeOf(gjson.ParseBytes(data)), nil
+	return v, nil
 }
 
-// treeOf converts a parsed value to the generic tree.
-func treeOf(v gjson.Result) any {
-	switch v.Type {
-	case gjson.String:
-		return validUTF8(v.Str)
-	case gjson.Number:
-		return json.Number(v.Raw)
-	case gjson.True:
-		return true
-	case gjson.False:
-		return false
-	case gjson.Null:
+// treeOf reads the next value as a generic tree.
+func treeOf(r *jsonread.Reader) any {
+	switch r.Kind() {
+	case jsonread.Object:
+		obj := map[string]any{}
+		r.Object(func(key string) { obj[key] = treeOf(r) })
+		return obj
+	case jsonread.Array:
+		items := []any{}
+		r.Array(func(int) { items = append(items, treeOf(r)) })
+		return items
+	case jsonread.String:
+		return r.String()
+	case jsonread.Number:
+		return json.Number(r.Number())
+	case jsonread.Bool:
+		return r.Bool()
+	case jsonread.Null:
+		r.Null()
 		return nil
 	}
-	if v.IsArray() {
-		items := []any{}
-		v.ForEach(func(_, item gjson.Result) bool {
-			items = append(items, treeOf(item))
-			return true
-		})
-		return items
-	}
-	obj := map[string]any{}
-	v.ForEach(func(k, item gjson.Result) bool {
-		obj[validUTF8(k.Str)] = treeOf(item)
-		return true
-	})
-	return obj
-}
-
-// validUTF8 replaces each byte of invalid UTF-8 with U+FFFD, as
-// encoding/json does when it decodes a string.
-func validUTF8(s string) string {
-	if utf8.ValidString(s) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		b.WriteRune(r) // RuneError for an invalid byte
-		i += size
-	}
-	return b.String()
+	r.Skip() // records the syntax error
+	return nil
 }
 
 // wording says what the decoded keys are called in messages.

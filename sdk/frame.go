@@ -7,8 +7,9 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 
-	"github.com/tidwall/gjson"
+	"github.com/easel-mcp/easel/sdk/jsonread"
 )
 
 // A framed message is how the ABI carries JSON plus raw bytes (HTTP
@@ -71,43 +72,50 @@ func (h *requestHeader) appendJSON(b []byte) []byte {
 // same reason as requestHeader.appendJSON. Members of the wrong type are
 // an error, as with encoding/json.
 func (h *responseHeader) UnmarshalJSON(data []byte) error {
-	v := gjson.ParseBytes(data)
-	if !v.IsObject() {
+	r := jsonread.New(data)
+	if r.Kind() != jsonread.Object {
 		return errors.New("the header is not a JSON object")
 	}
 	*h = responseHeader{}
 	var err error
-	v.ForEach(func(k, v gjson.Result) bool {
-		switch k.Str {
-		case "status":
-			if v.Type != gjson.Number || v.Num != float64(int(v.Num)) {
-				err = fmt.Errorf("status %s is not an integer", v.Raw)
-			}
-			h.Status = int(v.Num)
-		case "content_type":
-			err = stringMember(k.Str, v, &h.ContentType)
-		case "url":
-			err = stringMember(k.Str, v, &h.URL)
-		case "backend":
-			err = stringMember(k.Str, v, &h.Backend)
-		case "error":
-			err = stringMember(k.Str, v, &h.Error)
+	r.Object(func(key string) {
+		if err != nil || r.Null() {
+			return
 		}
-		return err == nil
+		switch key {
+		case "status":
+			if r.Kind() != jsonread.Number {
+				err = fmt.Errorf("status %s is not an integer", r.Raw())
+				return
+			}
+			n := r.Number()
+			status, perr := strconv.Atoi(n)
+			if perr != nil {
+				err = fmt.Errorf("status %s is not an integer", n)
+			}
+			h.Status = status
+		case "content_type":
+			err = stringMember(r, key, &h.ContentType)
+		case "url":
+			err = stringMember(r, key, &h.URL)
+		case "backend":
+			err = stringMember(r, key, &h.Backend)
+		case "error":
+			err = stringMember(r, key, &h.Error)
+		}
 	})
+	if rerr := r.End(); rerr != nil {
+		return rerr
+	}
 	return err
 }
 
-// stringMember sets *dst to a JSON string, refusing other types (null
-// leaves *dst alone, as with encoding/json).
-func stringMember(key string, v gjson.Result, dst *string) error {
-	switch v.Type {
-	case gjson.String:
-		*dst = v.Str
-	case gjson.Null:
-	default:
-		return fmt.Errorf("%s %s is not a string", key, v.Raw)
+// stringMember sets *dst to a JSON string, refusing other types.
+func stringMember(r *jsonread.Reader, key string, dst *string) error {
+	if r.Kind() != jsonread.String {
+		return fmt.Errorf("%s %s is not a string", key, r.Raw())
 	}
+	*dst = r.String()
 	return nil
 }
 
@@ -147,9 +155,6 @@ func unmarshalHeader(line []byte, header any) error {
 	u, ok := header.(json.Unmarshaler)
 	if !ok {
 		return json.Unmarshal(line, header)
-	}
-	if !gjson.ValidBytes(line) {
-		return errors.New("invalid JSON")
 	}
 	return u.UnmarshalJSON(line)
 }

@@ -51,7 +51,8 @@ func TestDecodeFrameErrors(t *testing.T) {
 	}{
 		{`{"status":200}`, "framed message has no header line"},
 		{"", "framed message has no header line"},
-		{"not json\nbody", "framed message header: invalid JSON"},
+		{"not json\nbody", "framed message header: the header is not a JSON object"},
+		{`{"status":200,}` + "\n", "framed message header: jsonread: invalid character"},
 		{`["status"]` + "\n", "framed message header: the header is not a JSON object"},
 		{`{"status":"200"}` + "\n", `framed message header: status "200" is not an integer`},
 		{`{"status":200.5}` + "\n", `framed message header: status 200.5 is not an integer`},

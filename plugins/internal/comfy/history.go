@@ -3,11 +3,13 @@ package comfy
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
-	"github.com/tidwall/gjson"
+	"github.com/easel-mcp/easel/sdk/jsonread"
 )
 
 // HistoryEntry is one value of GET /history or /history/{id}.
@@ -48,145 +50,196 @@ type Message struct {
 // read in one pass without reflection (see UnmarshalJSON).
 type History map[string]*HistoryEntry
 
-// UnmarshalJSON decodes a history answer. In a WebAssembly guest this is
-// several times faster than encoding/json's reflection, which a
-// get_job_status call would otherwise spend most of its time in. What is
-// not JSON, and entries, prompts, outputs or statuses of another JSON
-// type than ComfyUI's, are errors; scalars of the wrong type are read as
-// their zero value, as ComfyUI's own front end reads them.
-//
-// As json.Unmarshaler's contract says, b is valid JSON: encoding/json and
-// the SDK check it before they call this, so it is not scanned twice.
+// UnmarshalJSON decodes a history answer in one pass (package
+// jsonread). In a WebAssembly guest this is several times faster than
+// encoding/json's reflection, which a get_job_status call would otherwise
+// spend most of its time in. What is not JSON, and entries, prompts,
+// outputs or statuses of another JSON type than ComfyUI's, are errors;
+// scalars of the wrong type are read as their zero value, as ComfyUI's
+// own front end reads them.
 func (h *History) UnmarshalJSON(b []byte) error {
-	root := gjson.ParseBytes(b)
-	if !root.IsObject() {
-		return fmt.Errorf("history is a JSON %s, not an object", jsonKind(root))
+	r := jsonread.New(b)
+	if k := r.Kind(); k != jsonread.Object {
+		return fmt.Errorf("history is a JSON %s, not an object", kindName(k))
 	}
 	*h = History{}
 	var err error
-	root.ForEach(func(id, v gjson.Result) bool {
+	r.Object(func(id string) {
 		e := &HistoryEntry{}
-		if err = e.parse(v); err != nil {
-			err = fmt.Errorf("history entry %s: %w", id.String(), err)
-			return false
+		if err == nil {
+			if err = e.read(r); err != nil {
+				err = fmt.Errorf("history entry %s: %w", id, err)
+			}
 		}
-		(*h)[id.String()] = e
-		return true
+		(*h)[id] = e
 	})
+	if rerr := r.End(); rerr != nil {
+		return rerr
+	}
 	return err
 }
 
 // UnmarshalJSON decodes one entry like History.UnmarshalJSON does.
 func (e *HistoryEntry) UnmarshalJSON(b []byte) error {
 	*e = HistoryEntry{}
-	return e.parse(gjson.ParseBytes(b))
+	r := jsonread.New(b)
+	err := e.read(r)
+	if rerr := r.End(); rerr != nil {
+		return rerr
+	}
+	return err
 }
 
-func (e *HistoryEntry) parse(v gjson.Result) error {
-	if !v.IsObject() {
-		return fmt.Errorf("a history entry is a JSON %s, not an object", jsonKind(v))
+// read reads an entry at r; a shape error leaves the rest unread.
+func (e *HistoryEntry) read(r *jsonread.Reader) error {
+	if k := r.Kind(); k != jsonread.Object {
+		return fmt.Errorf("a history entry is a JSON %s, not an object", kindName(k))
 	}
 	var err error
-	v.ForEach(func(k, v gjson.Result) bool {
-		switch {
-		case v.Type == gjson.Null:
-		case k.Str == "prompt":
-			err = e.Prompt.parse(v)
-		case k.Str == "outputs":
-			if !v.IsObject() {
-				err = fmt.Errorf("outputs is a JSON %s, not an object", jsonKind(v))
-				break
+	r.Object(func(key string) {
+		if err != nil || r.Null() {
+			return
+		}
+		switch key {
+		case "prompt":
+			err = e.Prompt.read(r)
+		case "outputs":
+			if k := r.Kind(); k != jsonread.Object {
+				err = fmt.Errorf("outputs is a JSON %s, not an object", kindName(k))
+				return
 			}
 			e.Outputs = map[string]json.RawMessage{}
-			v.ForEach(func(node, out gjson.Result) bool {
-				e.Outputs[node.String()] = json.RawMessage(out.Raw)
-				return true
-			})
-		case k.Str == "status":
-			if !v.IsObject() {
-				err = fmt.Errorf("status is a JSON %s, not an object", jsonKind(v))
-				break
+			r.Object(func(node string) { e.Outputs[node] = slices.Clone(r.Raw()) })
+		case "status":
+			if k := r.Kind(); k != jsonread.Object {
+				err = fmt.Errorf("status is a JSON %s, not an object", kindName(k))
+				return
 			}
-			e.Status = parseHistoryStatus(v)
+			e.Status = readHistoryStatus(r)
 		}
-		return err == nil
 	})
 	return err
 }
 
-func parseHistoryStatus(v gjson.Result) *HistoryStatus {
+func readHistoryStatus(r *jsonread.Reader) *HistoryStatus {
 	st := &HistoryStatus{}
-	v.ForEach(func(k, v gjson.Result) bool {
-		switch k.Str {
+	r.Object(func(key string) {
+		switch key {
 		case "status_str":
-			st.StatusStr = v.String()
+			st.StatusStr = readString(r)
 		case "completed":
-			st.Completed = v.Bool()
+			st.Completed = r.Kind() == jsonread.Bool && r.Bool()
 		case "messages":
-			v.ForEach(func(_, m gjson.Result) bool {
-				pair := m.Array()
-				if len(pair) >= 2 && pair[0].Type == gjson.String && pair[1].IsObject() {
-					st.Messages = append(st.Messages, NamedMessage{Name: pair[0].Str, Message: parseMessage(pair[1])})
+			if r.Kind() != jsonread.Array {
+				return
+			}
+			r.Array(func(int) {
+				if m, ok := readNamedMessage(r); ok {
+					st.Messages = append(st.Messages, m)
 				}
-				return true
 			})
 		}
-		return true
 	})
 	return st
 }
 
-func parseMessage(v gjson.Result) Message {
-	var m Message
-	v.ForEach(func(k, v gjson.Result) bool {
-		switch k.Str {
-		case "timestamp":
-			m.Timestamp = v.Int()
-		case "nodes":
-			m.Nodes = stringList(v)
-		case "node_id":
-			m.NodeID = v.String()
-		case "node_type":
-			m.NodeType = v.String()
-		case "executed":
-			m.Executed = stringList(v)
-		case "exception_type":
-			m.ExceptionType = v.String()
-		case "exception_message":
-			m.ExceptionMessage = v.String()
-		case "traceback":
-			m.Traceback = stringList(v)
+// readNamedMessage reads a [name, data] pair; other shapes are skipped.
+func readNamedMessage(r *jsonread.Reader) (NamedMessage, bool) {
+	var m NamedMessage
+	var named, withData bool
+	if r.Kind() != jsonread.Array {
+		return m, false
+	}
+	r.Array(func(i int) {
+		switch {
+		case i == 0 && r.Kind() == jsonread.String:
+			m.Name, named = r.String(), true
+		case i == 1 && r.Kind() == jsonread.Object:
+			m.Message, withData = readMessage(r), true
 		}
-		return true
+	})
+	return m, named && withData
+}
+
+func readMessage(r *jsonread.Reader) Message {
+	var m Message
+	r.Object(func(key string) {
+		switch key {
+		case "timestamp":
+			m.Timestamp = readInt(r)
+		case "nodes":
+			m.Nodes = readStrings(r)
+		case "node_id":
+			m.NodeID = readString(r)
+		case "node_type":
+			m.NodeType = readString(r)
+		case "executed":
+			m.Executed = readStrings(r)
+		case "exception_type":
+			m.ExceptionType = readString(r)
+		case "exception_message":
+			m.ExceptionMessage = readString(r)
+		case "traceback":
+			m.Traceback = readStrings(r)
+		}
 	})
 	return m
 }
 
-// stringList reads an array of strings; other items are skipped.
-func stringList(v gjson.Result) []string {
+// readString reads a string; another kind of value is left to be
+// skipped and reads as "".
+func readString(r *jsonread.Reader) string {
+	if r.Kind() != jsonread.String {
+		return ""
+	}
+	return r.String()
+}
+
+// readInt reads a number as an int64 (a fraction is dropped); another
+// kind of value reads as 0.
+func readInt(r *jsonread.Reader) int64 {
+	if r.Kind() != jsonread.Number {
+		return 0
+	}
+	n := r.Number()
+	if i, err := strconv.ParseInt(n, 10, 64); err == nil {
+		return i
+	}
+	f, _ := strconv.ParseFloat(n, 64)
+	return int64(f)
+}
+
+// readStrings reads an array of strings; other items are skipped.
+func readStrings(r *jsonread.Reader) []string {
+	if r.Kind() != jsonread.Array {
+		return nil
+	}
 	var out []string
-	v.ForEach(func(_, s gjson.Result) bool {
-		if s.Type == gjson.String {
-			out = append(out, s.Str)
+	r.Array(func(int) {
+		if r.Kind() == jsonread.String {
+			out = append(out, r.String())
 		}
-		return true
 	})
 	return out
 }
 
-// jsonKind names a JSON value's type for error messages.
-func jsonKind(v gjson.Result) string {
-	switch {
-	case v.IsArray():
+// kindName names a JSON value's type for error messages.
+func kindName(k jsonread.Kind) string {
+	switch k {
+	case jsonread.Object:
+		return "object"
+	case jsonread.Array:
 		return "array"
-	case v.Type == gjson.String:
+	case jsonread.String:
 		return "string"
-	case v.Type == gjson.Number:
+	case jsonread.Number:
 		return "number"
-	case v.Type == gjson.True, v.Type == gjson.False:
+	case jsonread.Bool:
 		return "boolean"
+	case jsonread.Null:
+		return "null"
 	}
-	return "null"
+	return "value that is not JSON"
 }
 
 // Outcome values, decided from the messages.

@@ -4,9 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
-	"github.com/tidwall/gjson"
+	"github.com/easel-mcp/easel/sdk/jsonread"
 )
 
 // Queue is GET /queue. Items are ComfyUI's 5-element arrays
@@ -29,30 +30,34 @@ type QueueItem struct {
 // elements are left zero rather than failing, for tolerance.
 func (q *QueueItem) UnmarshalJSON(b []byte) error {
 	*q = QueueItem{}
-	return q.parse(gjson.ParseBytes(b))
+	r := jsonread.New(b)
+	err := q.read(r)
+	if rerr := r.End(); rerr != nil {
+		return rerr
+	}
+	return err
 }
 
-// parse reads the array form; see UnmarshalJSON.
-func (q *QueueItem) parse(v gjson.Result) error {
-	if !v.IsArray() {
-		return fmt.Errorf("a queue item is a JSON %s, not an array", jsonKind(v))
+// read reads the array form at r; see UnmarshalJSON.
+func (q *QueueItem) read(r *jsonread.Reader) error {
+	if k := r.Kind(); k != jsonread.Array {
+		return fmt.Errorf("a queue item is a JSON %s, not an array", kindName(k))
 	}
-	i := 0
-	v.ForEach(func(_, f gjson.Result) bool {
+	r.Array(func(i int) {
 		switch i {
 		case 0:
-			q.Number = f.Float()
+			if r.Kind() == jsonread.Number {
+				q.Number, _ = strconv.ParseFloat(r.Number(), 64)
+			}
 		case 1:
-			q.PromptID = f.String()
+			q.PromptID = readString(r)
 		case 2:
-			q.Prompt = json.RawMessage(f.Raw)
+			q.Prompt = slices.Clone(r.Raw())
 		case 3:
-			q.ExtraData = json.RawMessage(f.Raw)
+			q.ExtraData = slices.Clone(r.Raw())
 		case 4:
-			q.Outputs = stringList(f)
+			q.Outputs = readStrings(r)
 		}
-		i++
-		return i < 5
 	})
 	return nil
 }

@@ -1,0 +1,556 @@
+// Package jsonread reads JSON in one pass, without reflection and without
+// building a tree, for the paths a plugin runs on every call.
+//
+// In a WebAssembly guest, encoding/json costs several times what it costs
+// natively: its reflection, its scanner (an indirect call per byte) and
+// nested Unmarshal calls that scan the same bytes again. A Reader visits
+// each byte once, validating as it goes, and hands strings and numbers to
+// the caller, who keeps what it needs:
+//
+//	r := jsonread.New(body)
+//	r.Object(func(key string) {
+//		switch key {
+//		case "status_str":
+//			status = r.String()
+//		case "completed":
+//			done = r.Bool()
+//		} // a member not read is skipped
+//	})
+//	if err := r.End(); err != nil { … }
+//
+// The first error stops the reading and sticks: later calls return zero
+// values, and End (or Err) reports it with its byte offset. What a Reader
+// accepts is exactly what encoding/json accepts (a fuzz test checks).
+package jsonread
+
+import (
+	"fmt"
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// Kind is the type of the next JSON value.
+type Kind byte
+
+// The kinds of JSON values; Invalid when the next byte starts none.
+const (
+	Invalid Kind = iota
+	Null
+	Bool
+	Number
+	String
+	Array
+	Object
+)
+
+// maxDepth bounds nesting, as encoding/json does, so that hostile input
+// cannot exhaust the stack.
+const maxDepth = 10000
+
+// Reader reads one JSON value from a byte slice.
+type Reader struct {
+	data  []byte
+	pos   int
+	depth int
+	err   error
+}
+
+// New returns a Reader of data, which must stay unchanged while it reads.
+func New(data []byte) *Reader { return &Reader{data: data} }
+
+// Err returns the first error, or nil.
+func (r *Reader) Err() error { return r.err }
+
+// End checks that nothing but whitespace follows the value read, and
+// returns the first error.
+func (r *Reader) End() error {
+	r.space()
+	if r.err == nil && r.pos < len(r.data) {
+		r.fail("after the top-level value")
+	}
+	return r.err
+}
+
+// Kind returns the type of the next value without reading it.
+func (r *Reader) Kind() Kind {
+	if r.err != nil {
+		return Invalid
+	}
+	r.space()
+	if r.pos >= len(r.data) {
+		return Invalid
+	}
+	switch c := r.data[r.pos]; {
+	case c == '{':
+		return Object
+	case c == '[':
+		return Array
+	case c == '"':
+		return String
+	case c == 't' || c == 'f':
+		return Bool
+	case c == 'n':
+		return Null
+	case c == '-' || '0' <= c && c <= '9':
+		return Number
+	}
+	return Invalid
+}
+
+// Object reads an object, calling member with each key while the Reader
+// is at the member's value. A value member does not read is skipped.
+// Returning before the end is not possible: member sees every key, in
+// order, duplicates included.
+func (r *Reader) Object(member func(key string)) {
+	if !r.open('{') {
+		return
+	}
+	if r.peek() == '}' {
+		r.pos++
+		r.depth--
+		return
+	}
+	for r.err == nil {
+		r.space()
+		if r.peek() != '"' {
+			r.fail("looking for the beginning of an object key string")
+			return
+		}
+		key := r.String()
+		r.space()
+		if r.peek() != ':' {
+			r.fail("after object key")
+			return
+		}
+		r.pos++
+		r.space()
+		start := r.pos
+		member(key)
+		r.skipUnread(start)
+		if !r.next('}') {
+			return
+		}
+	}
+}
+
+// Array reads an array, calling item with each index while the Reader is
+// at the item. An item not read is skipped.
+func (r *Reader) Array(item func(i int)) {
+	if !r.open('[') {
+		return
+	}
+	if r.peek() == ']' {
+		r.pos++
+		r.depth--
+		return
+	}
+	for i := 0; r.err == nil; i++ {
+		r.space()
+		start := r.pos
+		item(i)
+		r.skipUnread(start)
+		if !r.next(']') {
+			return
+		}
+	}
+}
+
+// skipUnread skips the value at start if the callback left it unread.
+func (r *Reader) skipUnread(start int) {
+	if r.err == nil && r.pos == start {
+		r.Skip()
+	}
+}
+
+// open consumes the opening bracket of an object or array.
+func (r *Reader) open(c byte) bool {
+	if r.err != nil {
+		return false
+	}
+	r.space()
+	if r.peek() != c {
+		r.fail("looking for the beginning of " + map[byte]string{'{': "an object", '[': "an array"}[c])
+		return false
+	}
+	if r.depth++; r.depth > maxDepth {
+		r.err = fmt.Errorf("jsonread: exceeded max depth at offset %d", r.pos)
+		return false
+	}
+	r.pos++
+	r.space()
+	return true
+}
+
+// next consumes the ',' before another member or item, or the closing
+// bracket; it reports whether another follows.
+func (r *Reader) next(closing byte) bool {
+	if r.err != nil {
+		return false
+	}
+	r.space()
+	switch r.peek() {
+	case ',':
+		r.pos++
+		return true
+	case closing:
+		r.pos++
+		r.depth--
+		return false
+	}
+	r.fail(fmt.Sprintf("after %s", map[byte]string{'}': "object key:value pair", ']': "array element"}[closing]))
+	return false
+}
+
+// Skip reads the next value and discards it.
+func (r *Reader) Skip() {
+	switch r.Kind() {
+	case Object:
+		r.Object(func(string) {})
+	case Array:
+		r.Array(func(int) {})
+	case String:
+		r.skipString()
+	case Number:
+		r.number()
+	case Bool:
+		r.Bool()
+	case Null:
+		r.literal("null")
+	default:
+		r.fail("looking for beginning of value")
+	}
+}
+
+// Raw reads the next value and returns its bytes as they are in the
+// input (not a copy).
+func (r *Reader) Raw() []byte {
+	r.space()
+	start := r.pos
+	r.Skip()
+	if r.err != nil {
+		return nil
+	}
+	return r.data[start:r.pos]
+}
+
+// Null reads a null and reports whether the value was one; another value
+// is left unread.
+func (r *Reader) Null() bool {
+	if r.Kind() != Null {
+		return false
+	}
+	r.literal("null")
+	return r.err == nil
+}
+
+// Bool reads true or false; another kind of value is an error.
+func (r *Reader) Bool() bool {
+	switch r.Kind() {
+	case Bool:
+		if r.data[r.pos] == 't' {
+			r.literal("true")
+			return r.err == nil
+		}
+		r.literal("false")
+	default:
+		r.fail("looking for a boolean")
+	}
+	return false
+}
+
+// Number reads a number and returns its text, for strconv or json.Number;
+// another kind of value is an error.
+func (r *Reader) Number() string {
+	if r.Kind() != Number {
+		r.fail("looking for a number")
+		return ""
+	}
+	return r.number()
+}
+
+// Int reads a number that is an integer in int64's range; a fraction, an
+// exponent or another kind of value is an error.
+func (r *Reader) Int() int64 {
+	s := r.Number()
+	if r.err != nil {
+		return 0
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		r.err = fmt.Errorf("jsonread: number %s is not an int64", s)
+	}
+	return n
+}
+
+// Float reads a number as a float64; another kind of value is an error.
+func (r *Reader) Float() float64 {
+	s := r.Number()
+	if r.err != nil {
+		return 0
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		r.err = fmt.Errorf("jsonread: number %s is out of float64's range", s)
+	}
+	return f
+}
+
+// number reads the number at r.pos, checking JSON's grammar:
+// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func (r *Reader) number() string {
+	start := r.pos
+	if r.peek() == '-' {
+		r.pos++
+	}
+	switch c := r.peek(); {
+	case c == '0':
+		r.pos++
+	case '1' <= c && c <= '9':
+		r.digits()
+	default:
+		r.fail("in numeric literal")
+		return ""
+	}
+	if r.peek() == '.' {
+		r.pos++
+		if !r.digits() {
+			r.fail("after decimal point in numeric literal")
+			return ""
+		}
+	}
+	if c := r.peek(); c == 'e' || c == 'E' {
+		r.pos++
+		if c := r.peek(); c == '+' || c == '-' {
+			r.pos++
+		}
+		if !r.digits() {
+			r.fail("in exponent of numeric literal")
+			return ""
+		}
+	}
+	return string(r.data[start:r.pos])
+}
+
+// digits consumes [0-9]* and reports whether there was at least one.
+func (r *Reader) digits() bool {
+	start := r.pos
+	for r.pos < len(r.data) && '0' <= r.data[r.pos] && r.data[r.pos] <= '9' {
+		r.pos++
+	}
+	return r.pos > start
+}
+
+// String reads a string and returns it unescaped, with invalid UTF-8
+// replaced by U+FFFD as encoding/json does; another kind of value is an
+// error.
+func (r *Reader) String() string {
+	if r.Kind() != String {
+		r.fail("looking for a string")
+		return ""
+	}
+	r.pos++ // the opening quote
+	start := r.pos
+	for r.pos < len(r.data) {
+		c := r.data[r.pos]
+		switch {
+		case c == '"':
+			s := string(r.data[start:r.pos])
+			r.pos++
+			return s
+		case c == '\\' || c >= utf8.RuneSelf:
+			return r.slowString(start)
+		case c < 0x20:
+			r.fail("in string literal")
+			return ""
+		}
+		r.pos++
+	}
+	r.fail("in string literal")
+	return ""
+}
+
+// slowString finishes a string that has escapes or non-ASCII bytes.
+func (r *Reader) slowString(start int) string {
+	b := make([]byte, 0, r.pos-start+16)
+	b = append(b, r.data[start:r.pos]...)
+	for r.pos < len(r.data) {
+		c := r.data[r.pos]
+		switch {
+		case c == '"':
+			r.pos++
+			return string(b)
+		case c < 0x20:
+			r.fail("in string literal")
+			return ""
+		case c == '\\':
+			var ok bool
+			if b, ok = r.escape(b); !ok {
+				return ""
+			}
+		case c < utf8.RuneSelf:
+			b = append(b, c)
+			r.pos++
+		default:
+			rn, size := utf8.DecodeRune(r.data[r.pos:])
+			b = utf8.AppendRune(b, rn) // U+FFFD for an invalid byte
+			r.pos += size
+		}
+	}
+	r.fail("in string literal")
+	return ""
+}
+
+// escape appends the character of the escape sequence at r.pos.
+func (r *Reader) escape(b []byte) ([]byte, bool) {
+	if r.pos+1 >= len(r.data) {
+		r.fail("in string escape code")
+		return b, false
+	}
+	c := r.data[r.pos+1]
+	if simple, ok := escapes[c]; ok {
+		r.pos += 2
+		return append(b, simple), true
+	}
+	if c != 'u' {
+		r.fail("in string escape code")
+		return b, false
+	}
+	rn, ok := r.hex4(r.pos + 2)
+	if !ok {
+		return b, false
+	}
+	r.pos += 6
+	if utf16.IsSurrogate(rn) {
+		// The second half of a pair follows as another \u escape; a half
+		// without its partner becomes U+FFFD, as with encoding/json.
+		if pair := utf16.DecodeRune(rn, r.nextEscape()); pair != utf8.RuneError {
+			r.pos += 6
+			return utf8.AppendRune(b, pair), true
+		}
+		rn = utf8.RuneError
+	}
+	return utf8.AppendRune(b, rn), r.err == nil
+}
+
+// nextEscape returns the rune of a well-formed \uXXXX at r.pos, or -1.
+func (r *Reader) nextEscape() rune {
+	if r.pos+6 > len(r.data) || r.data[r.pos] != '\\' || r.data[r.pos+1] != 'u' {
+		return -1
+	}
+	var rn rune
+	for _, c := range r.data[r.pos+2 : r.pos+6] {
+		d := hexValue(c)
+		if d < 0 {
+			return -1
+		}
+		rn = rn<<4 | d
+	}
+	return rn
+}
+
+// hexValue is the value of a hex digit, -1 for another byte.
+func hexValue(c byte) rune {
+	switch {
+	case '0' <= c && c <= '9':
+		return rune(c - '0')
+	case 'a' <= c && c <= 'f':
+		return rune(c-'a') + 10
+	case 'A' <= c && c <= 'F':
+		return rune(c-'A') + 10
+	}
+	return -1
+}
+
+// hex4 decodes four hex digits at i.
+func (r *Reader) hex4(i int) (rune, bool) {
+	if i+4 > len(r.data) {
+		r.fail("in \\u hexadecimal character escape")
+		return 0, false
+	}
+	var rn rune
+	for j, c := range r.data[i : i+4] {
+		d := hexValue(c)
+		if d < 0 {
+			r.pos = i + j
+			r.fail("in \\u hexadecimal character escape")
+			return 0, false
+		}
+		rn = rn<<4 | d
+	}
+	return rn, true
+}
+
+var escapes = map[byte]byte{'"': '"', '\\': '\\', '/': '/', 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t'}
+
+// skipString consumes a string without building it.
+func (r *Reader) skipString() {
+	r.pos++
+	for r.pos < len(r.data) {
+		switch c := r.data[r.pos]; {
+		case c == '"':
+			r.pos++
+			return
+		case c < 0x20:
+			r.fail("in string literal")
+			return
+		case c == '\\':
+			if _, ok := r.escape(nil); !ok {
+				return
+			}
+		default:
+			r.pos++
+		}
+	}
+	r.fail("in string literal")
+}
+
+// literal consumes true, false or null.
+func (r *Reader) literal(word string) {
+	if len(r.data)-r.pos < len(word) || string(r.data[r.pos:r.pos+len(word)]) != word {
+		r.fail("in literal " + word)
+		return
+	}
+	r.pos += len(word)
+}
+
+func (r *Reader) peek() byte {
+	if r.pos < len(r.data) {
+		return r.data[r.pos]
+	}
+	return 0
+}
+
+func (r *Reader) space() {
+	for r.pos < len(r.data) {
+		switch r.data[r.pos] {
+		case ' ', '\t', '\n', '\r':
+			r.pos++
+		default:
+			return
+		}
+	}
+}
+
+// fail records a syntax error at r.pos, worded like encoding/json's.
+func (r *Reader) fail(context string) {
+	if r.err != nil {
+		return
+	}
+	if r.pos >= len(r.data) {
+		r.err = fmt.Errorf("jsonread: unexpected end of JSON input")
+		return
+	}
+	r.err = fmt.Errorf("jsonread: invalid character %s %s at offset %d", quoteChar(r.data[r.pos]), context, r.pos)
+}
+
+func quoteChar(c byte) string {
+	if c == '\'' {
+		return `'\''`
+	}
+	if c == '"' {
+		return `'"'`
+	}
+	s := strconv.Quote(string(rune(c)))
+	return "'" + s[1:len(s)-1] + "'"
+}

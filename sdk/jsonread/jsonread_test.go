@@ -1,0 +1,152 @@
+package jsonread
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+var seeds = []string{
+	`{"prompt_id":"x","steps":20,"cfg":7.5,"seed":18446744073709551615,"tags":["a",1,true,null,{}],"n":{"m":[]}}`,
+	`{"a":1,"a":2}`, ` [1, -0.5e10 , "\u00e9\ud83d\ude00"] `, `"\ud800"`, `"\ud800\ud800"`, `"\udc00\udc00x"`, `"\ud83d\u0041"`,
+	"\"\xff\xfe ok\"", `{"k\u0000":"v\n\t\"\\/\b\f\r"}`, `"\uD83D\uDE00"`, `"\u12"`, `"\uZZZZ"`, `"\ud800\uZZZZ"`,
+	`{"a":1} {}`, `{"a":1,}`, `[1,]`, `01`, `1.`, `-`, `-01`, `1e`, `1e+`, `2E-3`, `"\x"`, `{"a" 1}`, ``, ` `, `nul`, `true false`,
+	"\"a\x01b\"", `{"a":{"b":{"c":[[[[]]]]}}}`, `1e400`, `-0`, `{"":""}`, `{,}`, `[,1]`, `{"a":}`, `tru`, `nulll`, `{"a":1 "b":2}`,
+}
+
+// tree builds encoding/json's generic tree (UseNumber) with a Reader.
+func tree(r *Reader) any {
+	switch r.Kind() {
+	case Object:
+		m := map[string]any{}
+		r.Object(func(key string) { m[key] = tree(r) })
+		return m
+	case Array:
+		items := []any{}
+		r.Array(func(int) { items = append(items, tree(r)) })
+		return items
+	case String:
+		return r.String()
+	case Number:
+		return json.Number(r.Number())
+	case Bool:
+		return r.Bool()
+	case Null:
+		r.Null()
+		return nil
+	}
+	r.Skip() // records the error
+	return nil
+}
+
+func reference(data []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("data after the value")
+	}
+	return v, nil
+}
+
+// FuzzLikeEncodingJSON checks that a Reader accepts exactly what
+// encoding/json accepts, skipping or reading, and reads the same values.
+func FuzzLikeEncodingJSON(f *testing.F) {
+	for _, s := range seeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		want, wantErr := reference(data)
+		r := New(data)
+		got := tree(r)
+		err := r.End()
+		if (err == nil) != (wantErr == nil) {
+			t.Fatalf("%q: error %v, encoding/json: %v", data, err, wantErr)
+		}
+		if err == nil && !reflect.DeepEqual(got, want) {
+			t.Fatalf("%q: read %#v, encoding/json: %#v", data, got, want)
+		}
+		skip := New(data)
+		skip.Skip()
+		if (skip.End() == nil) != json.Valid(data) {
+			t.Fatalf("%q: Skip says valid=%v, json.Valid %v", data, skip.End() == nil, json.Valid(data))
+		}
+	})
+}
+
+func TestSeeds(t *testing.T) {
+	for _, s := range seeds {
+		want, wantErr := reference([]byte(s))
+		r := New([]byte(s))
+		got := tree(r)
+		if err := r.End(); (err == nil) != (wantErr == nil) || err == nil && !reflect.DeepEqual(got, want) {
+			t.Errorf("%q: %#v, %v; encoding/json: %#v, %v", s, got, err, want, wantErr)
+		}
+	}
+}
+
+func TestUnreadValuesAreSkipped(t *testing.T) {
+	r := New([]byte(`{"skip":{"deep":[1,{"x":"\u00e9"}]},"keep":"yes","raw":[1, 2],"n":-3,"f":2.5}`))
+	var keep string
+	var raw []byte
+	var n int64
+	var f float64
+	r.Object(func(key string) {
+		switch key {
+		case "keep":
+			keep = r.String()
+		case "raw":
+			raw = r.Raw()
+		case "n":
+			n = r.Int()
+		case "f":
+			f = r.Float()
+		}
+	})
+	if err := r.End(); err != nil || keep != "yes" || string(raw) != "[1, 2]" || n != -3 || f != 2.5 {
+		t.Fatalf("keep %q raw %s n %d f %v err %v", keep, raw, n, f, err)
+	}
+}
+
+func TestErrors(t *testing.T) {
+	tests := []struct {
+		json string
+		read func(r *Reader)
+		want string
+	}{
+		{`"x"`, func(r *Reader) { r.Int() }, "looking for a number"},
+		{`1.5`, func(r *Reader) { r.Int() }, "number 1.5 is not an int64"},
+		{`99999999999999999999`, func(r *Reader) { r.Int() }, "is not an int64"},
+		{`[1]`, func(r *Reader) { r.Object(func(string) {}) }, "invalid character '[' looking for the beginning of an object at offset 0"},
+		{`{"a":1`, func(r *Reader) { r.Skip() }, "unexpected end of JSON input"},
+		{`{"a":x}`, func(r *Reader) { r.Skip() }, "invalid character 'x' looking for beginning of value at offset 5"},
+		{`1 2`, func(r *Reader) { r.Skip() }, "invalid character '2' after the top-level value at offset 2"},
+		{strings.Repeat("[", maxDepth+1), func(r *Reader) { r.Skip() }, "exceeded max depth"},
+	}
+	for _, tt := range tests {
+		r := New([]byte(tt.json))
+		tt.read(r)
+		if err := r.End(); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%.20s: error %v, want %q", tt.json, err, tt.want)
+		}
+	}
+}
+
+func BenchmarkHistoryEntry(b *testing.B) {
+	data := []byte(`{"24e8":{"prompt":[0,"24e8",{"1":{"class_type":"EmptyImage","inputs":{"width":64,"height":64,"batch_size":1,"color":0}},"2":{"class_type":"SaveImage","inputs":{"images":["1",0],"filename_prefix":"test"}}},{"client_id":"rec-client-a"},["2"]],"outputs":{"2":{"images":[{"filename":"test_00001_.png","subfolder":"","type":"output"}]}},"status":{"status_str":"success","completed":true,"messages":[["execution_start",{"prompt_id":"24e8","timestamp":1795750301018}],["execution_cached",{"nodes":[],"prompt_id":"24e8","timestamp":1795750301019}],["execution_success",{"prompt_id":"24e8","timestamp":1795750301025}]]}}}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		r := New(data)
+		tree(r)
+		if err := r.End(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
