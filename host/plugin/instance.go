@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
 )
 
 // instance is one instantiated plugin module. It serves one call at a time;
@@ -18,6 +19,7 @@ type instance struct {
 	stack                     []uint64
 	stash                     []byte // the write-or-stash answer awaiting take
 	stdout, stderr            *logWriter
+	mem                       *linearMemory // nil for a module without memory
 	// ctx is the context of the export call running, for host code that
 	// wazero calls without one (the WASI sleep).
 	ctx context.Context
@@ -46,8 +48,10 @@ func (p *Plugin) newInstance(ctx context.Context) (*instance, error) {
 	ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
 	defer cancel()
 	ictx = withCallState(ictx, &callState{inst: in, describe: true})
+	ictx = experimental.WithMemoryAllocator(ictx, memoryAllocator(in))
 	in.ctx = ictx
 	mod, err := p.rt.wz.InstantiateModule(ictx, p.compiled, p.rt.moduleConfig(in))
+	in.mem.exit() // the start function has returned
 	if err != nil {
 		if ictx.Err() != nil {
 			err = fmt.Errorf("start-up timed out after %s: %w", timeout, err)
@@ -78,6 +82,8 @@ func (in *instance) describe(ctx context.Context) ([]byte, error) {
 	ctx = withCallState(ctx, &callState{inst: in, describe: true})
 	in.ctx = ctx
 	in.stash = nil
+	in.mem.enter()
+	defer in.mem.exit()
 	if err := in.describeFn.CallWithStack(ctx, in.stack); err != nil {
 		return nil, fmt.Errorf("easel_describe: %w%s", err, stderrSuffix(in.stderr.takeTail()))
 	}
@@ -90,6 +96,8 @@ func (in *instance) call(ctx context.Context, input []byte, progress func(Progre
 	ctx = withCallState(ctx, &callState{inst: in, progress: progress})
 	in.ctx = ctx
 	in.stash = nil
+	in.mem.enter()
+	defer in.mem.exit()
 	in.stack[0] = uint64(len(input))
 	if err := in.alloc.CallWithStack(ctx, in.stack); err != nil {
 		return nil, fmt.Errorf("easel_alloc: %w", err)
