@@ -1,0 +1,87 @@
+// Package memtune keeps a long-running easel's resident memory close to what
+// it uses: it picks the garbage collector's pace when the operator has not,
+// and gives freed memory back to the operating system after a burst.
+//
+// easel's Go heap is small and mostly long-lived (each loaded plugin's
+// decoded module, about 10 MiB for a Go plugin); what it allocates per call
+// is short-lived JSON. With Go's default GOGC=100 the heap may grow to twice
+// its live size between collections, and memory freed by a burst (a plugin
+// compilation peaks at about 60 MiB of live heap) stays resident until the
+// runtime's background scavenger slowly returns it. See docs/performance.md,
+// "Memory", for the measurements behind the defaults.
+package memtune
+
+import (
+	"math"
+	"runtime/debug"
+	"runtime/metrics"
+	"sync/atomic"
+)
+
+// DefaultGCPercent is the GOGC that serve uses when the environment sets
+// none: a collection after the heap grows by a quarter of its live size
+// instead of doubling. At easel's heap sizes a collection takes a
+// millisecond or two of CPU, so collecting four times as often costs about
+// 1-2% of a core at hundreds of calls per second, and keeps ~10 MiB off the
+// resident set under load.
+const DefaultGCPercent = 25
+
+// Settings is what [Apply] decided, for the log.
+type Settings struct {
+	// GCPercent is the GOGC in effect; -1 means off.
+	GCPercent int
+	// FromEnv says the operator set GOGC, so easel left it alone.
+	FromEnv bool
+	// MemoryLimit is GOMEMLIMIT, or -1 when there is none (easel sets none:
+	// a limit below what easel needs makes the collector run continuously).
+	MemoryLimit int64
+}
+
+// Apply sets the collector's pace to DefaultGCPercent unless GOGC is set in
+// the environment (lookup is os.LookupEnv, or a stub in tests): the
+// operator's GOGC and GOMEMLIMIT always win, and the Go runtime has already
+// applied them. An empty GOGC counts as unset, as it does for the runtime.
+func Apply(lookup func(string) (string, bool)) Settings {
+	v, ok := lookup("GOGC")
+	fromEnv := ok && v != ""
+	if !fromEnv {
+		debug.SetGCPercent(DefaultGCPercent)
+	}
+	return current(fromEnv)
+}
+
+// current reads the settings in effect from runtime/metrics.
+func current(fromEnv bool) Settings {
+	s := []metrics.Sample{{Name: "/gc/gogc:percent"}, {Name: "/gc/gomemlimit:bytes"}}
+	metrics.Read(s)
+	// GOGC=off reads as -1 in two's complement.
+	st := Settings{GCPercent: int(int64(s[0].Value.Uint64())), FromEnv: fromEnv, MemoryLimit: int64(s[1].Value.Uint64())}
+	if st.MemoryLimit == math.MaxInt64 {
+		st.MemoryLimit = -1
+	}
+	return st
+}
+
+// Releaser returns the heap memory freed by a burst to the operating
+// system. The zero value is ready; it is safe for concurrent use.
+type Releaser struct {
+	state atomic.Int32 // 0 idle, 1 releasing, more: asked again meanwhile
+}
+
+// Release collects garbage and returns every free page to the OS, at once
+// rather than at the background scavenger's pace. Call it after a burst that
+// left much garbage behind (loading a plugin), not per call: it is a full
+// collection. Concurrent calls coalesce: one releases, once more if asked
+// while it ran, and the others return at once.
+func (r *Releaser) Release() {
+	if r.state.Add(1) > 1 {
+		return // the running Release goes round once more
+	}
+	for {
+		debug.FreeOSMemory()
+		if r.state.CompareAndSwap(1, 0) {
+			return
+		}
+		r.state.Store(1)
+	}
+}
