@@ -9,6 +9,7 @@ import (
 	"github.com/easel-mcp/easel/host/bundled"
 	"github.com/easel-mcp/easel/host/config"
 	"github.com/easel-mcp/easel/host/mcpserver"
+	"github.com/easel-mcp/easel/host/memtune"
 )
 
 var serveCommand = manPage{
@@ -109,6 +110,8 @@ func runServe(ctx context.Context, io stdio, args []string) int {
 		return exitUsage
 	}
 	logger := st.logger
+	gc := memtune.Apply(os.LookupEnv)
+	logger.Debug("garbage collector", "gogc", gc.GCPercent, "gogc_from_env", gc.FromEnv, "gomemlimit", gc.MemoryLimit)
 	var hs *httpSetup
 	if *httpAddr != "" {
 		var err error

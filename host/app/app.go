@@ -23,6 +23,7 @@ import (
 	"github.com/easel-mcp/easel/host/config"
 	"github.com/easel-mcp/easel/host/gobuild"
 	"github.com/easel-mcp/easel/host/mcpserver"
+	"github.com/easel-mcp/easel/host/memtune"
 	"github.com/easel-mcp/easel/host/plugin"
 )
 
@@ -81,7 +82,8 @@ type App struct {
 	bg        sync.WaitGroup
 	loading   chan struct{} // bounds concurrent plugin loads
 	rtMu      sync.Mutex
-	rt        *plugin.Runtime // made by the first load; see runtime
+	rt        *plugin.Runtime  // made by the first load; see runtime
+	mem       memtune.Releaser // returns what a plugin load freed to the OS
 	builder   *gobuild.Builder
 	mcp       *mcpserver.Server
 	httpOpts  mcpserver.HTTPOptions
@@ -207,6 +209,9 @@ func (a *App) loadLater(ctx context.Context, t *tool) {
 			a.logger.Error("plugin's prompts and resources are not served", "tool", t.cfg.Name, "at", t.cfg.Pos.String(), "err", err)
 		}
 	}
+	// Compiling a Go plugin peaks at tens of MiB of heap that is garbage
+	// once it is done; return it now rather than at the scavenger's pace.
+	a.mem.Release()
 }
 
 // addProvider serves the prompts and resources of t's plugin, if it has
@@ -236,6 +241,9 @@ func (a *App) loadAll(ctx context.Context, tools []*tool) error {
 		}
 		t.settle(p, err)
 	})
+	if len(tools) > 0 {
+		a.mem.Release() // as loadLater does
+	}
 	return errors.Join(errs...)
 }
 
