@@ -32,6 +32,7 @@ type easel struct {
 func startEasel(ctx context.Context, c config, cache, comfyURL string) (*easel, error) {
 	e := &easel{}
 	env := append(os.Environ(), "EASEL_CACHE_DIR="+cache, "COMFYUI_URL="+comfyURL)
+	env = append(env, c.env...)
 	spawn := func(ctx context.Context, command string, env []string, args []string) (*exec.Cmd, error) {
 		cmd := exec.CommandContext(ctx, command, args...)
 		cmd.Env = env

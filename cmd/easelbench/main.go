@@ -6,6 +6,7 @@
 //
 //	go run ./cmd/easelbench                 # build easel, run every phase
 //	go run ./cmd/easelbench -n 1000 -waiters 1000 -easel ./easel
+//	go run ./cmd/easelbench -waiters 0 -env GODEBUG=gctrace=1   # easel's GC log on stderr
 //
 // It starts the emulator (host/comfyui/comfyuitest) in-process and easel as
 // an MCP client starts it (a child process on stdio, driven by mcp-go's
@@ -35,19 +36,34 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
 // config is what the command line sets.
 type config struct {
-	easel    string // the easel binary; empty builds ./cmd/easel
-	tools    string // the tools.yaml to serve
-	n        int    // calls per latency and throughput measurement
-	inflight int    // concurrent calls for the throughput measurement
-	waiters  int    // concurrent wait_for_job calls
+	easel    string  // the easel binary; empty builds ./cmd/easel
+	tools    string  // the tools.yaml to serve
+	n        int     // calls per latency and throughput measurement
+	inflight int     // concurrent calls for the throughput measurement
+	waiters  int     // concurrent wait_for_job calls
+	env      envList // extra KEY=VALUE for the easel process (GOGC, GOMEMLIMIT, GODEBUG)
 
 	serviceTime time.Duration // the emulator's service time for the ComfyUI-speed measurement
 	comfyURL    string        // a real ComfyUI for it instead of the emulator
+}
+
+// envList is a repeatable -env flag.
+type envList []string
+
+func (e *envList) String() string { return strings.Join(*e, " ") }
+
+func (e *envList) Set(v string) error {
+	if !strings.Contains(v, "=") {
+		return fmt.Errorf("%q is not KEY=VALUE", v)
+	}
+	*e = append(*e, v)
+	return nil
 }
 
 func main() {
@@ -59,6 +75,7 @@ func main() {
 	flag.IntVar(&c.waiters, "waiters", 1000, "concurrent wait_for_job calls (0 skips)")
 	flag.DurationVar(&c.serviceTime, "service-time", 290*time.Microsecond, "the emulator's time per HTTP request for the ComfyUI-speed measurement (a Go program measured 0.58 ms for /queue + /history on ComfyUI 0.3.64)")
 	flag.StringVar(&c.comfyURL, "comfyui", "", "measure the ComfyUI-speed rows against the real ComfyUI at `URL` instead of the emulator (it runs one small EmptyImage → SaveImage job)")
+	flag.Var(&c.env, "env", "`KEY=VALUE` added to easel's environment, e.g. GODEBUG=gctrace=1 or GOMEMLIMIT=off (repeatable)")
 	flag.Parse()
 	if err := run(context.Background(), c); err != nil {
 		fmt.Fprintln(os.Stderr, "easelbench:", err)
