@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"time"
@@ -21,6 +23,9 @@ type emulator struct {
 	url    string
 	doneID string
 	http   *http.Client
+
+	child *exec.Cmd      // the process serving it, when not this one
+	stdin io.WriteCloser // closing it stops the child
 }
 
 // benchPrompt is a small real workflow: an empty image, saved.
@@ -79,6 +84,55 @@ func (e *emulator) close() {
 	if e.srv != nil {
 		e.srv.Close()
 	}
+	if e.child != nil {
+		e.stdin.Close()
+		e.child.Wait()
+	}
+}
+
+// startChildEmulator runs the emulator in a process of its own, as
+// ComfyUI is: the floor and easel then both cross a process boundary to
+// reach it. (Measured from inside the emulator's process, the floor's
+// requests are answered without waking another process, which on a busy
+// machine is most of a request's cost, and the comparison would be
+// between a goroutine hand-off and a process wake-up.)
+func startChildEmulator(ctx context.Context, serviceTime time.Duration) (*emulator, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.CommandContext(ctx, exe, "-emulator-child", "-service-time", serviceTime.String())
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	e := &emulator{http: newHTTPClient(), child: cmd, stdin: stdin}
+	if _, err := fmt.Fscan(stdout, &e.url, &e.doneID); err != nil {
+		e.close()
+		return nil, fmt.Errorf("emulator process: %w", err)
+	}
+	return e, nil
+}
+
+// serveEmulator is the child's side of startChildEmulator: it prints the
+// emulator's URL and finished job, and serves until stdin closes.
+func serveEmulator(ctx context.Context, serviceTime time.Duration) error {
+	e, err := startEmulator(ctx, serviceTime)
+	if err != nil {
+		return err
+	}
+	defer e.close()
+	fmt.Println(e.url, e.doneID)
+	_, err = io.Copy(io.Discard, os.Stdin)
+	return err
 }
 
 // submit queues benchPrompt as a client would (POST /prompt).

@@ -51,6 +51,8 @@ type config struct {
 
 	serviceTime time.Duration // the emulator's service time for the ComfyUI-speed measurement
 	comfyURL    string        // a real ComfyUI for it instead of the emulator
+
+	emulatorChild bool // run as the emulator's process (startChildEmulator)
 }
 
 // envList is a repeatable -env flag.
@@ -76,7 +78,12 @@ func main() {
 	flag.DurationVar(&c.serviceTime, "service-time", 290*time.Microsecond, "the emulator's time per HTTP request for the ComfyUI-speed measurement (a Go program measured 0.58 ms for /queue + /history on ComfyUI 0.3.64)")
 	flag.StringVar(&c.comfyURL, "comfyui", "", "measure the ComfyUI-speed rows against the real ComfyUI at `URL` instead of the emulator (it runs one small EmptyImage → SaveImage job)")
 	flag.Var(&c.env, "env", "`KEY=VALUE` added to easel's environment, e.g. GODEBUG=gctrace=1 or GOMEMLIMIT=off (repeatable)")
+	flag.BoolVar(&c.emulatorChild, "emulator-child", false, "serve the emulator for a parent easelbench (internal)")
 	flag.Parse()
+	run := run
+	if c.emulatorChild {
+		run = func(ctx context.Context, c config) error { return serveEmulator(ctx, c.serviceTime) }
+	}
 	if err := run(context.Background(), c); err != nil {
 		fmt.Fprintln(os.Stderr, "easelbench:", err)
 		os.Exit(1)
@@ -101,13 +108,20 @@ func run(ctx context.Context, c config) error {
 	if c.tools, err = filepath.Abs(c.tools); err != nil {
 		return err
 	}
+	// The status measurements reach an emulator in a process of its own,
+	// as ComfyUI is; the waiters need one this process controls.
+	fast, err := startChildEmulator(ctx, 0)
+	if err != nil {
+		return err
+	}
+	defer fast.close()
 	emu, err := startEmulator(ctx, 0)
 	if err != nil {
 		return err
 	}
 	defer emu.close()
 	r := &report{}
-	if err := measure(ctx, c, tmp, emu, r); err != nil {
+	if err := measure(ctx, c, tmp, fast, emu, r); err != nil {
 		return err
 	}
 	r.print(os.Stdout, c)
@@ -115,14 +129,15 @@ func run(ctx context.Context, c config) error {
 }
 
 // measure runs the phases in order: the floor, easel with empty caches,
-// easel warm, then the waiters.
-func measure(ctx context.Context, c config, tmp string, emu *emulator, r *report) error {
+// easel warm, both at ComfyUI's speed, then the waiters (on emu, in this
+// process).
+func measure(ctx context.Context, c config, tmp string, fast, emu *emulator, r *report) error {
 	logf("floor: direct HTTP")
-	r.floorLat, r.floorTput = emu.floor(ctx, c.n, c.inflight)
+	r.floorLat, r.floorTput = fast.floor(ctx, c.n, c.inflight)
 
 	cache := filepath.Join(tmp, "cache")
 	logf("easel with empty caches")
-	e, err := startEasel(ctx, c, cache, emu.url)
+	e, err := startEasel(ctx, c, cache, fast.url)
 	if err != nil {
 		return err
 	}
@@ -130,12 +145,12 @@ func measure(ctx context.Context, c config, tmp string, emu *emulator, r *report
 	time.Sleep(time.Second)
 	r.rssIdle = e.rss()
 	start := time.Now()
-	if err := e.status(ctx, emu.doneID); err != nil {
+	if err := e.status(ctx, fast.doneID); err != nil {
 		e.close()
 		return fmt.Errorf("first get_job_status: %w", err)
 	}
 	r.firstCall = time.Since(start)
-	err = e.statusLoad(ctx, c, emu.doneID, r)
+	err = e.statusLoad(ctx, c, fast.doneID, r)
 	e.close()
 	if err != nil {
 		return err
@@ -143,12 +158,12 @@ func measure(ctx context.Context, c config, tmp string, emu *emulator, r *report
 
 	logf("easel with warm caches")
 	for i := 0; i < 3; i++ { // the best of three: the machine is shared
-		e, err := startEasel(ctx, c, cache, emu.url)
+		e, err := startEasel(ctx, c, cache, fast.url)
 		if err != nil {
 			return err
 		}
 		start := time.Now()
-		err = e.status(ctx, emu.doneID)
+		err = e.status(ctx, fast.doneID)
 		first := time.Since(start)
 		time.Sleep(500 * time.Millisecond)
 		rss := e.rss()
@@ -194,7 +209,7 @@ func measureAtComfyUISpeed(ctx context.Context, c config, cache string, r *repor
 		r.slowName = "ComfyUI at " + c.comfyURL
 	} else {
 		logf("the emulator at ComfyUI's speed (%v per request)", c.serviceTime)
-		slow, err = startEmulator(ctx, c.serviceTime)
+		slow, err = startChildEmulator(ctx, c.serviceTime)
 		r.slowName = fmt.Sprintf("emulator at %.2f ms/request", float64(c.serviceTime)/1e6)
 	}
 	if err != nil {
