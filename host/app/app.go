@@ -407,7 +407,7 @@ func (a *App) WaitLoaded(ctx context.Context) error {
 // done.
 func (a *App) ServeStdio(ctx context.Context) error {
 	a.logger.Info("serving MCP on stdio", "comfyui", a.comfyuiURLs())
-	return a.mcp.ServeStdio(ctx, os.Stdin, os.Stdout)
+	return a.mcp.ServeStdio(ctx, pollableStdin(), os.Stdout)
 }
 
 // MCPHandler serves streamable MCP; `serve --http` mounts it at /mcp
