@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -407,7 +406,8 @@ func (a *App) WaitLoaded(ctx context.Context) error {
 // done.
 func (a *App) ServeStdio(ctx context.Context) error {
 	a.logger.Info("serving MCP on stdio", "comfyui", a.comfyuiURLs())
-	return a.mcp.ServeStdio(ctx, pollableStdin(), os.Stdout)
+	in, out := pollableStdio()
+	return a.mcp.ServeStdio(ctx, in, out)
 }
 
 // MCPHandler serves streamable MCP; `serve --http` mounts it at /mcp

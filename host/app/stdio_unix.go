@@ -1,0 +1,47 @@
+//go:build unix
+
+package app
+
+import (
+	"io"
+	"os"
+	"syscall"
+)
+
+// pollableStdio returns stdin and stdout read and written through the Go
+// runtime's poller when they are pipes or sockets, as they are under an
+// MCP client.
+//
+// os.Stdin and os.Stdout use blocking descriptors: every read that waits
+// for the next request parks an operating-system thread in read(2), every
+// write of an answer is a system call the runtime must watch, and its
+// monitor thread then wakes every 20 µs to take processors back from
+// threads in system calls. On the 2-core machine that monitor and the
+// thread switches were about a tenth of easel's CPU under load (perf). In
+// non-blocking mode both wait in the poller, like a network connection.
+// Only easel's ends of the pipes are switched, which the client does not
+// share; a terminal or a file is left as it is. Nothing else in easel
+// writes to stdout (it carries only MCP frames).
+func pollableStdio() (io.Reader, io.Writer) {
+	return pollable(os.Stdin, "/dev/stdin"), pollable(os.Stdout, "/dev/stdout")
+}
+
+// pollable returns a pollable *os.File for f's descriptor, or f.
+func pollable(f *os.File, name string) *os.File {
+	// f.Fd() would switch the descriptor to blocking mode: use the number.
+	fd := 0
+	if f == os.Stdout {
+		fd = 1
+	}
+	var st syscall.Stat_t
+	if err := syscall.Fstat(fd, &st); err != nil {
+		return f
+	}
+	if kind := st.Mode & syscall.S_IFMT; kind != syscall.S_IFIFO && kind != syscall.S_IFSOCK {
+		return f
+	}
+	if err := syscall.SetNonblock(fd, true); err != nil {
+		return f
+	}
+	return os.NewFile(uintptr(fd), name)
+}
