@@ -184,7 +184,7 @@ func (c *SourceCache) hash(dir string) (*record, error) {
 	fmt.Fprint(h, "easel-gobuild-source-v1\x00")
 	for _, f := range []string{"go.mod", "go.sum"} {
 		path := filepath.Join(root, f)
-		rec.Files = append(rec.Files, statFile(path)) // before reading: see record
+		rec.Files = append(rec.Files, statFile(path)) // before hashing: see record
 		if err := hashFile(h, root, path); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return nil, err
 		}

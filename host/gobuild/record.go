@@ -25,8 +25,11 @@ const sourceKeyVersion = 1
 const racyWindow = 2 * time.Second
 
 // A record is what a SourceCache with a Dir remembers of one plugin folder:
-// its key, the files it was computed from, and what those files' stamps
-// were before they were read.
+// its key, the files it was computed from, and their stamps. Each stamp is
+// taken before the file's content is hashed, so a file changed in between
+// has a newer stamp than the record's and is hashed again next time; and a
+// file changed within racyWindow of the scan keeps the record from being
+// saved at all.
 type record struct {
 	Version  int      `json:"v"`
 	Dir      string   `json:"dir"`
