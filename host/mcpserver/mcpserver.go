@@ -19,11 +19,13 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/easel-mcp/easel/host/plugin"
+	"github.com/easel-mcp/easel/sdk/jsonread"
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 )
@@ -246,36 +248,83 @@ func (s *Server) call(ctx context.Context, t Tool, req mcp.CallToolRequest) (*mc
 	return result, OutcomeOK
 }
 
-// decodeResult reads a plugin's CallToolResult. structuredContent stays
-// the plugin's JSON (a json.RawMessage): mcp-go validates it against the
-// outputSchema from those bytes and writes them to the client as they
-// are, where decoding it into a map would cost a decode, an encode for
-// the validator and a sorted re-encode for the client on every call.
+// decodeResult reads a plugin's CallToolResult in one pass (package
+// jsonread). structuredContent stays the plugin's JSON (a
+// json.RawMessage): mcp-go validates it against the outputSchema from
+// those bytes and writes them to the client as they are, where decoding
+// it into a map would cost a decode, an encode for the validator and a
+// sorted re-encode for the client on every call.
 func decodeResult(raw []byte) (*mcp.CallToolResult, error) {
-	var wire struct {
-		Meta              *mcp.Meta         `json:"_meta"`
-		Content           []json.RawMessage `json:"content"`
-		StructuredContent json.RawMessage   `json:"structuredContent"`
-		IsError           bool              `json:"isError"`
+	r := jsonread.New(raw)
+	if r.Kind() != jsonread.Object {
+		return nil, errors.New("it is not a JSON object")
 	}
-	if err := json.Unmarshal(raw, &wire); err != nil {
-		return nil, err
-	}
-	result := &mcp.CallToolResult{Result: mcp.Result{Meta: wire.Meta}, IsError: wire.IsError, Content: make([]mcp.Content, len(wire.Content))}
-	for i, item := range wire.Content {
-		c, err := mcp.UnmarshalContent(item)
-		if err != nil {
-			return nil, fmt.Errorf("content[%d]: %w", i, err)
+	result := &mcp.CallToolResult{Content: []mcp.Content{}}
+	var err error
+	r.Object(func(key string) {
+		if err != nil || r.Null() {
+			return
 		}
-		result.Content[i] = c
-	}
-	if sc := wire.StructuredContent; len(sc) > 0 && string(sc) != "null" {
-		if sc[0] != '{' {
-			return nil, fmt.Errorf("structuredContent must be a JSON object, not %.20s", sc)
+		switch key {
+		case "_meta":
+			result.Meta = &mcp.Meta{}
+			err = json.Unmarshal(r.Raw(), result.Meta)
+		case "content":
+			if r.Kind() != jsonread.Array {
+				err = errors.New("content is not an array")
+				return
+			}
+			r.Array(func(i int) {
+				if err != nil {
+					return
+				}
+				c, cerr := readContent(r.Raw())
+				if cerr != nil {
+					err = fmt.Errorf("content[%d]: %w", i, cerr)
+				}
+				result.Content = append(result.Content, c)
+			})
+		case "structuredContent":
+			if r.Kind() != jsonread.Object {
+				err = fmt.Errorf("structuredContent must be a JSON object, not %.20s", r.Raw())
+				return
+			}
+			sc := json.RawMessage(slices.Clone(r.Raw()))
+			result.StructuredContent, result.RawStructuredContent = sc, sc
+		case "isError":
+			if r.Kind() != jsonread.Bool {
+				err = fmt.Errorf("isError is %.20s, not a boolean", r.Raw())
+				return
+			}
+			result.IsError = r.Bool()
 		}
-		result.StructuredContent, result.RawStructuredContent = sc, sc
+	})
+	if rerr := r.End(); rerr != nil {
+		return nil, rerr
 	}
-	return result, nil
+	return result, err
+}
+
+// readContent reads one content item. A plain text item, what most tools
+// answer, is read directly; any other goes through mcp-go.
+func readContent(raw []byte) (mcp.Content, error) {
+	r := jsonread.New(raw)
+	var typ, text string
+	plain := r.Kind() == jsonread.Object
+	r.Object(func(key string) {
+		switch {
+		case key == "type" && r.Kind() == jsonread.String:
+			typ = r.String()
+		case key == "text" && r.Kind() == jsonread.String:
+			text = r.String()
+		default:
+			plain = false
+		}
+	})
+	if r.End() == nil && plain && typ == "text" {
+		return mcp.TextContent{Type: "text", Text: text}, nil
+	}
+	return mcp.UnmarshalContent(raw)
 }
 
 // readFile serves resources/read for comfyui:// URIs, recovering panics as

@@ -10,12 +10,14 @@ import (
 	"log/slog"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/easel-mcp/easel/host/egress"
 	"github.com/easel-mcp/easel/host/plugin/internal/instrument"
 	"github.com/easel-mcp/easel/host/policy"
+	"github.com/easel-mcp/easel/sdk/jsonread"
 	"github.com/tetratelabs/wazero"
 )
 
@@ -526,8 +528,8 @@ func (p *Plugin) parseOutcome(out []byte) (*outcome, error) {
 	if len(out) > p.maxOutput {
 		return nil, fmt.Errorf("result is %d bytes, over the %d-byte limit", len(out), p.maxOutput)
 	}
-	var o outcome
-	if err := json.Unmarshal(out, &o); err != nil {
+	o, err := readOutcome(out)
+	if err != nil {
 		return nil, fmt.Errorf("easel_call returned invalid JSON: %w", err)
 	}
 	switch {
@@ -538,11 +540,43 @@ func (p *Plugin) parseOutcome(out []byte) (*outcome, error) {
 	case o.Error != nil && o.Error.Message == "":
 		return nil, errors.New(`easel_call returned an "error" without a "message"`)
 	case o.Await != nil, o.Error != nil:
-		return &o, nil
+		return o, nil
 	case len(o.Result) == 0 || o.Result[0] != '{':
 		return nil, errors.New(`easel_call returned no "result" object`)
 	}
-	return &o, nil
+	return o, nil
+}
+
+// readOutcome decodes an outcome in one pass (package jsonread): it runs
+// on every call, and the result in it can be large. The result stays the
+// plugin's JSON, copied out of the instance's memory.
+func readOutcome(out []byte) (*outcome, error) {
+	r := jsonread.New(out)
+	if r.Kind() != jsonread.Object {
+		r.Object(func(string) {}) // records what is there instead
+		return nil, r.End()
+	}
+	o := &outcome{}
+	var err error
+	r.Object(func(key string) {
+		if err != nil || r.Null() {
+			return
+		}
+		switch key {
+		case "result":
+			o.Result = slices.Clone(r.Raw())
+		case "await":
+			o.Await = &awaitRequest{}
+			err = json.Unmarshal(r.Raw(), o.Await)
+		case "error":
+			o.Error = &outcomeError{}
+			err = json.Unmarshal(r.Raw(), o.Error)
+		}
+	})
+	if rerr := r.End(); rerr != nil {
+		return nil, rerr
+	}
+	return o, err
 }
 
 // Instances reports how many instances of the plugin are running a call and
