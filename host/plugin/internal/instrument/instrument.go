@@ -22,6 +22,10 @@
 // call, and a single instruction is bounded by the memory size (bulk
 // operations are charged per 64 bytes).
 //
+// It also joins the module's data segments where that cannot change what
+// an instance's memory starts with: Go modules have tens of thousands,
+// which wazero keeps and copies one by one.
+//
 // The rewrite also caps the module's linear memory by setting its declared
 // maximum ([Options.MaxMemoryPages]), so that memory.grow beyond the plugin's
 // limit fails inside the guest (a Go plugin reports "out of memory" and
@@ -36,7 +40,9 @@ import (
 // Version names the rewrite [Module] performs. Caches of instrumented
 // modules key on it, so it must change whenever Module's output for some
 // input changes; TestVersionPinsOutput fails until it does.
-const Version = 1
+//
+// Version 2 merges data segments (mergeData).
+const Version = 2
 
 // Options says how to instrument a module.
 type Options struct {
@@ -83,6 +89,7 @@ type module struct {
 	importedGlobals uint32
 	funcTypes       []uint32 // type of each defined function
 	globals         uint32   // defined globals
+	hasDataCount    bool     // a data count section: instructions name data segments
 }
 
 // Module returns the instrumented module, or an error saying why wasm is not
@@ -155,6 +162,8 @@ func (m *module) scan(s section) error {
 		n, err := r.u32()
 		m.globals = n
 		return err
+	case secDataCount:
+		m.hasDataCount = true
 	}
 	return nil
 }

@@ -262,7 +262,7 @@ func TestDeterministic(t *testing.T) {
 // rewrite changed, and a cache filled by the previous easel would hand
 // out modules the old way. Bump Version, then record the new digest.
 func TestVersionPinsOutput(t *testing.T) {
-	const want = "v1 3201917d"
+	const want = "v2 47e589b8"
 	fill := &w.Module{
 		Types:     []w.FuncType{{Params: []byte{w.I32}}},
 		Funcs:     []w.Func{{Type: 0, Body: w.Code(w.I32Const(0), w.I32Const(0), w.LocalGet(0), w.MemoryFill)}},
@@ -271,7 +271,7 @@ func TestVersionPinsOutput(t *testing.T) {
 		Exports:   []w.Export{{Name: "fill", Kind: w.KindFunc, Index: 0}},
 	}
 	h := sha256.New()
-	for _, m := range [][]byte{spinModule(), callTreeModule(), fill.Encode()} {
+	for _, m := range [][]byte{spinModule(), callTreeModule(), fill.Encode(), dataModule(segmentsInOrder)} {
 		out, err := instrument.Module(m, instrument.Options{ImportModule: "host", ImportName: "yield", Fuel: 1000, MaxMemoryPages: 10})
 		if err != nil {
 			t.Fatal(err)
@@ -280,5 +280,89 @@ func TestVersionPinsOutput(t *testing.T) {
 	}
 	if got := fmt.Sprintf("v%d %x", instrument.Version, h.Sum(nil)[:4]); got != want {
 		t.Fatalf("the rewrite's output is %q, recorded as %q: if the rewrite changed, bump instrument.Version and record the new value", got, want)
+	}
+}
+
+// Data segments as the Go linker writes them: ascending, with gaps of
+// zeros, some short and some long.
+var segmentsInOrder = []w.Data{
+	{Offset: 16, Bytes: []byte("abc")},
+	{Offset: 24, Bytes: []byte("defg")}, // 5 zeros after abc
+	{Offset: 28, Bytes: []byte("h")},    // adjoining
+	{Offset: 28 + 1 + 300, Bytes: []byte("far")},
+	{Offset: 65536 + 7, Bytes: []byte{1, 0, 2}},
+}
+
+func dataModule(segs []w.Data) []byte {
+	return (&w.Module{Memory: true, MemoryMin: 2, Data: segs, Exports: []w.Export{{Name: "memory", Kind: w.KindMemory, Index: 0}}}).Encode()
+}
+
+// dataSegments counts the data segments of a module.
+func dataSegments(t *testing.T, wasm []byte) int {
+	t.Helper()
+	for i := 8; i < len(wasm); {
+		id := wasm[i]
+		size, n := uleb(wasm[i+1:])
+		content := wasm[i+1+n : i+1+n+int(size)]
+		if id == 11 {
+			count, _ := uleb(content)
+			return int(count)
+		}
+		i += 1 + n + int(size)
+	}
+	return 0
+}
+
+func uleb(b []byte) (uint64, int) {
+	var v uint64
+	for i, c := range b {
+		v |= uint64(c&0x7f) << (7 * i)
+		if c&0x80 == 0 {
+			return v, i + 1
+		}
+	}
+	return v, len(b)
+}
+
+// TestDataSegmentsMerged checks that merging keeps what memory starts
+// with, and that it merges only what it safely can.
+func TestDataSegmentsMerged(t *testing.T) {
+	inPages := segmentsInOrder[:5]
+	tests := []struct {
+		name string
+		segs []w.Data
+		want int // segments after the rewrite
+	}{
+		{"ascending with gaps", inPages, 3}, // abc…h, far, the second page's
+		{"out of order", []w.Data{inPages[1], inPages[0]}, 1},
+		{"overlapping", []w.Data{{Offset: 8, Bytes: []byte("xxxx")}, {Offset: 10, Bytes: []byte("yy")}}, 2},
+		{"one", inPages[:1], 1},
+	}
+	ctx := context.Background()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			orig := dataModule(tt.segs)
+			out, err := instrument.Module(orig, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := dataSegments(t, out); got != tt.want {
+				t.Errorf("%d segments after the rewrite, want %d", got, tt.want)
+			}
+			h := newHarness(t)
+			a, err := h.rt.InstantiateWithConfig(ctx, orig, wazero.NewModuleConfig().WithName("orig"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := h.rt.InstantiateWithConfig(ctx, out, wazero.NewModuleConfig().WithName("rewritten"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ma, _ := a.Memory().Read(0, a.Memory().Size())
+			mb, _ := b.Memory().Read(0, b.Memory().Size())
+			if string(ma) != string(mb) {
+				t.Fatal("the rewritten module's memory starts different")
+			}
+		})
 	}
 }

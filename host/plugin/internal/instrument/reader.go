@@ -74,6 +74,28 @@ func (r *reader) signed(bits int) error {
 	return r.fail("integer representation too long")
 }
 
+// s32 decodes a signed LEB128 of at most 32 bits.
+func (r *reader) s32() (int32, error) {
+	var v int64
+	for shift := 0; shift < 35; shift += 7 {
+		c, err := r.byte()
+		if err != nil {
+			return 0, err
+		}
+		v |= int64(c&0x7f) << shift
+		if c&0x80 == 0 {
+			if shift < 57 && c&0x40 != 0 {
+				v |= -1 << (shift + 7) // sign-extend
+			}
+			if v < -1<<31 || v > 1<<31-1 {
+				return 0, r.fail("i32 out of range")
+			}
+			return int32(v), nil
+		}
+	}
+	return 0, r.fail("integer representation too long")
+}
+
 // count decodes a vector length and checks that at least min bytes per
 // element remain, so that a forged length cannot make the caller allocate.
 func (r *reader) count(min int) (int, error) {

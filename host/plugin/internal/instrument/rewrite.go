@@ -159,6 +159,8 @@ func (w *rewriter) section(s section) ([]byte, error) {
 		return w.elements(r)
 	case secCode:
 		return w.code(r)
+	case secData:
+		return mergeData(s.content, s.offset, w.hasDataCount)
 	}
 	return s.content, nil
 }
