@@ -5,9 +5,17 @@ package sdk
 import (
 	"fmt"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"unsafe"
 )
+
+// The guest's collector runs at GOGC=25: an instance's linear memory
+// never shrinks, so the heap's high-water mark is what the instance costs
+// for as long as it lives, and a plugin's live heap is small. A plugin
+// that prefers another pace sets it in an init function of its own, which
+// runs after this one.
+func init() { debug.SetGCPercent(25) }
 
 // This file is the ABI glue: the easel_v1 imports and the easel_* exports
 // of docs/abi.md, and nothing else. Everything it calls is plain Go that

@@ -19,12 +19,12 @@ import (
 )
 
 // DefaultGCPercent is the GOGC that serve uses when the environment sets
-// none: a collection after the heap grows by a quarter of its live size
-// instead of doubling. At easel's heap sizes a collection takes a
-// millisecond or two of CPU, so collecting four times as often costs about
-// 1-2% of a core at hundreds of calls per second, and keeps ~10 MiB off the
-// resident set under load.
-const DefaultGCPercent = 25
+// none: a collection after the heap grows by half its live size instead
+// of doubling. Measured with easelbench's 8-in-flight get_job_status load
+// (docs/performance.md): 25 kept 4 MiB more off the resident set than 50
+// but cost about a fifth of the throughput; 100 gained little throughput
+// over 50 for 4 MiB more.
+const DefaultGCPercent = 50
 
 // Settings is what [Apply] decided, for the log.
 type Settings struct {
