@@ -1,9 +1,11 @@
-// Package metrics exports easel's measurements in the Prometheus format, at
-// /metrics of `easel serve --http`, with the standard client library.
+// Package metrics exports easel's measurements in the Prometheus text format
+// (version 0.0.4), at /metrics of `easel serve --http`.
 //
-// It is the only package that imports Prometheus. The packages it measures
-// know nothing of it: tool calls and ComfyUI requests are pushed through the
-// two methods of [Metrics] (which the host/app Observer interface names),
+// It writes the format itself rather than with the Prometheus client
+// library, whose protobuf dependencies weighed 2.3 MB of the static binary
+// for a few dozen series. The packages it measures know nothing of it:
+// tool calls and ComfyUI requests are pushed through the two methods of
+// [Metrics] (which the host/app Observer interface names),
 // and gauges (plugin instances, ComfyUI queues) are pulled from a [Source]
 // at scrape time, so nothing is counted on a hot path that nobody reads.
 //
@@ -18,18 +20,20 @@
 //	easel_comfyui_up{backend}                        gauge; 1 while the backend's event stream is connected or (with several backends) its last probe succeeded
 //	easel_build_info{version}                        gauge, always 1
 //
-// plus the Go runtime and process collectors (go_*, process_*).
+// plus the Go runtime metrics (go_goroutines, go_threads, go_info,
+// go_gc_duration_seconds, go_memstats_*, ...) and, where /proc exists, the
+// process metrics (process_cpu_seconds_total, process_resident_memory_bytes,
+// ...), named as the client library's collectors name them so dashboards
+// built for those keep working.
 package metrics
 
 import (
+	"bytes"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // Source is what the gauges read at scrape time. host/app implements it.
@@ -40,14 +44,16 @@ type Source interface {
 	ComfyUIBackends(fn func(backend string, queueRemaining int, up bool))
 }
 
-// Metrics holds easel's metrics in its own registry. It is safe for
-// concurrent use.
+// Metrics holds easel's metrics. It is safe for concurrent use.
 type Metrics struct {
-	reg           *prometheus.Registry
-	toolCalls     *prometheus.CounterVec
-	toolDuration  *prometheus.HistogramVec
-	comfyRequests *prometheus.CounterVec
-	comfyDuration *prometheus.HistogramVec
+	version       string
+	toolCalls     *counterVec
+	toolDuration  *histogramVec
+	comfyRequests *counterVec
+	comfyDuration *histogramVec
+
+	mu      sync.Mutex
+	sources []Source
 }
 
 // Buckets of the duration histograms, in seconds. Tool calls range from a
@@ -58,59 +64,70 @@ var (
 	comfyBuckets = []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}
 )
 
-// New registers easel's metrics. Gauges read at scrape time come from the
+// New creates easel's metrics. Gauges read at scrape time come from the
 // sources added with AddSource.
 func New(version string) *Metrics {
-	m := &Metrics{
-		reg: prometheus.NewRegistry(),
-		toolCalls: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "easel_tool_calls_total",
-			Help: "MCP tool calls by tool and outcome: ok, tool_error (the tool answered isError) or error (the call failed in the host or plugin).",
-		}, []string{"tool", "outcome"}),
-		toolDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "easel_tool_call_duration_seconds",
-			Help:    "Duration of MCP tool calls, waiting for ComfyUI jobs included.",
-			Buckets: toolBuckets,
-		}, []string{"tool"}),
-		comfyRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "easel_comfyui_requests_total",
-			Help: "HTTP requests to ComfyUI by backend, method, route and status code (\"error\" when no response came).",
-		}, []string{"backend", "method", "route", "code"}),
-		comfyDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "easel_comfyui_request_duration_seconds",
-			Help:    "Latency of HTTP requests to ComfyUI, reading the body included.",
-			Buckets: comfyBuckets,
-		}, []string{"backend", "route"}),
+	return &Metrics{
+		version: version,
+		toolCalls: newCounterVec("easel_tool_calls_total",
+			"MCP tool calls by tool and outcome: ok, tool_error (the tool answered isError) or error (the call failed in the host or plugin).",
+			"tool", "outcome"),
+		toolDuration: newHistogramVec("easel_tool_call_duration_seconds",
+			"Duration of MCP tool calls, waiting for ComfyUI jobs included.",
+			toolBuckets, "tool"),
+		comfyRequests: newCounterVec("easel_comfyui_requests_total",
+			"HTTP requests to ComfyUI by backend, method, route and status code (\"error\" when no response came).",
+			"backend", "method", "route", "code"),
+		comfyDuration: newHistogramVec("easel_comfyui_request_duration_seconds",
+			"Latency of HTTP requests to ComfyUI, reading the body included.",
+			comfyBuckets, "backend", "route"),
 	}
-	build := prometheus.NewGauge(prometheus.GaugeOpts{
-		Name:        "easel_build_info",
-		Help:        "Always 1; the version label says which easel is running.",
-		ConstLabels: prometheus.Labels{"version": version},
-	})
-	build.Set(1)
-	m.reg.MustRegister(m.toolCalls, m.toolDuration, m.comfyRequests, m.comfyDuration, build,
-		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	return m
 }
 
-// AddSource registers the gauges of src (plugin instances, ComfyUI queues),
+// AddSource adds the gauges of src (plugin instances, ComfyUI queues),
 // read at every scrape. Add one source once, at start-up.
 func (m *Metrics) AddSource(src Source) {
-	m.reg.MustRegister(gauges{src})
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.sources = append(m.sources, src)
 }
 
-// Handler serves the metrics in the Prometheus text format (or OpenMetrics,
-// when the scraper asks for it).
+// Handler serves the metrics in the Prometheus text format, version 0.0.4,
+// which every Prometheus-compatible scraper reads.
 func (m *Metrics) Handler() http.Handler {
-	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{EnableOpenMetrics: true})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var buf bytes.Buffer
+		if err := writeFamilies(&buf, m.families()); err != nil {
+			http.Error(w, "writing metrics: "+err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", contentType)
+		w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+		if r.Method != http.MethodHead {
+			w.Write(buf.Bytes())
+		}
+	})
+}
+
+// families gathers every family at scrape time.
+func (m *Metrics) families() []family {
+	fams := []family{
+		m.toolCalls.family(), m.toolDuration.family(), m.comfyRequests.family(), m.comfyDuration.family(),
+		gauge("easel_build_info", "Always 1; the version label says which easel is running.", 1, label{"version", m.version}),
+	}
+	m.mu.Lock()
+	sources := m.sources
+	m.mu.Unlock()
+	fams = append(fams, sourceFamilies(sources)...)
+	fams = append(fams, goFamilies()...)
+	return append(fams, processFamilies("/proc")...)
 }
 
 // ToolCall records one tool call; outcome is ok, tool_error or error
 // (mcpserver's Outcome constants).
 func (m *Metrics) ToolCall(tool, outcome string, d time.Duration) {
-	m.toolCalls.WithLabelValues(tool, outcome).Inc()
-	m.toolDuration.WithLabelValues(tool).Observe(d.Seconds())
+	m.toolCalls.inc(tool, outcome)
+	m.toolDuration.observe(d.Seconds(), tool)
 }
 
 // ComfyUIRequest records one HTTP request to a ComfyUI backend; status 0
@@ -121,8 +138,8 @@ func (m *Metrics) ComfyUIRequest(backend, method, path string, status int, d tim
 		code = strconv.Itoa(status)
 	}
 	r := Route(path)
-	m.comfyRequests.WithLabelValues(backend, method, r, code).Inc()
-	m.comfyDuration.WithLabelValues(backend, r).Observe(d.Seconds())
+	m.comfyRequests.inc(backend, method, r, code)
+	m.comfyDuration.observe(d.Seconds(), backend, r)
 }
 
 // comfyRoutes are the first path segments of ComfyUI's API (API.md). Any
@@ -152,35 +169,32 @@ func Route(path string) string {
 	return "/" + first
 }
 
-// gauges collects the pulled gauges from a Source at scrape time.
-type gauges struct{ src Source }
-
-var (
-	instancesDesc = prometheus.NewDesc("easel_plugin_instances",
-		"Live WebAssembly instances per tool: busy (running a call) or idle (ready for one).", []string{"tool", "state"}, nil)
-	queueDesc = prometheus.NewDesc("easel_comfyui_queue_remaining",
-		"Jobs running or pending on a ComfyUI backend, as it last reported.", []string{"backend"}, nil)
-	upDesc = prometheus.NewDesc("easel_comfyui_up",
-		"1 while a ComfyUI backend's event stream is connected or (with several backends) its last probe succeeded, else 0.", []string{"backend"}, nil)
-)
-
-func (g gauges) Describe(ch chan<- *prometheus.Desc) {
-	ch <- instancesDesc
-	ch <- queueDesc
-	ch <- upDesc
-}
-
-func (g gauges) Collect(ch chan<- prometheus.Metric) {
-	g.src.PluginInstances(func(tool string, busy, idle int) {
-		ch <- prometheus.MustNewConstMetric(instancesDesc, prometheus.GaugeValue, float64(busy), tool, "busy")
-		ch <- prometheus.MustNewConstMetric(instancesDesc, prometheus.GaugeValue, float64(idle), tool, "idle")
-	})
-	g.src.ComfyUIBackends(func(backend string, queue int, up bool) {
-		ch <- prometheus.MustNewConstMetric(queueDesc, prometheus.GaugeValue, float64(queue), backend)
-		v := 0.0
-		if up {
-			v = 1
-		}
-		ch <- prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, v, backend)
-	})
+// sourceFamilies reads the pulled gauges from the sources.
+func sourceFamilies(sources []Source) []family {
+	instances := family{name: "easel_plugin_instances", typ: "gauge",
+		help: "Live WebAssembly instances per tool: busy (running a call) or idle (ready for one)."}
+	queue := family{name: "easel_comfyui_queue_remaining", typ: "gauge",
+		help: "Jobs running or pending on a ComfyUI backend, as it last reported."}
+	up := family{name: "easel_comfyui_up", typ: "gauge",
+		help: "1 while a ComfyUI backend's event stream is connected or (with several backends) its last probe succeeded, else 0."}
+	for _, src := range sources {
+		src.PluginInstances(func(tool string, busy, idle int) {
+			instances.samples = append(instances.samples,
+				sample{labels: []label{{"state", "busy"}, {"tool", tool}}, value: float64(busy)},
+				sample{labels: []label{{"state", "idle"}, {"tool", tool}}, value: float64(idle)})
+		})
+		src.ComfyUIBackends(func(backend string, remaining int, ok bool) {
+			v := 0.0
+			if ok {
+				v = 1
+			}
+			b := []label{{"backend", backend}}
+			queue.samples = append(queue.samples, sample{labels: b, value: float64(remaining)})
+			up.samples = append(up.samples, sample{labels: b, value: v})
+		})
+	}
+	for _, f := range []*family{&instances, &queue, &up} {
+		sortSamples(f.samples)
+	}
+	return []family{instances, queue, up}
 }
