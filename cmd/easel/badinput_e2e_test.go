@@ -114,7 +114,7 @@ func TestBadInputStdio(t *testing.T) {
 			p.sendJSON(t, map[string]any{"jsonrpc": "2.0", "id": "ping", "method": "ping"})
 			// Tool calls run concurrently: their answer may follow the ping's.
 			var answers []frame
-			isAnswer := func(tt badInput, f frame) bool {
+			isAnswer := func(f frame) bool {
 				// A late answer to an earlier case that easel may ignore
 				// ("no method") is not this case's.
 				return tt.id == "" || string(f.ID) == tt.id || tt.id == "null" && len(f.ID) == 0
@@ -124,7 +124,7 @@ func TestBadInputStdio(t *testing.T) {
 				switch {
 				case string(f.ID) == `"ping"`:
 					pinged = true
-				case f.Method == "" && isAnswer(tt, f):
+				case f.Method == "" && isAnswer(f):
 					answers = append(answers, f)
 				}
 			}

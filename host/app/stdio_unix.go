@@ -23,16 +23,12 @@ import (
 // share; a terminal or a file is left as it is. Nothing else in easel
 // writes to stdout (it carries only MCP frames).
 func pollableStdio() (io.Reader, io.Writer) {
-	return pollable(os.Stdin, "/dev/stdin"), pollable(os.Stdout, "/dev/stdout")
+	return pollable(0, os.Stdin), pollable(1, os.Stdout)
 }
 
-// pollable returns a pollable *os.File for f's descriptor, or f.
-func pollable(f *os.File, name string) *os.File {
-	// f.Fd() would switch the descriptor to blocking mode: use the number.
-	fd := 0
-	if f == os.Stdout {
-		fd = 1
-	}
+// pollable returns a pollable *os.File for descriptor fd, or f, the
+// *os.File that has it. (f.Fd() would switch fd back to blocking mode.)
+func pollable(fd int, f *os.File) *os.File {
 	var st syscall.Stat_t
 	if err := syscall.Fstat(fd, &st); err != nil {
 		return f
@@ -43,5 +39,5 @@ func pollable(f *os.File, name string) *os.File {
 	if err := syscall.SetNonblock(fd, true); err != nil {
 		return f
 	}
-	return os.NewFile(uintptr(fd), name)
+	return os.NewFile(uintptr(fd), f.Name())
 }
