@@ -10,6 +10,7 @@ import (
 	"github.com/easel-mcp/easel/host/config"
 	"github.com/easel-mcp/easel/host/mcpserver"
 	"github.com/easel-mcp/easel/host/memtune"
+	"github.com/easel-mcp/easel/host/proctune"
 )
 
 var serveCommand = manPage{
@@ -112,6 +113,8 @@ func runServe(ctx context.Context, io stdio, args []string) int {
 	logger := st.logger
 	gc := memtune.Apply(os.LookupEnv)
 	logger.Debug("garbage collector", "gogc", gc.GCPercent, "gogc_from_env", gc.FromEnv, "gomemlimit", gc.MemoryLimit)
+	procs := proctune.Apply(os.LookupEnv)
+	logger.Debug("processors", "gomaxprocs", procs.Procs, "gomaxprocs_from_env", procs.FromEnv)
 	var hs *httpSetup
 	if *httpAddr != "" {
 		var err error

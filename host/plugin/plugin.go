@@ -76,8 +76,10 @@ type Spec struct {
 
 // Defaults of [Spec] limits (docs/security.md explains each).
 var (
-	// DefaultMaxInstances: the cores, since a call is CPU-bound while it runs.
-	DefaultMaxInstances = max(runtime.GOMAXPROCS(0), 2)
+	// DefaultMaxInstances: the cores, since a call is CPU-bound while it
+	// runs, and at least two, since part of a run is waiting for ComfyUI.
+	// (Not GOMAXPROCS, which serve lowers: see package proctune.)
+	DefaultMaxInstances = max(runtime.NumCPU(), 2)
 	// DefaultCallTimeout bounds one run of a plugin; waiting for a ComfyUI
 	// job (await) holds no instance and is bounded by MaxWait instead.
 	DefaultCallTimeout = 2 * time.Minute
