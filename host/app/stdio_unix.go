@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"syscall"
+
+	"github.com/easel-mcp/easel/host/internal/rawio"
 )
 
 // pollableStdio returns stdin and stdout read and written through the Go
@@ -18,17 +20,19 @@ import (
 // monitor thread then wakes every 20 µs to take processors back from
 // threads in system calls. On the 2-core machine that monitor and the
 // thread switches were about a tenth of easel's CPU under load (perf). In
-// non-blocking mode both wait in the poller, like a network connection.
-// Only easel's ends of the pipes are switched, which the client does not
-// share; a terminal or a file is left as it is. Nothing else in easel
-// writes to stdout (it carries only MCP frames).
+// non-blocking mode both wait in the poller, like a network connection,
+// and are read and written with raw system calls (package rawio), which do
+// not wake the monitor either. Only easel's ends of the pipes are
+// switched, which the client does not share; a terminal or a file is left
+// as it is. Nothing else in easel writes to stdout (it carries only MCP
+// frames).
 func pollableStdio() (io.Reader, io.Writer) {
 	return pollable(0, os.Stdin), pollable(1, os.Stdout)
 }
 
-// pollable returns a pollable *os.File for descriptor fd, or f, the
-// *os.File that has it. (f.Fd() would switch fd back to blocking mode.)
-func pollable(fd int, f *os.File) *os.File {
+// pollable returns a pollable file for descriptor fd, or f, the *os.File
+// that has it. (f.Fd() would switch fd back to blocking mode.)
+func pollable(fd int, f *os.File) io.ReadWriter {
 	var st syscall.Stat_t
 	if err := syscall.Fstat(fd, &st); err != nil {
 		return f
@@ -39,5 +43,9 @@ func pollable(fd int, f *os.File) *os.File {
 	if err := syscall.SetNonblock(fd, true); err != nil {
 		return f
 	}
-	return os.NewFile(uintptr(fd), f.Name())
+	nf := os.NewFile(uintptr(fd), f.Name())
+	if rf, err := rawio.NewFile(nf); err == nil {
+		return rf
+	}
+	return nf
 }

@@ -106,7 +106,13 @@ func New(cfg Config) (*Client, error) {
 		TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12},
 	}
 	c.http = &http.Client{
-		Transport: transport,
+		Transport: &directTransport{
+			dial:    dialer.DialContext,
+			proxy:   transport.Proxy,
+			next:    transport,
+			maxIdle: maxIdleConnsPerHost,
+			idleFor: transport.IdleConnTimeout,
+		},
 		// ComfyUI never redirects; a redirect would come from a proxy (a login page), and
 		// following it would send the credentials elsewhere. Hand the 3xx to the caller.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },

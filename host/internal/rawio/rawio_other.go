@@ -1,0 +1,13 @@
+//go:build !unix
+
+package rawio
+
+import "syscall"
+
+// Without unix system calls there is nothing to wrap: NewFile and NewConn
+// fail, and their callers keep the plain file or connection.
+const supported = false
+
+func read(syscall.RawConn, []byte) (int, error)  { return 0, errUnsupported }
+func write(syscall.RawConn, []byte) (int, error) { return 0, errUnsupported }
+func peerClosed(syscall.RawConn) bool            { return true }
