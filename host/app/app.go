@@ -24,6 +24,7 @@ import (
 	"github.com/easel-mcp/easel/host/mcpserver"
 	"github.com/easel-mcp/easel/host/memtune"
 	"github.com/easel-mcp/easel/host/plugin"
+	"github.com/easel-mcp/easel/host/proctune"
 )
 
 // Options are the process-level settings that do not come from tools.yaml.
@@ -55,6 +56,9 @@ type Options struct {
 	// closes or the server is told to stop; 0 means
 	// mcpserver.DefaultShutdownTimeout.
 	ShutdownTimeout time.Duration
+	// Procs, if not nil, is serve's processor setting: each plugin load
+	// has every core for its compilation (package proctune).
+	Procs *proctune.Procs
 }
 
 // Observer receives what easel measures as it runs. Its methods must be
@@ -83,6 +87,7 @@ type App struct {
 	rtMu      sync.Mutex
 	rt        *plugin.Runtime  // made by the first load; see runtime
 	mem       memtune.Releaser // returns what a plugin load freed to the OS
+	procs     *proctune.Procs  // raised while a plugin loads
 	builder   *gobuild.Builder
 	mcp       *mcpserver.Server
 	httpOpts  mcpserver.HTTPOptions
@@ -101,7 +106,7 @@ type App struct {
 // described.
 func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	a := &App{cfg: cfg, env: envOrDefault(opts.Env), selection: opts.Select, logger: opts.Logger, builder: &gobuild.Builder{CacheDir: cfg.CacheDir},
-		loading: make(chan struct{}, loadParallelism), httpOpts: mcpserver.HTTPOptions{Stateless: opts.Stateless}}
+		loading: make(chan struct{}, loadParallelism), httpOpts: mcpserver.HTTPOptions{Stateless: opts.Stateless}, procs: opts.Procs}
 	if a.logger == nil {
 		a.logger = slog.Default()
 	}
@@ -325,6 +330,7 @@ const loadParallelism = 2
 
 // loadPlugin builds (for Go source), compiles and describes one plugin.
 func (a *App) loadPlugin(ctx context.Context, t config.Tool) (*plugin.Plugin, error) {
+	defer a.procs.Burst()()
 	mod, err := a.pluginModule(ctx, t)
 	if err != nil {
 		return nil, err

@@ -19,6 +19,7 @@ import (
 	"github.com/easel-mcp/easel/host/policy"
 	"github.com/easel-mcp/easel/sdk/jsonread"
 	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/experimental"
 )
 
 // Spec says what to load: one tools.yaml entry.
@@ -217,7 +218,9 @@ func (r *Runtime) Load(ctx context.Context, spec Spec) (*Plugin, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load plugin %s: %w", spec.Name, err)
 	}
-	compiled, err := r.wz.CompileModule(ctx, wasm)
+	// Functions compile in parallel, one worker per core: seconds on empty
+	// caches that the first call of a tool waits for.
+	compiled, err := r.wz.CompileModule(experimental.WithCompilationWorkers(ctx, runtime.NumCPU()), wasm)
 	if err != nil {
 		return nil, fmt.Errorf("load plugin %s: not a valid WebAssembly module: %w", spec.Name, err)
 	}
