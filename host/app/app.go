@@ -85,9 +85,10 @@ type App struct {
 	bg        sync.WaitGroup
 	loading   chan struct{} // bounds concurrent plugin loads
 	rtMu      sync.Mutex
-	rt        *plugin.Runtime  // made by the first load; see runtime
-	mem       memtune.Releaser // returns what a plugin load freed to the OS
-	procs     *proctune.Procs  // raised while a plugin loads
+	rt        *plugin.Runtime   // made by the first load; see runtime
+	mem       memtune.Releaser  // returns what a plugin load freed to the OS
+	memLimit  memtune.LoadLimit // bounds a plugin load's garbage
+	procs     *proctune.Procs   // raised while a plugin loads
 	builder   *gobuild.Builder
 	mcp       *mcpserver.Server
 	httpOpts  mcpserver.HTTPOptions
@@ -331,6 +332,7 @@ const loadParallelism = 2
 // loadPlugin builds (for Go source), compiles and describes one plugin.
 func (a *App) loadPlugin(ctx context.Context, t config.Tool) (*plugin.Plugin, error) {
 	defer a.procs.Burst()()
+	defer a.memLimit.Begin()()
 	mod, err := a.pluginModule(ctx, t)
 	if err != nil {
 		return nil, err

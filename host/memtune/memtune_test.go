@@ -1,6 +1,7 @@
 package memtune
 
 import (
+	"math"
 	"runtime/debug"
 	"runtime/metrics"
 	"sync"
@@ -68,5 +69,44 @@ func TestReleaseReturnsFreedMemory(t *testing.T) {
 	metrics.Read(s)
 	if free := s[0].Value.Uint64(); free > 4<<20 {
 		t.Errorf("after Release, %d bytes of free heap are still resident; want under 4 MiB of the 64 MiB burst", free)
+	}
+}
+
+func TestLoadLimit(t *testing.T) {
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(math.MaxInt64))
+	limit := func() int64 { return debug.SetMemoryLimit(-1) }
+
+	var l LoadLimit
+	end1 := l.Begin()
+	first := limit()
+	if first == math.MaxInt64 || first < LoadHeadroom {
+		t.Fatalf("limit during a load = %d, want what the runtime uses plus %d", first, LoadHeadroom)
+	}
+	if used := runtimeMemory(); first < used {
+		t.Errorf("limit %d is below what the runtime uses now, %d", first, used)
+	}
+	end2 := l.Begin()
+	if got := limit(); got != first+LoadHeadroom {
+		t.Errorf("limit during two loads = %d, want %d", got, first+LoadHeadroom)
+	}
+	end2()
+	end2() // twice: must not end the first load
+	if got := limit(); got != first {
+		t.Errorf("limit after one of two loads ended = %d, want %d", got, first)
+	}
+	end1()
+	if got := limit(); got != math.MaxInt64 {
+		t.Errorf("limit after the loads = %d, want none", got)
+	}
+
+	// An operator's GOMEMLIMIT stays as it is.
+	debug.SetMemoryLimit(1 << 40)
+	end := l.Begin()
+	if got := limit(); got != 1<<40 {
+		t.Errorf("limit during a load under GOMEMLIMIT = %d, want the operator's %d", got, int64(1<<40))
+	}
+	end()
+	if got := limit(); got != 1<<40 {
+		t.Errorf("limit after it = %d, want the operator's", got)
 	}
 }
