@@ -62,7 +62,7 @@ func native(ctx context.Context, r plugin.Requester, args json.RawMessage) (json
 		return nil, err
 	}
 	st := comfy.JobStatus{PromptID: in.PromptID}
-	var h map[string]*comfy.HistoryEntry
+	var h comfy.JobHistory
 	if err := getJSON(ctx, r, "/history/"+in.PromptID, &h); err != nil {
 		return nil, err
 	}

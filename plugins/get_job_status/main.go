@@ -92,9 +92,10 @@ func queue(api *sdk.ComfyUI, st *comfy.JobStatus, q *comfy.Queue) error {
 	return err
 }
 
-// history fetches /history/{id}; nil means ComfyUI has no entry for it.
+// history fetches /history/{id}, its status only; nil means ComfyUI has
+// no entry for it.
 func history(api *sdk.ComfyUI, st *comfy.JobStatus) (*comfy.HistoryEntry, error) {
-	var h comfy.History
+	var h comfy.JobHistory
 	resp, err := api.DoJSON(sdk.Request{Method: "GET", Path: sdk.Path("history", st.PromptID)}, &h)
 	if err != nil {
 		return nil, err

@@ -135,8 +135,13 @@ func plugin(dir string) (bundled.Plugin, error) {
 	return p, nil
 }
 
-// build compiles the plugin the way gobuild does, stripped, and writes it
-// gzipped (no name, no time: the bytes depend on the module only).
+// build compiles the plugin the way gobuild does, stripped and without a
+// build ID, and writes it gzipped (no name, no time: the bytes depend on
+// the compiled code only). The
+// build ID is left out too: it hashes every imported package's source, so
+// with it any edit to a shared package (plugins/internal/comfy, the SDK)
+// changed every plugin's bytes, and the repository grew by all sixteen
+// modules, even where the compiled code stayed the same.
 func build(ctx context.Context, dir, out string, p *bundled.Plugin) error {
 	tmp, err := os.MkdirTemp("", "easel-bundled-")
 	if err != nil {
@@ -144,7 +149,7 @@ func build(ctx context.Context, dir, out string, p *bundled.Plugin) error {
 	}
 	defer os.RemoveAll(tmp)
 	wasmPath := filepath.Join(tmp, p.Name+".wasm")
-	cmd := exec.CommandContext(ctx, "go", "build", "-buildmode=c-shared", "-trimpath", "-ldflags=-s -w", "-o", wasmPath, ".")
+	cmd := exec.CommandContext(ctx, "go", "build", "-buildmode=c-shared", "-trimpath", "-ldflags=-s -w -buildid=", "-o", wasmPath, ".")
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr

@@ -62,6 +62,16 @@ func (q *QueueItem) read(r *jsonread.Reader) error {
 	return nil
 }
 
+// skipQueueItem checks that the value at r has a queue item's shape, as
+// QueueItem.read does, and skips it.
+func skipQueueItem(r *jsonread.Reader) error {
+	if k := r.Kind(); k != jsonread.Array {
+		return fmt.Errorf("a queue item is a JSON %s, not an array", kindName(k))
+	}
+	r.Skip()
+	return nil
+}
+
 // SortedPending returns the pending items in execution order: ComfyUI sends
 // its raw heap array, and runs by (number, prompt_id).
 func (q *Queue) SortedPending() []QueueItem {

@@ -3,6 +3,7 @@ package comfy
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -160,9 +161,12 @@ func TestHistoryShapes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		var h History
-		err := json.Unmarshal([]byte(tt.body), &h)
-		if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
-			t.Errorf("%s: error %v, want %q", tt.body, err, tt.wantErr)
+		var jh JobHistory
+		for _, v := range []any{&h, &jh} {
+			err := json.Unmarshal([]byte(tt.body), v)
+			if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
+				t.Errorf("%T %s: error %v, want %q", v, tt.body, err, tt.wantErr)
+			}
 		}
 	}
 }
@@ -199,6 +203,43 @@ func TestHistoryDecodesRecordings(t *testing.T) {
 			}
 			if !json.Valid(got.Prompt.Prompt) || string(got.Prompt.Prompt) != compactJSON(t, want.Prompt[2]) && string(got.Prompt.Prompt) != string(want.Prompt[2]) {
 				t.Errorf("%s: entry %s prompt %s, want %s", file, id, got.Prompt.Prompt, want.Prompt[2])
+			}
+		}
+	}
+}
+
+// TestJobHistoryKeepsOnlyStatus reads every recorded history answer both
+// ways: a JobHistory has History's entries and statuses, and no prompts or
+// outputs.
+func TestJobHistoryKeepsOnlyStatus(t *testing.T) {
+	for _, file := range []string{"get_history_all.json", "get_history_by_id_load_image.json", "get_history_by_id_preview_and_save.json",
+		"get_history_max_items_2.json", "get_history_by_id_runtime_error.json", "get_history_by_id_interrupted.json"} {
+		body := comfyuitest.Recording(t, file)
+		var full History
+		var jobs JobHistory
+		if err := json.Unmarshal(body, &full); err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		if err := json.Unmarshal(body, &jobs); err != nil {
+			t.Fatalf("%s: JobHistory: %v", file, err)
+		}
+		if len(jobs) != len(full) {
+			t.Fatalf("%s: %d entries, want %d", file, len(jobs), len(full))
+		}
+		for id, want := range full {
+			got := jobs[id]
+			if got == nil || !reflect.DeepEqual(got.Status, want.Status) {
+				t.Errorf("%s: entry %s status %+v, want %+v", file, id, got, want.Status)
+				continue
+			}
+			if got.Prompt.PromptID != "" || got.Prompt.Prompt != nil || got.Outputs != nil {
+				t.Errorf("%s: entry %s kept its prompt or outputs: %+v", file, id, got)
+			}
+			var a, b JobStatus
+			a.FromHistory(want)
+			b.FromHistory(got)
+			if !reflect.DeepEqual(a, b) {
+				t.Errorf("%s: entry %s: status from JobHistory %+v, from History %+v", file, id, b, a)
 			}
 		}
 	}
