@@ -1,11 +1,12 @@
-//go:build !unix
+//go:build !linux
 
 package rawio
 
 import "syscall"
 
-// Without unix system calls there is nothing to wrap: NewFile and NewConn
-// fail, and their callers keep the plain file or connection.
+// Only Linux is wrapped: elsewhere (macOS routes system calls through
+// libc) NewFile and NewConn fail, and their callers keep the plain file or
+// connection.
 const supported = false
 
 func read(syscall.RawConn, []byte) (int, error)  { return 0, errUnsupported }
