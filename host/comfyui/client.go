@@ -14,6 +14,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/easel-mcp/easel/host/internal/rawio"
 )
 
 // Defaults applied by New to zero Config fields.
@@ -105,14 +107,20 @@ func New(cfg Config) (*Client, error) {
 		ExpectContinueTimeout: time.Second,
 		TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12},
 	}
-	c.http = &http.Client{
-		Transport: &directTransport{
+	var rt http.RoundTripper = transport
+	if rawio.Supported {
+		// The direct transport needs rawio to notice a kept-alive
+		// connection the server closed while it sat idle.
+		rt = &directTransport{
 			dial:    dialer.DialContext,
 			proxy:   transport.Proxy,
 			next:    transport,
 			maxIdle: maxIdleConnsPerHost,
 			idleFor: transport.IdleConnTimeout,
-		},
+		}
+	}
+	c.http = &http.Client{
+		Transport: rt,
 		// ComfyUI never redirects; a redirect would come from a proxy (a login page), and
 		// following it would send the credentials elsewhere. Hand the 3xx to the caller.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },

@@ -19,7 +19,7 @@ type File struct {
 // NewFile wraps f, which must be in non-blocking mode and known to the
 // poller (os.NewFile of a descriptor set non-blocking, a pipe from os.Pipe).
 func NewFile(f *os.File) (*File, error) {
-	if !supported {
+	if !Supported {
 		return nil, errUnsupported
 	}
 	rc, err := f.SyscallConn()
@@ -46,7 +46,7 @@ type Conn struct {
 
 // NewConn wraps c.
 func NewConn(c *net.TCPConn) (*Conn, error) {
-	if !supported {
+	if !Supported {
 		return nil, errUnsupported
 	}
 	rc, err := c.SyscallConn()

@@ -6,7 +6,8 @@ import (
 	"unsafe"
 )
 
-const supported = true
+// Supported says whether NewFile and NewConn work on this system.
+const Supported = true
 
 func read(rc syscall.RawConn, b []byte) (int, error) {
 	if len(b) == 0 {

@@ -4,10 +4,10 @@ package rawio
 
 import "syscall"
 
-// Only Linux is wrapped: elsewhere (macOS routes system calls through
-// libc) NewFile and NewConn fail, and their callers keep the plain file or
-// connection.
-const supported = false
+// Supported says whether NewFile and NewConn work on this system. Only
+// Linux is wrapped: elsewhere (macOS routes system calls through libc)
+// they fail, and their callers keep the plain file or connection.
+const Supported = false
 
 func read(syscall.RawConn, []byte) (int, error)  { return 0, errUnsupported }
 func write(syscall.RawConn, []byte) (int, error) { return 0, errUnsupported }
