@@ -137,11 +137,10 @@ func plugin(dir string) (bundled.Plugin, error) {
 
 // build compiles the plugin the way gobuild does, stripped and without a
 // build ID, and writes it gzipped (no name, no time: the bytes depend on
-// the compiled code only). The
-// build ID is left out too: it hashes every imported package's source, so
-// with it any edit to a shared package (plugins/internal/comfy, the SDK)
-// changed every plugin's bytes, and the repository grew by all sixteen
-// modules, even where the compiled code stayed the same.
+// the compiled code only). The build ID hashes every imported package's
+// source, so with it any edit to a shared package (plugins/internal/comfy,
+// the SDK) changed every importing plugin's bytes, and the repository grew
+// by all of them, even where their compiled code stayed the same.
 func build(ctx context.Context, dir, out string, p *bundled.Plugin) error {
 	tmp, err := os.MkdirTemp("", "easel-bundled-")
 	if err != nil {
