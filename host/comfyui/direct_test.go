@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/easel-mcp/easel/internal/benchtest"
 )
 
 func newDirect(next http.RoundTripper) *directTransport {
@@ -288,4 +290,45 @@ func mustURL(t *testing.T, s string) *url.URL {
 		t.Fatal(err)
 	}
 	return u
+}
+
+// BenchmarkDirectTransport compares a GET of a history-sized answer through
+// the direct transport with the same GET through net/http's Transport, in
+// one run. Both reach an httptest server in this process, so the hand-offs
+// the direct transport saves cost goroutine switches here rather than the
+// thread wake-ups they cost between processes (docs/performance.md); the
+// ratio is a floor on the difference. Run it with -cpu 1, as easel serve
+// runs.
+func BenchmarkDirectTransport(b *testing.B) {
+	body := []byte(strings.Repeat(`{"status":{"status_str":"success"}}`, 30))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(body)
+	}))
+	defer srv.Close()
+	fetch := func(rt http.RoundTripper) func() {
+		return func() {
+			req, _ := http.NewRequest("GET", srv.URL+"/history/x", nil)
+			resp, err := rt.RoundTrip(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if n, _ := io.Copy(io.Discard, resp.Body); n != int64(len(body)) {
+				b.Fatalf("read %d bytes, want %d", n, len(body))
+			}
+			resp.Body.Close()
+		}
+	}
+	std := &http.Transport{MaxIdleConnsPerHost: maxIdleConnsPerHost}
+	defer std.CloseIdleConnections()
+	base := benchtest.Measure(time.Second, fetch(std))
+	direct := newDirect(nil)
+	defer direct.CloseIdleConnections()
+	get := fetch(direct)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		get()
+	}
+	benchtest.Report(b, base, "nethttp")
 }
