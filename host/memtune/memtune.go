@@ -138,18 +138,21 @@ func (l *LoadLimit) end() {
 	debug.SetMemoryLimit(l.base + int64(l.loads)*LoadHeadroom)
 }
 
-// runtimeMemory is the memory a soft limit counts (everything the Go
-// runtime has mapped, less what it returned to the operating system),
-// without the garbage the next collection frees: measured right after a
-// burst of requests it would otherwise count their garbage as needed.
+// runtimeMemory is the memory easel needs now, as a soft limit counts it
+// (everything the Go runtime has mapped, less what it returned to the
+// operating system), without what it holds but does not need: free heap
+// pages not yet returned, and the garbage the next collection frees. So the
+// limit a load gets does not depend on how much of either happened to be
+// around when it began.
 func runtimeMemory() int64 {
 	s := []metrics.Sample{
 		{Name: "/memory/classes/total:bytes"},
 		{Name: "/memory/classes/heap/released:bytes"},
+		{Name: "/memory/classes/heap/free:bytes"},
 		{Name: "/memory/classes/heap/objects:bytes"},
 		{Name: "/gc/heap/live:bytes"},
 	}
 	metrics.Read(s)
 	v := func(i int) int64 { return int64(s[i].Value.Uint64()) }
-	return v(0) - v(1) - max(v(2)-v(3), 0)
+	return v(0) - v(1) - v(2) - max(v(3)-v(4), 0)
 }
