@@ -11,7 +11,9 @@
 // expensive trip through the hypervisor. On the 2-core development VM,
 // get_job_status against the emulator took 7.6 thread switches and about
 // 300 µs of CPU per call with GOMAXPROCS=2, and 3.1 switches and 110–160 µs
-// with GOMAXPROCS=1 (docs/performance.md). Little is lost to the single
+// with GOMAXPROCS=1 (for the client and the emulator too; with easel's
+// alone, easelbench's p50 against a ComfyUI-speed server went from 1.5× the
+// direct-HTTP floor to 1.4×; docs/performance.md). Little is lost to the single
 // processor: a call spends most of its time waiting for ComfyUI, and the
 // plugin code it runs is short.
 //
