@@ -179,8 +179,8 @@ func measure(ctx context.Context, c config, tmp string, fast, emu *emulator, r *
 		}
 	}
 	// Latency and throughput are steady-state numbers: measured on a warm
-	// start, not on the first easel while it still compiles the other
-	// plugins in the background.
+	// start, as every session after the first begins, not on the easel that
+	// has just compiled the plugin and still holds that compilation's heap.
 	logf("get_job_status latency and throughput")
 	e, err = startEasel(ctx, c, cache, fast.url)
 	if err != nil {
