@@ -41,9 +41,9 @@ func (s *Server) logEnabled(ctx context.Context, level mcp.LoggingLevel) bool {
 	return ok && level.ShouldSendTo(session.GetLogLevel())
 }
 
-// notify sends a notification to the client of ctx's request: on the
-// request's own HTTP stream when there is one (see stream.go), else
-// through mcp-go (stdio, where there is only one stream).
+// notify sends a notification to the client of ctx's request: through the
+// request's outlet (its HTTP stream, or stdout; see stream.go), else
+// through mcp-go's session (an in-process client).
 func (s *Server) notify(ctx context.Context, method string, params map[string]any) bool {
 	if st := streamFrom(ctx); st != nil {
 		msg, err := json.Marshal(map[string]any{"jsonrpc": "2.0", "method": method, "params": params})

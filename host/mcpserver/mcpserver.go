@@ -14,14 +14,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"log"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/easel-mcp/easel/host/plugin"
@@ -371,77 +368,6 @@ func (s *Server) progressSender(ctx context.Context, req mcp.CallToolRequest) fu
 	}
 }
 
-// stdioWorkers and stdioQueue are mcp-go's maxima: tool calls running at
-// once over stdio, and tool calls queued behind them.
-const (
-	stdioWorkers = 100
-	stdioQueue   = 10000
-)
-
-// ServeStdio serves one client over in/out until in ends or ctx is done.
-// Nothing but MCP frames is written to out. Either way, calls in flight
-// get up to Options.ShutdownTimeout to finish and send their results (new
-// ones are refused meanwhile); then the rest are cancelled.
-func (s *Server) ServeStdio(ctx context.Context, in io.Reader, out io.Writer) error {
-	// The session outlives ctx by the drain.
-	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	defer cancel()
-	stdio := server.NewStdioServer(s.mcp)
-	stdio.SetErrorLogger(log.New(slogWriter{s.logger}, "", 0))
-	// mcp-go runs 5 tool calls at a time by default and, once 100 more are
-	// queued, handles the next on its read loop, which then reads nothing
-	// else: five wait_for_job calls would stall every other tool. A waiting
-	// call holds a goroutine, not a plugin instance, so allow mcp-go's
-	// maximum.
-	server.WithWorkerPoolSize(stdioWorkers)(stdio)
-	server.WithQueueSize(stdioQueue)(stdio)
-	eof := &drainAtEOF{r: newLineLimiter(in, s.maxMessage, s.logger), drain: func() { s.shutdown(drainSettle) }}
-	errc := make(chan error, 1)
-	go func() { errc <- stdio.Listen(sctx, eof, out) }()
-	select {
-	case err := <-errc:
-		return stdioErr(err)
-	case <-ctx.Done():
-	}
-	s.shutdown(0)
-	cancel()
-	return stdioErr(<-errc)
-}
-
-// shutdown drains for at most shutdownTimeout, after settle (see
-// settleThenDrain), and logs what it cut off.
-func (s *Server) shutdown(settle time.Duration) {
-	ctx, cancel := context.WithTimeout(context.Background(), s.shutdownTimeout)
-	defer cancel()
-	if left := s.settleThenDrain(ctx, settle); left > 0 {
-		s.logger.Warn("shutdown timeout passed; cancelling the calls still running", "in_flight", left, "timeout", s.shutdownTimeout)
-	}
-}
-
-func stdioErr(err error) error {
-	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, io.EOF) {
-		return nil
-	}
-	return err
-}
-
-// drainAtEOF holds back the end of stdin until the calls in flight have
-// drained: mcp-go cancels every request as soon as its input ends, but a
-// client that closes stdin after its last request still reads stdout.
-type drainAtEOF struct {
-	r     io.Reader
-	drain func()
-	once  sync.Once
-}
-
-func (d *drainAtEOF) Read(p []byte) (int, error) {
-	n, err := d.r.Read(p)
-	if err == io.EOF {
-		d.once.Do(d.drain)
-	}
-	return n, err
-}
-
 // HTTPOptions configure the streamable HTTP transport.
 type HTTPOptions struct {
 	// Stateless serves without sessions: no Mcp-Session-Id is issued or
@@ -482,19 +408,4 @@ func (s *Server) HTTPHandler(opts HTTPOptions) http.Handler {
 		httpOpts = append(httpOpts, server.WithSessionIdManager(&sessionIDs{}), server.WithSessionIdleTTL(ttl))
 	}
 	return s.streams(server.NewStreamableHTTPServer(s.mcp, httpOpts...))
-}
-
-// slogWriter adapts mcp-go's *log.Logger output to slog.
-type slogWriter struct{ logger *slog.Logger }
-
-func (w slogWriter) Write(p []byte) (int, error) {
-	w.logger.Warn(string(trimNewline(p)), "component", "mcp")
-	return len(p), nil
-}
-
-func trimNewline(p []byte) []byte {
-	if n := len(p); n > 0 && p[n-1] == '\n' {
-		return p[:n-1]
-	}
-	return p
 }

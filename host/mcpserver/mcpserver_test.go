@@ -187,6 +187,13 @@ func TestNoTokenNoProgress(t *testing.T) {
 // that cancellation travels as a real notifications/cancelled message.
 func connectStdio(t *testing.T, tools ...Tool) *client.Client {
 	t.Helper()
+	return connectStdioWith(t, nil, tools...)
+}
+
+// connectStdioWith is connectStdio with options for mcp-go's client, such
+// as sampling and elicitation handlers.
+func connectStdioWith(t *testing.T, opts []client.ClientOption, tools ...Tool) *client.Client {
+	t.Helper()
 	s, err := New(tools, Options{Version: "test"})
 	if err != nil {
 		t.Fatal(err)
@@ -196,11 +203,12 @@ func connectStdio(t *testing.T, tools ...Tool) *client.Client {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.ServeStdio(ctx, toServer, fromServer) }()
-	c := client.NewClient(transport.NewIO(toClient, fromClient, io.NopCloser(strings.NewReader(""))))
+	c := client.NewClient(transport.NewIO(toClient, fromClient, io.NopCloser(strings.NewReader(""))), opts...)
 	t.Cleanup(func() {
 		c.Close()
 		cancel()
 		fromClient.Close()
+		toClient.Close() // a response still being written fails instead of blocking
 		<-done
 	})
 	if err := c.Start(ctx); err != nil {

@@ -32,7 +32,8 @@ import (
 // a plugin (sampling, elicitation) travel the same way, and the middleware
 // routes the client's answers (POSTed JSON-RPC responses with easel's ids)
 // back to the waiting call instead of passing them to mcp-go. Over stdio
-// there is one stream and mcp-go's own delivery is already ordered.
+// the outlet is stdout itself (stdio.go), and the read loop routes the
+// answers the same way.
 
 // requestStream is one POST's response as an outlet for messages to the
 // client. It is safe for concurrent use; a message is written whole.
@@ -52,10 +53,19 @@ type requestStream struct {
 	done        bool // the handler returned: nothing more can be sent
 }
 
+// outlet carries what a request sends its client while it runs: a POST's
+// requestStream on HTTP, stdout on stdio.
+type outlet interface {
+	// send writes one JSON-RPC message whole; false means it cannot be
+	// sent any more (the response is complete, or the client is gone).
+	send(msg []byte) bool
+}
+
 type streamKey struct{}
 
-func streamFrom(ctx context.Context) *requestStream {
-	s, _ := ctx.Value(streamKey{}).(*requestStream)
+// streamFrom is the outlet of ctx's request, nil when it has none.
+func streamFrom(ctx context.Context) outlet {
+	s, _ := ctx.Value(streamKey{}).(outlet)
 	return s
 }
 
@@ -170,7 +180,7 @@ const requestIDPrefix = "easel-"
 
 // ask sends method with params on the request's stream and waits for the
 // client's answer or ctx.
-func (p *pendingRequests) ask(ctx context.Context, s *requestStream, method string, params json.RawMessage) (json.RawMessage, error) {
+func (p *pendingRequests) ask(ctx context.Context, s outlet, method string, params json.RawMessage) (json.RawMessage, error) {
 	id := requestIDPrefix + strconv.FormatInt(p.next.Add(1), 10)
 	ch := make(chan clientAnswer, 1)
 	p.mu.Lock()
@@ -194,7 +204,7 @@ func (p *pendingRequests) ask(ctx context.Context, s *requestStream, method stri
 		return nil, err
 	}
 	if !s.send(msg) {
-		return nil, errors.New("the request's response stream is closed")
+		return nil, errors.New("the request's response stream is closed, or the client has gone")
 	}
 	select {
 	case a := <-ch:
@@ -246,7 +256,7 @@ func (s *Server) streams(next http.Handler) http.Handler {
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		st := &requestStream{w: w, flusher: flusher, preferSSE: acceptsSSE(r)}
 		defer st.finish()
-		next.ServeHTTP(st, r.WithContext(context.WithValue(r.Context(), streamKey{}, st)))
+		next.ServeHTTP(st, r.WithContext(context.WithValue(r.Context(), streamKey{}, outlet(st))))
 	})
 }
 

@@ -152,11 +152,10 @@ func httpServer(t *testing.T, opts HTTPOptions, tools ...Tool) http.Handler {
 
 var okResult = json.RawMessage(`{"content":[{"type":"text","text":"ok"}],"structuredContent":{"echo":"ok"}}`)
 
-// Every progress and log notification a tool sends arrives on the call's
-// own response, before the result, in the order sent — the guarantee
-// mcp-go's shared per-session channel cannot give (stream.go).
-func TestNotificationsPrecedeTheResultOnTheSameStream(t *testing.T) {
-	tool := newFake("chatty", func(ctx context.Context, _ json.RawMessage, progress func(plugin.Progress)) (json.RawMessage, error) {
+// chattyTool reports progress three times, each followed by an info and a
+// debug log message, then answers okResult.
+func chattyTool() *fakeTool {
+	return newFake("chatty", func(ctx context.Context, _ json.RawMessage, progress func(plugin.Progress)) (json.RawMessage, error) {
 		c := plugin.ClientFrom(ctx)
 		for i := range 3 {
 			progress(plugin.Progress{Progress: float64(i * 50), Total: 100})
@@ -165,6 +164,13 @@ func TestNotificationsPrecedeTheResultOnTheSameStream(t *testing.T) {
 		}
 		return okResult, nil
 	})
+}
+
+// Every progress and log notification a tool sends arrives on the call's
+// own response, before the result, in the order sent — the guarantee
+// mcp-go's shared per-session channel cannot give (stream.go).
+func TestNotificationsPrecedeTheResultOnTheSameStream(t *testing.T) {
+	tool := chattyTool()
 	for _, stateless := range []bool{false, true} {
 		t.Run(fmt.Sprintf("stateless=%v", stateless), func(t *testing.T) {
 			c := newRawClient(t, httpServer(t, HTTPOptions{Stateless: stateless}, tool))
