@@ -143,13 +143,16 @@ func (e *easel) status(ctx context.Context, id string) error {
 
 // statusLoad measures get_job_status latency one at a time, then
 // throughput with c.inflight calls in flight, sampling RSS meanwhile.
-func (e *easel) statusLoad(ctx context.Context, c config, id string, r *report) error {
+func (e *easel) statusLoad(ctx context.Context, c config, emu *emulator, r *report) error {
+	id := emu.doneID
 	var err error
 	if r.easelLat, err = sequential(c.n, func() error { return e.status(ctx, id) }); err != nil {
 		return err
 	}
 	stop := e.sampleRSS()
-	r.easelTput, err = concurrent(c.n, c.inflight, func() error { return e.status(ctx, id) })
+	r.easelCPU = measureCPU(e.pid, emu.pid(), c.n, func() {
+		r.easelTput, err = concurrent(c.n, c.inflight, func() error { return e.status(ctx, id) })
+	})
 	r.rssLoad = stop()
 	time.Sleep(time.Second)
 	r.rssAfterLoad = e.rss()

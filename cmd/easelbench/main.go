@@ -134,7 +134,7 @@ func run(ctx context.Context, c config) error {
 // process).
 func measure(ctx context.Context, c config, tmp string, fast, emu *emulator, r *report) error {
 	logf("floor: direct HTTP")
-	r.floorLat, r.floorTput = fast.floor(ctx, c.n, c.inflight)
+	r.floorLat, r.floorTput, r.floorCPU = fast.floor(ctx, c.n, c.inflight)
 
 	cache := filepath.Join(tmp, "cache")
 	logf("easel with empty caches")
@@ -186,7 +186,7 @@ func measure(ctx context.Context, c config, tmp string, fast, emu *emulator, r *
 	if err != nil {
 		return err
 	}
-	err = e.statusLoad(ctx, c, fast.doneID, r)
+	err = e.statusLoad(ctx, c, fast, r)
 	e.close()
 	if err != nil {
 		return err
@@ -226,7 +226,7 @@ func measureAtComfyUISpeed(ctx context.Context, c config, cache string, r *repor
 		return err
 	}
 	defer slow.close()
-	r.slowFloorLat, r.slowFloorTput = slow.floor(ctx, c.n, c.inflight)
+	r.slowFloorLat, r.slowFloorTput, r.slowFloorCPU = slow.floor(ctx, c.n, c.inflight)
 	e, err := startEasel(ctx, c, cache, slow.url)
 	if err != nil {
 		return err
@@ -238,7 +238,9 @@ func measureAtComfyUISpeed(ctx context.Context, c config, cache string, r *repor
 	if r.slowLat, err = sequential(c.n, func() error { return e.status(ctx, slow.doneID) }); err != nil {
 		return err
 	}
-	r.slowTput, err = concurrent(c.n, c.inflight, func() error { return e.status(ctx, slow.doneID) })
+	r.slowCPU = measureCPU(e.pid, slow.pid(), c.n, func() {
+		r.slowTput, err = concurrent(c.n, c.inflight, func() error { return e.status(ctx, slow.doneID) })
+	})
 	return err
 }
 

@@ -12,11 +12,13 @@ import (
 type report struct {
 	floorLat, easelLat   latencies
 	floorTput, easelTput float64
+	floorCPU, easelCPU   cpuShare // CPU per call in the throughput run
 
 	// The same against a server at ComfyUI's speed.
 	slowName                string
 	slowFloorLat, slowLat   latencies
 	slowFloorTput, slowTput float64
+	slowFloorCPU, slowCPU   cpuShare
 
 	coldStart, warmStart time.Duration
 	firstCall, warmFirst time.Duration
@@ -42,7 +44,7 @@ func (r *report) print(w io.Writer, c config) {
 	info := func(name, easel, floor, ratio string) {
 		fmt.Fprintf(tw, "| %s\t| %s\t| %s\t| %s\t| \t| \t|\n", name, easel, floor, ratio)
 	}
-	statusRows := func(server string, easel, floor latencies, easelTput, floorTput float64) {
+	statusRows := func(server string, easel, floor latencies, easelTput, floorTput float64, easelCPU, floorCPU cpuShare) {
 		p50 := ratio(easel.pct(0.5), floor.pct(0.5))
 		row("get_job_status p50 (stdio, 1 in flight), "+server, ms(easel.pct(0.5)), ms(floor.pct(0.5)), fmt.Sprintf("%.2f×", p50), "≤ 1.5×", p50 <= 1.5)
 		for _, p := range []float64{0.9, 0.99} {
@@ -50,9 +52,10 @@ func (r *report) print(w io.Writer, c config) {
 		}
 		share := easelTput / floorTput
 		row(fmt.Sprintf("throughput, %d in flight, %s", c.inflight, server), fmt.Sprintf("%.0f calls/s", easelTput), fmt.Sprintf("%.0f calls/s", floorTput), fmt.Sprintf("%.0f%%", share*100), "≥ 75%", share >= 0.75)
+		info("CPU per call in that run, "+server, easelCPU.String(), floorCPU.String(), fmt.Sprintf("%.2f×", ratio(easelCPU.total(), floorCPU.total())))
 	}
-	statusRows("emulator at Go speed", r.easelLat, r.floorLat, r.easelTput, r.floorTput)
-	statusRows(r.slowName, r.slowLat, r.slowFloorLat, r.slowTput, r.slowFloorTput)
+	statusRows("emulator at Go speed", r.easelLat, r.floorLat, r.easelTput, r.floorTput, r.easelCPU, r.floorCPU)
+	statusRows(r.slowName, r.slowLat, r.slowFloorLat, r.slowTput, r.slowFloorTput, r.slowCPU, r.slowFloorCPU)
 	row("start-up to tools/list, empty caches", ms(r.coldStart), "", "", "≤ 300 ms", r.coldStart <= 300*time.Millisecond)
 	row("start-up to tools/list, warm caches", ms(r.warmStart), "", "", "≤ 100 ms", r.warmStart <= 100*time.Millisecond)
 	row("first get_job_status, empty caches", ms(r.firstCall), "", "", "≤ 3 s", r.firstCall <= 3*time.Second)
