@@ -110,6 +110,10 @@ type Watcher struct {
 	mu        sync.Mutex
 	connected bool
 	jobs      map[string]*job
+
+	fetchMu   sync.Mutex
+	fetching  bool        // a fetchQueues goroutine is running
+	nextFetch *queueFetch // the fetch new snapshot calls join, not started yet
 }
 
 // NewWatcher creates a watcher for the server behind client. Its client id is
@@ -232,7 +236,7 @@ func (w *Watcher) Wait(ctx context.Context, promptID string, timeout time.Durati
 		if err != nil {
 			return res, err
 		}
-		if status, final := w.apply(snap, map[string]*job{promptID: j}); final {
+		if status, final := w.apply(ctx, snap, map[string]*job{promptID: j}); final {
 			res.Status, res.WaitedMS = status, time.Since(start).Milliseconds()
 			return res, nil
 		}
@@ -348,16 +352,71 @@ func (w *Watcher) kickCheck() {
 	}
 }
 
-// snapshot is what /queue and /history say about the prompts waited for.
+// snapshot is what /queue says about the prompts waited for. It is shared
+// by every caller of one fetch, and read only.
 type snapshot struct {
 	running map[string]bool
 	pending map[string]int // 1-based position
 	prompts map[string]json.RawMessage
-	history func(ctx context.Context, id string) (bool, error)
-	ctx     context.Context
 }
 
+// snapshotTimeout bounds one GET /queue made for waiters.
+const snapshotTimeout = 10 * time.Second
+
+// queueFetch is one GET /queue and the callers that share it.
+type queueFetch struct {
+	done chan struct{} // closed when snap or err is set
+	snap *snapshot
+	err  error
+}
+
+// snapshot returns /queue as fetched after the call began. Calls that
+// arrive while a fetch is running share the next one, which starts as soon
+// as that one ends: 1,000 waits starting together cost ComfyUI two
+// requests, not 1,000 (and easel 1,000 connections' buffers and decodes).
+// A fetch that started before a call could predate the call's
+// registration, so it is never shared with it.
 func (w *Watcher) snapshot(ctx context.Context) (*snapshot, error) {
+	w.fetchMu.Lock()
+	f := w.nextFetch
+	if f == nil {
+		f = &queueFetch{done: make(chan struct{})}
+		w.nextFetch = f
+		if !w.fetching {
+			w.fetching = true
+			go w.fetchQueues(f)
+		}
+	}
+	w.fetchMu.Unlock()
+	select {
+	case <-f.done:
+		return f.snap, f.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// fetchQueues runs f, then every fetch callers queued meanwhile, one after
+// another. Its requests belong to no caller: one that gives up does not
+// fail the others.
+func (w *Watcher) fetchQueues(f *queueFetch) {
+	for f != nil {
+		w.fetchMu.Lock()
+		w.nextFetch = nil // who calls from now on waits for the next fetch
+		w.fetchMu.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), snapshotTimeout)
+		f.snap, f.err = w.fetchSnapshot(ctx)
+		cancel()
+		close(f.done)
+		w.fetchMu.Lock()
+		if f = w.nextFetch; f == nil {
+			w.fetching = false
+		}
+		w.fetchMu.Unlock()
+	}
+}
+
+func (w *Watcher) fetchSnapshot(ctx context.Context) (*snapshot, error) {
 	var q struct {
 		Running [][]json.RawMessage `json:"queue_running"`
 		Pending [][]json.RawMessage `json:"queue_pending"`
@@ -365,7 +424,7 @@ func (w *Watcher) snapshot(ctx context.Context) (*snapshot, error) {
 	if err := w.getJSON(ctx, "/queue", &q); err != nil {
 		return nil, err
 	}
-	s := &snapshot{running: map[string]bool{}, pending: map[string]int{}, prompts: map[string]json.RawMessage{}, ctx: ctx}
+	s := &snapshot{running: map[string]bool{}, pending: map[string]int{}, prompts: map[string]json.RawMessage{}}
 	for _, it := range q.Running {
 		if id, prompt, ok := queueItem(it); ok {
 			s.running[id] = true
@@ -380,20 +439,23 @@ func (w *Watcher) snapshot(ctx context.Context) (*snapshot, error) {
 			s.prompts[id] = prompt
 		}
 	}
-	s.history = func(ctx context.Context, id string) (bool, error) {
-		var h map[string]json.RawMessage
-		if err := w.getJSON(ctx, "/history/"+url.PathEscape(id), &h); err != nil {
-			return false, err
-		}
-		_, ok := h[id]
-		return ok, nil
-	}
 	return s, nil
 }
 
-// apply updates jobs from a snapshot and ends the waits that it settles. It
-// reports the status for a single job when that job is settled.
-func (w *Watcher) apply(s *snapshot, jobs map[string]*job) (status string, final bool) {
+// inHistory reports whether ComfyUI has a history entry for id.
+func (w *Watcher) inHistory(ctx context.Context, id string) (bool, error) {
+	var h map[string]json.RawMessage
+	if err := w.getJSON(ctx, "/history/"+url.PathEscape(id), &h); err != nil {
+		return false, err
+	}
+	_, ok := h[id]
+	return ok, nil
+}
+
+// apply updates jobs from a snapshot and ends the waits that it settles,
+// asking /history (under ctx) about the jobs not in the queue. It reports
+// the status for a single job when that job is settled.
+func (w *Watcher) apply(ctx context.Context, s *snapshot, jobs map[string]*job) (status string, final bool) {
 	for id, j := range jobs {
 		var st string
 		switch {
@@ -414,7 +476,7 @@ func (w *Watcher) apply(s *snapshot, jobs map[string]*job) (status string, final
 			w.mu.Unlock()
 			continue
 		}
-		inHistory, err := s.history(s.ctx, id)
+		inHistory, err := w.inHistory(ctx, id)
 		if err != nil {
 			continue // ComfyUI unreachable for now: no verdict
 		}
@@ -495,7 +557,7 @@ func (w *Watcher) checkAll(ctx context.Context) {
 		w.logger.Debug("job check: ComfyUI not answering", "err", err)
 		return
 	}
-	w.apply(snap, jobs)
+	w.apply(cctx, snap, jobs)
 }
 
 // report offers p to every waiter of j; call with w.mu held.

@@ -275,3 +275,61 @@ func deleteFromQueue(t *testing.T, base, id string) {
 		t.Fatalf("POST /queue delete: %v %+v", err, resp)
 	}
 }
+
+// Waits that start together share their look at /queue: 300 of them cost
+// ComfyUI a few requests (one per fetch their arrival spans; 1–11 measured,
+// the most under -race), not 300, and each still ends right.
+func TestWaitsStartingTogetherShareTheirLook(t *testing.T) {
+	srv := comfyuitest.NewServer(t)
+	w := startWatcherWith(t, srv, Options{PollInterval: time.Hour}) // no timer checks
+	waitFor(t, w.Connected)
+	srv.PauseWorker()
+	var ids []string
+	for range 10 {
+		ids = append(ids, srv.Submit(t, prompt, comfyuitest.WithClientID(w.ClientID())))
+	}
+	srv.ResetRequests()
+	const waits = 300
+	results := make(chan Result, waits)
+	var started sync.WaitGroup
+	for i := range waits {
+		started.Go(func() {
+			res, err := w.Wait(context.Background(), ids[i%len(ids)], time.Minute, nil)
+			if err != nil {
+				t.Error(err)
+			}
+			results <- res
+		})
+	}
+	waitFor(t, func() bool { // every wait has registered and looked
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		n := 0
+		for _, j := range w.jobs {
+			if j.seen {
+				n += len(j.waiters)
+			}
+		}
+		return n == waits
+	})
+	// A job is seen once any of its waits has looked; give the others
+	// time for their look (without sharing, their own GET /queue).
+	time.Sleep(500 * time.Millisecond)
+	queueGets := 0
+	for _, r := range srv.Requests() {
+		if r.Path == "/queue" || r.Path == "/api/queue" {
+			queueGets++
+		}
+	}
+	if queueGets > waits/10 {
+		t.Errorf("%d waits starting together made %d GET /queue, want a few", waits, queueGets)
+	}
+	srv.ResumeWorker()
+	started.Wait()
+	close(results)
+	for res := range results {
+		if res.Status != StatusDone {
+			t.Errorf("Wait = %+v, want done", res)
+		}
+	}
+}
