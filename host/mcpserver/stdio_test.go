@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -228,5 +229,34 @@ func TestStdioFraming(t *testing.T) {
 				t.Fatalf("after %q the next line is %s, want the ping's answer", tt.line, got)
 			}
 		})
+	}
+}
+
+// A busy worker never delays a job: run starts another goroutine, and an
+// idle worker takes the next job instead of a new goroutine.
+func TestWorkers(t *testing.T) {
+	w := newWorkers(time.Minute)
+	defer w.close()
+	block := make(chan struct{})
+	ran := make(chan string, 2)
+	w.run(func() { ran <- "first"; <-block })
+	w.run(func() { ran <- "second" })
+	for range 2 {
+		select {
+		case <-ran:
+		case <-time.After(10 * time.Second):
+			t.Fatal("a job did not run while the other blocked")
+		}
+	}
+	close(block)
+	before := runtime.NumGoroutine()
+	for range 100 {
+		done := make(chan struct{})
+		w.run(func() { close(done) })
+		<-done
+		time.Sleep(time.Millisecond) // the worker is back waiting
+	}
+	if after := runtime.NumGoroutine(); after > before+2 {
+		t.Errorf("100 jobs one after another left %d goroutines (%d before): idle workers are not reused", after, before)
 	}
 }
