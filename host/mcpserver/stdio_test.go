@@ -215,6 +215,7 @@ func TestStdioFraming(t *testing.T) {
 		{"an answer to no request", `{"jsonrpc":"2.0","id":"easel-999","result":{}}`, ""},
 		{"an answer with a foreign id", `{"jsonrpc":"2.0","id":7,"error":{"code":1,"message":"no"}}`, ""},
 		{"a notification", `{"jsonrpc":"2.0","method":"notifications/initialized"}`, ""},
+		{"an id but no method (mcp-go's answer)", `{"jsonrpc":"2.0","id":2}`, `{"jsonrpc":"2.0","id":2,"error":{"code":-32601,"message":"Method  not found"}}`},
 		{"a request", `{"jsonrpc":"2.0","id":"x","method":"ping"}`, `{"jsonrpc":"2.0","id":"x","result":{}}`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
