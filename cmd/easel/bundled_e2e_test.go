@@ -15,12 +15,10 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 )
 
-// TestBuiltinWithoutToolchain is an installed easel: builtin: plugins,
-// an empty cache and no Go toolchain on PATH. The embedded modules serve,
-// and --tools exposes only the tools it matches.
-func TestBuiltinWithoutToolchain(t *testing.T) {
-	srv := comfyuitest.NewServer(t)
-	dir := t.TempDir()
+// writeBuiltinConfig writes dir/tools.yaml: ComfyUI at url, the cache in
+// dir/cache, builtin get_job_status and the tool entries in more.
+func writeBuiltinConfig(t *testing.T, dir, url, more string) string {
+	t.Helper()
 	path := filepath.Join(dir, "tools.yaml")
 	cfg := fmt.Sprintf(`comfyui:
   url: %s
@@ -30,7 +28,20 @@ tools:
     plugin: builtin:get_job_status
     permissions:
       comfyui: [GET /queue, "GET /history/*"]
-  - name: get_queue
+`, url, filepath.Join(dir, "cache")) + more
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestBuiltinWithoutToolchain is an installed easel: builtin: plugins,
+// an empty cache and no Go toolchain on PATH. The embedded modules serve,
+// and --tools exposes only the tools it matches.
+func TestBuiltinWithoutToolchain(t *testing.T) {
+	srv := comfyuitest.NewServer(t)
+	dir := t.TempDir()
+	path := writeBuiltinConfig(t, dir, srv.URL, `  - name: get_queue
     plugin: builtin:get_queue
     permissions:
       comfyui: [GET /queue]
@@ -38,10 +49,7 @@ tools:
     plugin: builtin:clear_queue
     permissions:
       comfyui: [GET /queue, POST /queue]
-`, srv.URL, filepath.Join(dir, "cache"))
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
+`)
 	env := []string{"PATH=" + dir, "HOME=" + dir} // no go command anywhere
 	c, err := client.NewStdioMCPClient(binary, env, "serve", "--config", path, "--tools", "get_*")
 	if err != nil {

@@ -84,6 +84,8 @@ func run(ctx context.Context, args []string, io stdio) int {
 		return exitOK
 	case "-version", "--version":
 		return runVersion(ctx, io, nil)
+	case internalCompile:
+		return runInternalCompile(ctx, io, args[1:])
 	}
 	if c, ok := lookup(args[0]); ok {
 		return c.run(ctx, io, args[1:])

@@ -124,7 +124,7 @@ func runServe(ctx context.Context, io stdio, args []string) int {
 		}
 		hs.shutdownTimeout = *shutdownTimeout
 	}
-	opts := app.Options{Logger: logger, Version: version(), Stateless: *stateless, Watch: !*noWatch && st.cfg.File != bundled.DefaultConfigName, Select: config.SplitList(*toolsFilter), ShutdownTimeout: *shutdownTimeout, Procs: procs}
+	opts := app.Options{Logger: logger, Version: version(), Stateless: *stateless, Watch: !*noWatch && st.cfg.File != bundled.DefaultConfigName, Select: config.SplitList(*toolsFilter), ShutdownTimeout: *shutdownTimeout, Procs: procs, CompileCommand: compileCommand(logger)}
 	if hs != nil {
 		opts.Observer = hs.metrics // metrics are served only over HTTP
 	}

@@ -59,6 +59,13 @@ type Options struct {
 	// Procs, if not nil, is serve's processor setting: each plugin load
 	// has every core for its compilation (package proctune).
 	Procs *proctune.Procs
+	// CompileCommand, if not empty, is the command line of a process that
+	// compiles a plugin into the compilation cache (`easel
+	// internal-compile`, which calls plugin.CompileToCache); the cache
+	// folder is appended to it. A plugin the cache does not hold is then
+	// compiled there, and its memory is never this process's. Empty, or
+	// without a cache folder, plugins compile in this process.
+	CompileCommand []string
 }
 
 // Observer receives what easel measures as it runs. Its methods must be
@@ -89,6 +96,7 @@ type App struct {
 	mem       memtune.Releaser  // returns what a plugin load freed to the OS
 	memLimit  memtune.LoadLimit // bounds a plugin load's garbage
 	procs     *proctune.Procs   // raised while a plugin loads
+	compile   []string          // Options.CompileCommand
 	builder   *gobuild.Builder
 	mcp       *mcpserver.Server
 	httpOpts  mcpserver.HTTPOptions
@@ -107,7 +115,7 @@ type App struct {
 // described.
 func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	a := &App{cfg: cfg, env: envOrDefault(opts.Env), selection: opts.Select, logger: opts.Logger, builder: &gobuild.Builder{CacheDir: cfg.CacheDir},
-		loading: make(chan struct{}, loadParallelism), httpOpts: mcpserver.HTTPOptions{Stateless: opts.Stateless}, procs: opts.Procs}
+		loading: make(chan struct{}, loadParallelism), httpOpts: mcpserver.HTTPOptions{Stateless: opts.Stateless}, procs: opts.Procs, compile: opts.CompileCommand}
 	if a.logger == nil {
 		a.logger = slog.Default()
 	}
@@ -376,7 +384,11 @@ func (a *App) runtime(ctx context.Context) (*plugin.Runtime, error) {
 	if a.rt != nil {
 		return a.rt, nil
 	}
-	rt, err := plugin.NewRuntime(context.WithoutCancel(ctx), plugin.RuntimeConfig{CacheDir: a.cfg.CacheDir, Logger: a.logger})
+	rc := plugin.RuntimeConfig{CacheDir: a.cfg.CacheDir, Logger: a.logger}
+	if len(a.compile) > 0 && a.cfg.CacheDir != "" {
+		rc.Compiler = plugin.CompileCommand(a.compile[0], append(a.compile[1:len(a.compile):len(a.compile)], a.cfg.CacheDir)...)
+	}
+	rt, err := plugin.NewRuntime(context.WithoutCancel(ctx), rc)
 	if err != nil {
 		return nil, err
 	}

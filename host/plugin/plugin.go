@@ -114,38 +114,40 @@ func digestOf(wasm []byte) string {
 }
 
 // prepare returns the module to compile: spec's, checked against its pin
-// and instrumented, or the instrumented form an earlier load cached.
-func (r *Runtime) prepare(spec Spec) ([]byte, error) {
+// and instrumented, or the instrumented form an earlier load cached; and
+// its key in the module cache ("" for a module that is not instrumented).
+func (r *Runtime) prepare(spec Spec) ([]byte, string, error) {
 	wasm, digest := spec.Wasm, spec.Digest
 	if wasm != nil || spec.Module == nil {
 		digest = digestOf(wasm)
 	}
 	if err := checkDigest(digest, spec.SHA256); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if r.interrupt != interruptFuel {
-		return spec.bytes() // benchmarks of the other designs
+		wasm, err := spec.bytes() // benchmarks of the other designs
+		return wasm, "", err
 	}
 	opts := instrumentOptions(orDefault(spec.MaxMemoryBytes, DefaultMaxMemoryBytes))
 	key := moduleKey(digest, opts)
 	if out, ok := r.modules.get(key); ok {
-		return out, nil
+		return out, key, nil
 	}
 	wasm, err := spec.bytes()
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if wasm != nil && spec.Wasm == nil && digestOf(wasm) != digest {
-		return nil, fmt.Errorf("module sha256 is %s, not the %s it was given as", digestOf(wasm), digest)
+		return nil, "", fmt.Errorf("module sha256 is %s, not the %s it was given as", digestOf(wasm), digest)
 	}
 	out, err := instrument.Module(wasm, opts)
 	if err != nil {
-		return nil, fmt.Errorf("not a valid WebAssembly module: %w", err)
+		return nil, "", fmt.Errorf("not a valid WebAssembly module: %w", err)
 	}
 	if err := r.modules.put(key, out); err != nil {
 		r.logger.Warn("cannot cache an instrumented module; the next start rewrites it again", "tool", spec.Name, "err", err)
 	}
-	return out, nil
+	return out, key, nil
 }
 
 // bytes returns the module: Wasm, or what Module returns.
@@ -214,16 +216,19 @@ func (r *Runtime) Load(ctx context.Context, spec Spec) (*Plugin, error) {
 	if !ToolName.MatchString(spec.Name) {
 		return nil, fmt.Errorf("load plugin: %q is not a valid tool name", spec.Name)
 	}
-	wasm, err := r.prepare(spec)
+	wasm, key, err := r.prepare(spec)
 	if err != nil {
 		return nil, fmt.Errorf("load plugin %s: %w", spec.Name, err)
 	}
+	r.precompile(ctx, spec.Name, key, wasm)
 	// Functions compile in parallel, one worker per core: seconds on empty
-	// caches that the first call of a tool waits for.
+	// caches that the first call of a tool waits for (unless precompile
+	// filled the cache).
 	compiled, err := r.wz.CompileModule(experimental.WithCompilationWorkers(ctx, runtime.NumCPU()), wasm)
 	if err != nil {
 		return nil, fmt.Errorf("load plugin %s: not a valid WebAssembly module: %w", spec.Name, err)
 	}
+	r.marks.mark(key)
 	if err := checkExports(compiled); err != nil {
 		compiled.Close(ctx)
 		return nil, fmt.Errorf("load plugin %s: %w", spec.Name, err)

@@ -21,6 +21,10 @@ type RuntimeConfig struct {
 	CacheDir string
 	// Logger receives plugin logs, stdout and stderr. Nil means slog.Default().
 	Logger *slog.Logger
+	// Compiler, with a CacheDir, compiles modules the cache does not hold
+	// yet in another process, so that the compilation's memory is never
+	// this process's (see compiler.go). Nil compiles them here.
+	Compiler Compiler
 
 	// interrupt selects how runaway plugins are stopped; only benchmarks
 	// change it, to measure the alternatives in one run.
@@ -42,7 +46,9 @@ type Runtime struct {
 	interrupt interruptMode
 	wz        wazero.Runtime
 	cache     wazero.CompilationCache
-	modules   moduleCache // instrumented modules, beside cache
+	modules   moduleCache   // instrumented modules, beside cache
+	marks     compiledMarks // which of them cache holds machine code for
+	compiler  Compiler
 	logger    *slog.Logger
 }
 
@@ -68,6 +74,11 @@ func NewRuntime(ctx context.Context, cfg RuntimeConfig) (*Runtime, error) {
 		}
 		r.cache = cache
 		rc = rc.WithCompilationCache(cache)
+		r.compiler = cfg.Compiler
+		r.marks.dir = filepath.Join(dir, "easel-compiled")
+		if err := os.MkdirAll(r.marks.dir, 0o700); err != nil {
+			return nil, fmt.Errorf("create compilation cache %s: %w", r.marks.dir, err)
+		}
 		r.modules.dir = filepath.Join(cfg.CacheDir, "instrumented")
 		if err := os.MkdirAll(r.modules.dir, 0o700); err != nil {
 			return nil, fmt.Errorf("create module cache %s: %w", r.modules.dir, err)
