@@ -72,8 +72,19 @@ func startEasel(ctx context.Context, c config, cache, comfyURL string) (*easel, 
 
 // childPID finds the easel process among this process's children.
 func childPID(binary string) (int, error) {
+	for _, pid := range children(os.Getpid()) {
+		if exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid)); err == nil && exe == binary {
+			return pid, nil
+		}
+	}
+	return 0, errors.New("cannot find the easel process in /proc")
+}
+
+// children are the processes whose parent is ppid.
+func children(ppid int) []int {
 	entries, _ := os.ReadDir("/proc")
-	self := strconv.Itoa(os.Getpid())
+	parent := strconv.Itoa(ppid)
+	var pids []int
 	for _, d := range entries {
 		pid, err := strconv.Atoi(d.Name())
 		if err != nil {
@@ -85,13 +96,11 @@ func childPID(binary string) (int, error) {
 		}
 		// pid (comm) state ppid …; comm may hold spaces, so cut after ')'.
 		rest := string(stat[strings.LastIndexByte(string(stat), ')')+2:])
-		if f := strings.Fields(rest); len(f) > 1 && f[1] == self {
-			if exe, err := os.Readlink("/proc/" + d.Name() + "/exe"); err == nil && exe == binary {
-				return pid, nil
-			}
+		if f := strings.Fields(rest); len(f) > 1 && f[1] == parent {
+			pids = append(pids, pid)
 		}
 	}
-	return 0, errors.New("cannot find the easel process in /proc")
+	return pids
 }
 
 // rss is the process's resident set size in bytes.
@@ -149,41 +158,56 @@ func (e *easel) statusLoad(ctx context.Context, c config, emu *emulator, r *repo
 	if r.easelLat, err = sequential(c.n, func() error { return e.status(ctx, id) }); err != nil {
 		return err
 	}
-	stop := e.sampleRSS()
+	stop := e.sampleRSS(false)
 	r.easelCPU = measureCPU(e.pid, emu.pid(), c.n, func() {
 		r.easelTput, err = concurrent(c.n, c.inflight, func() error { return e.status(ctx, id) })
 	})
-	r.rssLoad = stop()
+	r.rssLoad = stop().easel
 	time.Sleep(time.Second)
 	r.rssAfterLoad = e.rss()
 	return err
 }
 
-// sampleRSS records the peak RSS until the returned function is called.
-func (e *easel) sampleRSS() (stop func() int64) {
-	var peak atomic.Int64
+// rssPeaks are peak resident set sizes: easel's, and easel's together
+// with the processes it started (a plugin compiling in `easel
+// internal-compile`; pages both map, such as the binary's, count twice).
+type rssPeaks struct {
+	easel, tree int64
+}
+
+// sampleRSS records peak RSS every 20 ms until the returned function is
+// called; with tree, easel's child processes' too (a scan of /proc each
+// time, so not during the throughput runs).
+func (e *easel) sampleRSS(tree bool) (stop func() rssPeaks) {
+	var mu sync.Mutex
+	var peak rssPeaks
 	done := make(chan struct{})
 	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	wg.Go(func() {
 		tick := time.NewTicker(20 * time.Millisecond)
 		defer tick.Stop()
 		for {
-			if v := e.rss(); v > peak.Load() {
-				peak.Store(v)
+			own := e.rss()
+			all := own
+			if tree {
+				for _, pid := range children(e.pid) {
+					all += procStatus(pid, "VmRSS:")
+				}
 			}
+			mu.Lock()
+			peak.easel, peak.tree = max(peak.easel, own), max(peak.tree, all)
+			mu.Unlock()
 			select {
 			case <-done:
 				return
 			case <-tick.C:
 			}
 		}
-	}()
-	return func() int64 {
+	})
+	return func() rssPeaks {
 		close(done)
 		wg.Wait()
-		return peak.Load()
+		return peak
 	}
 }
 
@@ -204,7 +228,7 @@ func (e *easel) waiters(ctx context.Context, emu *emulator, n int, r *report) er
 	emu.srv.HoldJob(ids[0])
 	emu.srv.ResumeWorker()
 	before := e.rss()
-	stop := e.sampleRSS()
+	stop := e.sampleRSS(true)
 	var wg sync.WaitGroup
 	var failed atomic.Int32
 	var firstErr atomic.Value
@@ -226,7 +250,8 @@ func (e *easel) waiters(ctx context.Context, emu *emulator, n int, r *report) er
 		}()
 	}
 	time.Sleep(5 * time.Second) // every call reaches its wait
-	r.rssWaiters = stop()
+	peaks := stop()
+	r.rssWaiters, r.rssWaitersTree = peaks.easel, peaks.tree
 	r.waitersBefore = before
 	emu.srv.ReleaseJob(ids[0])
 	wg.Wait()

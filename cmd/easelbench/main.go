@@ -146,11 +146,15 @@ func measure(ctx context.Context, c config, tmp string, fast, emu *emulator, r *
 	time.Sleep(time.Second)
 	r.rssIdle = e.rss()
 	start := time.Now()
-	if err := e.status(ctx, fast.doneID); err != nil {
+	stop := e.sampleRSS(true)
+	err = e.status(ctx, fast.doneID)
+	r.firstCall = time.Since(start)
+	peaks := stop()
+	r.rssFirst, r.rssFirstTree = peaks.easel, peaks.tree
+	if err != nil {
 		e.close()
 		return fmt.Errorf("first get_job_status: %w", err)
 	}
-	r.firstCall = time.Since(start)
 	e.close()
 
 	logf("easel with warm caches")
