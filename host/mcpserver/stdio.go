@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -21,9 +22,10 @@ import (
 // The stdio transport is easel's own read loop over mcp-go's
 // MCPServer.HandleMessage, not mcp-go's StdioServer:
 //
-//   - every request is served on a goroutine of its own. mcp-go's stdio
-//     server ran at most 100 tool calls at once and queued the rest, so 100
-//     wait_for_job calls stalled every other tool until one of them ended;
+//   - every request is served at once, on a worker goroutine of its own.
+//     mcp-go's stdio server ran at most 100 tool calls at once and queued
+//     the rest, so 100 wait_for_job calls stalled every other tool until
+//     one of them ended;
 //   - a line is parsed once to route it, not five times (mcp-go tries it
 //     as an answer to each kind of request it may have sent, then as a
 //     request), and handed to a goroutine directly instead of through a
@@ -53,7 +55,7 @@ func (s *Server) ServeStdio(ctx context.Context, in io.Reader, out io.Writer) er
 	// The session outlives ctx by the drain.
 	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
-	conn := &stdioConn{s: s, out: &frameWriter{w: out, logger: s}, session: newStdioSession(), workers: newWorkers(workerIdle)}
+	conn := &stdioConn{s: s, out: &frameWriter{w: out, logger: s.logger}, session: newStdioSession(), workers: newWorkers(workerIdle)}
 	if err := s.mcp.RegisterSession(sctx, conn.session); err != nil {
 		return fmt.Errorf("register the stdio session: %w", err)
 	}
@@ -168,7 +170,7 @@ func readEnvelope(line []byte) (envelope, error) {
 	return e, r.End()
 }
 
-// serve routes one line: a request to a goroutine of its own, a
+// serve routes one line: a request to a worker goroutine, a
 // notification through HandleMessage at once (in order: notifications/
 // initialized before what follows it), an answer to the request of easel's
 // that waits for it.
@@ -193,7 +195,7 @@ func (c *stdioConn) serve(ctx context.Context, line []byte) {
 	}
 }
 
-// start serves a request on a goroutine of its own, or refuses it.
+// start serves a request on a worker goroutine, or refuses it.
 func (c *stdioConn) start(ctx context.Context, line []byte, id json.RawMessage) {
 	c.mu.Lock()
 	if c.stopped {
@@ -338,7 +340,7 @@ func errorMessage(id json.RawMessage, code int, message string) any {
 // frameWriter writes whole messages to stdout, one per line and one at a
 // time. It is the outlet of every stdio request.
 type frameWriter struct {
-	logger interface{ logWriteError(error) }
+	logger *slog.Logger
 
 	mu     sync.Mutex
 	w      io.Writer
@@ -360,7 +362,7 @@ func (f *frameWriter) send(msg []byte) bool {
 	}
 	if err != nil {
 		f.failed = true
-		f.logger.logWriteError(err)
+		f.logger.Warn("cannot write to stdout; the client has gone", "err", err)
 		return false
 	}
 	return true
@@ -373,7 +375,7 @@ func (f *frameWriter) writeMessage(msg any) {
 	}
 	b, err := json.Marshal(msg)
 	if err != nil {
-		f.logger.logWriteError(fmt.Errorf("encode a message: %w", err))
+		f.logger.Error("cannot encode a message for stdout", "err", err)
 		return
 	}
 	f.send(b)
@@ -382,10 +384,6 @@ func (f *frameWriter) writeMessage(msg any) {
 // writeError writes a JSON-RPC error response.
 func (f *frameWriter) writeError(id json.RawMessage, code int, message string) {
 	f.writeMessage(errorMessage(id, code, message))
-}
-
-func (s *Server) logWriteError(err error) {
-	s.logger.Warn("cannot write to stdout; the client has gone", "err", err)
 }
 
 // stdioSession is the one MCP session of a stdio client. It keeps what
