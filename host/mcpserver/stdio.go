@@ -61,7 +61,8 @@ func (s *Server) ServeStdio(ctx context.Context, in io.Reader, out io.Writer) er
 	}
 	defer s.mcp.UnregisterSession(context.Background(), conn.session.SessionID())
 	rctx := context.WithValue(s.mcp.WithContext(sctx, conn.session), streamKey{}, outlet(conn.out))
-	go conn.forwardNotifications(rctx)
+	var forwarding sync.WaitGroup
+	forwarding.Go(func() { conn.forwardNotifications(rctx) })
 	eof := &drainAtEOF{r: newLineLimiter(in, s.maxMessage, s.logger), drain: func() { s.shutdown(drainSettle) }}
 	errc := make(chan error, 1)
 	go func() { errc <- conn.read(rctx, eof) }()
@@ -73,6 +74,7 @@ func (s *Server) ServeStdio(ctx context.Context, in io.Reader, out io.Writer) er
 	}
 	cancel()
 	conn.stop()
+	forwarding.Wait() // nothing is written to out after ServeStdio returns
 	return stdioErr(err)
 }
 
