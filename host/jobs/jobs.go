@@ -105,7 +105,8 @@ type Watcher struct {
 	onStatus    func(int)
 	onConnected func(bool)
 
-	kick chan struct{} // asks the checker to look at /queue and /history now
+	kick     chan struct{} // asks the checker to look at /queue and /history now
+	requests chan struct{} // a slot per request to ComfyUI in flight; see maxRequests
 
 	mu        sync.Mutex
 	connected bool
@@ -129,6 +130,7 @@ func NewWatcher(client *comfyui.Client, opts Options) *Watcher {
 		onStatus:    opts.OnStatus,
 		onConnected: opts.OnConnected,
 		kick:        make(chan struct{}, 1),
+		requests:    make(chan struct{}, maxRequests),
 		jobs:        map[string]*job{},
 	}
 	if w.clientID == "" {
@@ -504,7 +506,20 @@ func (w *Watcher) apply(ctx context.Context, s *snapshot, jobs map[string]*job) 
 	return status, final
 }
 
+// maxRequests bounds the watcher's requests to ComfyUI in flight at once.
+// Waits share their /queue reads, but each asks /history for a job missing
+// from the queue: 1,000 waits on finished jobs would otherwise open as
+// many connections at once, each with its buffers, to a server that
+// answers one request at a time anyway.
+const maxRequests = 8
+
 func (w *Watcher) getJSON(ctx context.Context, path string, v any) error {
+	select {
+	case w.requests <- struct{}{}:
+		defer func() { <-w.requests }()
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 	resp, err := w.client.Do(ctx, comfyui.Request{Method: "GET", Path: path})
 	if err != nil {
 		return err

@@ -2,8 +2,13 @@ package jobs
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -331,5 +336,53 @@ func TestWaitsStartingTogetherShareTheirLook(t *testing.T) {
 		if res.Status != StatusDone {
 			t.Errorf("Wait = %+v, want done", res)
 		}
+	}
+}
+
+// Waits on finished jobs each look at /history, at most maxRequests at a
+// time: 200 at once do not open 200 connections to ComfyUI, and each still
+// ends done. A proxy in front of the emulator counts the requests in
+// flight.
+func TestWaitsOnFinishedJobsBoundTheirRequests(t *testing.T) {
+	srv := comfyuitest.NewServer(t)
+	var ids []string
+	for range 5 {
+		id := srv.Submit(t, prompt)
+		if err := srv.WaitJob(context.Background(), id); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	target, _ := url.Parse(srv.URL)
+	forward := httputil.NewSingleHostReverseProxy(target)
+	var inFlight, most atomic.Int32
+	proxy := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.URL.Path, "/history/") {
+			n := inFlight.Add(1)
+			defer inFlight.Add(-1)
+			for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+			}
+			time.Sleep(5 * time.Millisecond) // long enough for requests to overlap
+		}
+		forward.ServeHTTP(rw, r)
+	}))
+	defer proxy.Close()
+	client, err := comfyui.New(comfyui.Config{BaseURL: proxy.URL, Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := NewWatcher(client, Options{PollInterval: time.Hour})
+	var waits sync.WaitGroup
+	for i := range 200 {
+		waits.Go(func() {
+			res, err := w.Wait(context.Background(), ids[i%len(ids)], time.Minute, nil)
+			if err != nil || res.Status != StatusDone {
+				t.Errorf("Wait = %+v, %v; want done", res, err)
+			}
+		})
+	}
+	waits.Wait()
+	if m := most.Load(); m > 8 || m < 2 {
+		t.Errorf("%d requests to /history at once, want 2 to 8 (maxRequests)", m)
 	}
 }
