@@ -257,7 +257,8 @@ func TestWorkers(t *testing.T) {
 		<-done
 		time.Sleep(time.Millisecond) // the worker is back waiting
 	}
-	if after := runtime.NumGoroutine(); after > before+2 {
+	// Without reuse each job leaves a goroutine waiting: before+100.
+	if after := runtime.NumGoroutine(); after > before+10 {
 		t.Errorf("100 jobs one after another left %d goroutines (%d before): idle workers are not reused", after, before)
 	}
 }
