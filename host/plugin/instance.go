@@ -50,9 +50,14 @@ func (p *Plugin) newInstance(ctx context.Context) (*instance, error) {
 	ictx = withCallState(ictx, &callState{inst: in, describe: true})
 	ictx = experimental.WithMemoryAllocator(ictx, memoryAllocator(in))
 	in.ctx = ictx
-	mod, err := p.rt.wz.InstantiateModule(ictx, p.compiled, p.rt.moduleConfig(in))
+	compiled, err := p.code.take(ictx)
+	if err != nil {
+		return nil, err
+	}
+	mod, err := p.rt.wz.InstantiateModule(ictx, compiled, p.rt.moduleConfig(in))
 	in.mem.exit() // the start function has returned
 	if err != nil {
+		p.code.give()
 		if ictx.Err() != nil {
 			err = fmt.Errorf("start-up timed out after %s: %w", timeout, err)
 		}
@@ -75,6 +80,10 @@ func stderrSuffix(s string) string {
 func (in *instance) close(ctx context.Context) {
 	if in.mod != nil {
 		in.mod.Close(ctx)
+		// The functions refer to the module, and through it to the
+		// plugin's compiled code, which may be dropped once unused.
+		in.mod, in.alloc, in.describeFn, in.callFn = nil, nil, nil, nil
+		in.plugin.code.give()
 	}
 }
 

@@ -18,7 +18,6 @@ import (
 	"github.com/easel-mcp/easel/host/plugin/internal/instrument"
 	"github.com/easel-mcp/easel/host/policy"
 	"github.com/easel-mcp/easel/sdk/jsonread"
-	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/experimental"
 )
 
@@ -193,7 +192,7 @@ type Plugin struct {
 	name          string
 	tool          ToolInfo
 	rt            *Runtime
-	compiled      wazero.CompiledModule
+	code          *code // the compiled module, dropped while unused
 	configMessage []byte
 	requester     Requester
 	files         map[string]string
@@ -236,7 +235,7 @@ func (r *Runtime) Load(ctx context.Context, spec Spec) (*Plugin, error) {
 	p := &Plugin{
 		name:      spec.Name,
 		rt:        r,
-		compiled:  compiled,
+		code:      &code{compiled: compiled, idle: r.codeIdle, recompile: r.recompiler(spec, key), dropped: r.memory.Release},
 		requester: spec.Requester,
 		files:     spec.Files,
 		perms:     spec.Permissions,
@@ -254,7 +253,7 @@ func (r *Runtime) Load(ctx context.Context, spec Spec) (*Plugin, error) {
 		compiled.Close(ctx)
 		return nil, fmt.Errorf("load plugin %s: %w", spec.Name, err)
 	}
-	p.pool = newPool(orDefault(spec.MaxInstances, DefaultMaxInstances), DefaultIdleTimeout, p.newInstance)
+	p.pool = newPool(orDefault(spec.MaxInstances, DefaultMaxInstances), r.idleTimeout, p.newInstance)
 	if err := p.describe(ctx); err != nil {
 		p.Close(ctx)
 		return nil, fmt.Errorf("load plugin %s: %w", spec.Name, err)
@@ -357,7 +356,7 @@ func (p *Plugin) Tool() ToolInfo { return p.tool }
 func (p *Plugin) Close(ctx context.Context) error {
 	p.pool.close(ctx)
 	p.egress.Close()
-	return p.compiled.Close(ctx)
+	return p.code.close(ctx)
 }
 
 // CallError is a call that produced no result: a trap, an ABI violation,

@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -89,7 +90,10 @@ func (p *pool) reap() {
 		n++
 	}
 	expired := append([]*instance(nil), p.idle[:n]...)
-	p.idle = append(p.idle[:0], p.idle[n:]...)
+	// slices.Delete clears the slots it frees: a closed instance left in
+	// the array's tail would keep its module, and so the plugin's machine
+	// code, reachable.
+	p.idle = slices.Delete(p.idle, 0, n)
 	if len(p.idle) > 0 && !p.closed {
 		p.reaper = time.AfterFunc(p.idle[0].lastUsed.Sub(cutoff), p.reap)
 	}

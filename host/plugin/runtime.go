@@ -7,7 +7,9 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
+	"github.com/easel-mcp/easel/host/memtune"
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 )
@@ -29,6 +31,9 @@ type RuntimeConfig struct {
 	// interrupt selects how runaway plugins are stopped; only benchmarks
 	// change it, to measure the alternatives in one run.
 	interrupt interruptMode
+	// idleTimeout and codeIdle replace DefaultIdleTimeout and
+	// DefaultCodeIdle when not zero; only tests change them.
+	idleTimeout, codeIdle time.Duration
 }
 
 // interruptMode is a design for stopping a plugin that does not return.
@@ -50,12 +55,16 @@ type Runtime struct {
 	marks     compiledMarks // which of them cache holds machine code for
 	compiler  Compiler
 	logger    *slog.Logger
+
+	idleTimeout, codeIdle time.Duration    // see RuntimeConfig
+	memory                memtune.Releaser // returns a dropped module's memory
 }
 
 // NewRuntime creates the wazero runtime with the WASI and easel_v1 host
 // modules. Close it to release compiled code and instances.
 func NewRuntime(ctx context.Context, cfg RuntimeConfig) (*Runtime, error) {
-	r := &Runtime{logger: cfg.Logger, interrupt: cfg.interrupt}
+	r := &Runtime{logger: cfg.Logger, interrupt: cfg.interrupt,
+		idleTimeout: orDefault(cfg.idleTimeout, DefaultIdleTimeout), codeIdle: orDefault(cfg.codeIdle, DefaultCodeIdle)}
 	if r.logger == nil {
 		r.logger = slog.Default()
 	}
