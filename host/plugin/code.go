@@ -4,12 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"sync"
 	"time"
 
 	"github.com/tetratelabs/wazero"
-	"github.com/tetratelabs/wazero/experimental"
 )
 
 // DefaultCodeIdle is how long a plugin keeps its compiled module once its
@@ -130,12 +128,10 @@ func (r *Runtime) recompiler(spec Spec, key string) func(context.Context) (wazer
 				return nil, fmt.Errorf("compile plugin %s again: %w", spec.Name, err)
 			}
 		}
-		r.precompile(ctx, spec.Name, key, wasm)
-		compiled, err := r.wz.CompileModule(experimental.WithCompilationWorkers(ctx, runtime.NumCPU()), wasm)
+		compiled, err := r.compile(ctx, spec.Name, key, wasm)
 		if err != nil {
 			return nil, fmt.Errorf("compile plugin %s again: %w", spec.Name, err)
 		}
-		r.marks.mark(key)
 		r.logger.Debug("plugin compiled again after being unused", "tool", spec.Name, "elapsed", time.Since(start).Round(time.Millisecond))
 		return compiled, nil
 	}

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/experimental"
 )
 
@@ -74,6 +75,19 @@ func CompileToCache(ctx context.Context, cacheDir string, wasm []byte) error {
 		return fmt.Errorf("not a valid WebAssembly module: %w", err)
 	}
 	return compiled.Close(ctx)
+}
+
+// compile compiles a prepared module, by the Compiler first when the
+// cache lacks it. Functions compile in parallel, one worker per core:
+// seconds on empty caches, which the first call of a tool waits for.
+func (r *Runtime) compile(ctx context.Context, tool, key string, wasm []byte) (wazero.CompiledModule, error) {
+	r.precompile(ctx, tool, key, wasm)
+	compiled, err := r.wz.CompileModule(experimental.WithCompilationWorkers(ctx, runtime.NumCPU()), wasm)
+	if err != nil {
+		return nil, fmt.Errorf("not a valid WebAssembly module: %w", err)
+	}
+	r.marks.mark(key)
+	return compiled, nil
 }
 
 // precompile has the Compiler compile wasm when the cache has no machine

@@ -18,7 +18,6 @@ import (
 	"github.com/easel-mcp/easel/host/plugin/internal/instrument"
 	"github.com/easel-mcp/easel/host/policy"
 	"github.com/easel-mcp/easel/sdk/jsonread"
-	"github.com/tetratelabs/wazero/experimental"
 )
 
 // Spec says what to load: one tools.yaml entry.
@@ -219,15 +218,10 @@ func (r *Runtime) Load(ctx context.Context, spec Spec) (*Plugin, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load plugin %s: %w", spec.Name, err)
 	}
-	r.precompile(ctx, spec.Name, key, wasm)
-	// Functions compile in parallel, one worker per core: seconds on empty
-	// caches that the first call of a tool waits for (unless precompile
-	// filled the cache).
-	compiled, err := r.wz.CompileModule(experimental.WithCompilationWorkers(ctx, runtime.NumCPU()), wasm)
+	compiled, err := r.compile(ctx, spec.Name, key, wasm)
 	if err != nil {
-		return nil, fmt.Errorf("load plugin %s: not a valid WebAssembly module: %w", spec.Name, err)
+		return nil, fmt.Errorf("load plugin %s: %w", spec.Name, err)
 	}
-	r.marks.mark(key)
 	if err := checkExports(compiled); err != nil {
 		compiled.Close(ctx)
 		return nil, fmt.Errorf("load plugin %s: %w", spec.Name, err)
