@@ -70,9 +70,9 @@ func CompileToCache(ctx context.Context, cacheDir string, wasm []byte) error {
 		return err
 	}
 	defer r.Close(ctx)
-	compiled, err := r.wz.CompileModule(experimental.WithCompilationWorkers(ctx, runtime.NumCPU()), wasm)
+	compiled, err := r.compile(ctx, "", "", wasm) // no key: the Runtime that asked marks it
 	if err != nil {
-		return fmt.Errorf("not a valid WebAssembly module: %w", err)
+		return err
 	}
 	return compiled.Close(ctx)
 }
