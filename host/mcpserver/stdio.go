@@ -295,10 +295,7 @@ func (c *stdioConn) handle(ctx context.Context, line []byte, id json.RawMessage)
 			}
 		}
 	}()
-	if msg := c.s.mcp.HandleMessage(ctx, line); msg != nil {
-		return msg
-	}
-	return nil
+	return c.s.mcp.HandleMessage(ctx, line) // a nil message stays a nil any
 }
 
 // forwardNotifications writes what mcp-go sends the session (list_changed

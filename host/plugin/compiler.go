@@ -109,11 +109,12 @@ func (r *Runtime) precompile(ctx context.Context, tool, key string, wasm []byte)
 // no way to ask. The marks live inside wazero's cache folder, so that
 // clearing that folder clears them too. A zero compiledMarks marks nothing.
 type compiledMarks struct {
-	dir string
+	dir     string
+	version string // wazeroVersion, read once
 }
 
 func (m compiledMarks) path(key string) string {
-	return filepath.Join(m.dir, key+"-"+wazeroVersion())
+	return filepath.Join(m.dir, key+"-"+m.version)
 }
 
 func (m compiledMarks) has(key string) bool {

@@ -84,7 +84,7 @@ func NewRuntime(ctx context.Context, cfg RuntimeConfig) (*Runtime, error) {
 		r.cache = cache
 		rc = rc.WithCompilationCache(cache)
 		r.compiler = cfg.Compiler
-		r.marks.dir = filepath.Join(dir, "easel-compiled")
+		r.marks = compiledMarks{dir: filepath.Join(dir, "easel-compiled"), version: wazeroVersion()}
 		if err := os.MkdirAll(r.marks.dir, 0o700); err != nil {
 			return nil, fmt.Errorf("create compilation cache %s: %w", r.marks.dir, err)
 		}
