@@ -25,6 +25,7 @@ import (
 	"github.com/easel-mcp/easel/sdk/jsonread"
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
+	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
 // Tool is what the server needs of a plugin. *plugin.Plugin implements it.
@@ -107,7 +108,6 @@ func New(tools []Tool, opts Options) (*Server, error) {
 		server.WithCompletions(),
 		server.WithPromptCompletionProvider(completions{s}),
 		server.WithResourceCompletionProvider(completions{s}),
-		server.WithOutputSchemaValidation(),
 		// The handlers recover their own panics, logging the stack; these
 		// catch what mcp-go's middleware chain itself may raise.
 		server.WithRecovery(),
@@ -192,6 +192,12 @@ const errShuttingDown = "easel is shutting down and takes no new calls; call aga
 // plugin runtime, the job watcher, progress forwarding) becomes an error
 // result and an error log with the stack; the server keeps serving.
 func (s *Server) handler(t Tool) server.ToolHandlerFunc {
+	output, err := compileOutputSchema(t.Name(), t.Tool().OutputSchema)
+	if err != nil {
+		// As mcp-go did: a schema that does not compile is not checked,
+		// rather than failing every call of the tool.
+		s.logger.Warn("tool results are not checked against an outputSchema that does not compile", "tool", t.Name(), "err", err)
+	}
 	return func(ctx context.Context, req mcp.CallToolRequest) (res *mcp.CallToolResult, err error) {
 		if !s.calls.begin() {
 			return mcp.NewToolResultError(errShuttingDown), nil
@@ -207,14 +213,15 @@ func (s *Server) handler(t Tool) server.ToolHandlerFunc {
 				s.observe(t.Name(), outcome, time.Since(start))
 			}
 		}()
-		res, outcome = s.call(ctx, t, req)
+		res, outcome = s.call(ctx, t, output, req)
 		return res, nil
 	}
 }
 
 // call runs the plugin and says how the call ended; every failure is a
-// result with isError, which the client's model can read.
-func (s *Server) call(ctx context.Context, t Tool, req mcp.CallToolRequest) (*mcp.CallToolResult, string) {
+// result with isError, which the client's model can read. A result whose
+// structuredContent the tool's compiled output schema refuses is one.
+func (s *Server) call(ctx context.Context, t Tool, output *jsonschema.Schema, req mcp.CallToolRequest) (*mcp.CallToolResult, string) {
 	args := req.Params.RawArguments
 	if len(args) == 0 && req.Params.Arguments != nil {
 		var err error
@@ -234,13 +241,17 @@ func (s *Server) call(ctx context.Context, t Tool, req mcp.CallToolRequest) (*mc
 	if err != nil {
 		return mcp.NewToolResultError(fmt.Sprintf("plugin %s returned a result that is not an MCP CallToolResult: %v", t.Name(), err)), OutcomeError
 	}
-	// mcp-go validates structuredContent against the outputSchema
-	// (WithOutputSchemaValidation) but lets a missing one through.
-	if len(t.Tool().OutputSchema) > 0 && !result.IsError && result.StructuredContent == nil {
-		return mcp.NewToolResultError(fmt.Sprintf("plugin %s declares an outputSchema but returned no structuredContent", t.Name())), OutcomeError
-	}
 	if result.IsError {
 		return result, OutcomeToolError
+	}
+	if len(t.Tool().OutputSchema) > 0 && result.StructuredContent == nil {
+		return mcp.NewToolResultError(fmt.Sprintf("plugin %s declares an outputSchema but returned no structuredContent", t.Name())), OutcomeError
+	}
+	if output != nil {
+		if err := validateOutput(output, result.RawStructuredContent); err != nil {
+			s.logger.Warn("a plugin returned structuredContent that its outputSchema refuses", "tool", t.Name(), "err", err)
+			return mcp.NewToolResultError(fmt.Sprintf("plugin %s: %v", t.Name(), err)), OutcomeError
+		}
 	}
 	return result, OutcomeOK
 }

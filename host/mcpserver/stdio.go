@@ -35,7 +35,9 @@ import (
 //     (stream.go), and the client's answers to easel's requests are routed
 //     by the same pendingRequests;
 //   - the session is a value of this Server, not mcp-go's package-level
-//     stdio session.
+//     stdio session;
+//   - a plain tools/call is served without HandleMessage's generic request
+//     handling, with the same answer (toolcall.go).
 
 // maxStdioRequests bounds the requests served at once over stdio. Past it
 // a request is refused with an error instead of being queued: a client
@@ -120,6 +122,7 @@ type stdioConn struct {
 	session *stdioSession
 
 	workers  workers
+	direct   directCalls // tool calls served without HandleMessage
 	mu       sync.Mutex
 	stopped  bool           // no request is started any more
 	requests sync.WaitGroup // requests being served
@@ -283,8 +286,9 @@ func (c *stdioConn) stop() {
 	c.workers.close()
 }
 
-// handle runs one message through mcp-go. A panic there costs that message
-// an internal error, not the process.
+// handle serves one message: a plain tools/call directly (toolcall.go),
+// anything else through mcp-go. A panic there costs that message an
+// internal error, not the process.
 func (c *stdioConn) handle(ctx context.Context, line []byte, id json.RawMessage) (resp any) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -295,6 +299,13 @@ func (c *stdioConn) handle(ctx context.Context, line []byte, id json.RawMessage)
 			}
 		}
 	}()
+	if id == nil {
+		c.direct.cancelled(line)
+	} else if tc, ok := parseToolCall(line); ok {
+		if resp, ok := c.s.serveToolCall(ctx, &c.direct, tc); ok {
+			return resp
+		}
+	}
 	return c.s.mcp.HandleMessage(ctx, line) // a nil message stays a nil any
 }
 

@@ -1,0 +1,145 @@
+package mcpserver
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"testing"
+
+	"github.com/easel-mcp/easel/host/plugin"
+)
+
+// directTools are tools whose answers cover what a result can be: echoed
+// arguments, escaping, progress, a tool error, a failed call and output
+// that its schema refuses.
+func directTools() []Tool {
+	echo := newFake("echo", func(_ context.Context, args json.RawMessage, progress func(plugin.Progress)) (json.RawMessage, error) {
+		if progress != nil {
+			progress(plugin.Progress{Progress: 1, Total: 2, Message: "half"})
+		}
+		if len(args) == 0 {
+			args = json.RawMessage(`"none"`)
+		}
+		text, _ := json.Marshal(string(args))
+		return json.RawMessage(`{"content":[{"type":"text","text":` + string(text) + `}],"structuredContent":{"echo":` + string(args) + `}}`), nil
+	})
+	html := newFake("html", func(context.Context, json.RawMessage, func(plugin.Progress)) (json.RawMessage, error) {
+		return json.RawMessage(`{"content":[{"type":"text","text":"<b>&amp;</b> \u2028 é \ud83d\ude00"}],"structuredContent":{"echo":"<&>"}}`), nil
+	})
+	toolErr := newFake("tool_error", func(context.Context, json.RawMessage, func(plugin.Progress)) (json.RawMessage, error) {
+		return json.RawMessage(`{"content":[{"type":"text","text":"no such job"}],"isError":true}`), nil
+	})
+	fails := newFake("fails", func(context.Context, json.RawMessage, func(plugin.Progress)) (json.RawMessage, error) {
+		return nil, errors.New("the plugin trapped")
+	})
+	badOutput := newFake("bad_output", func(context.Context, json.RawMessage, func(plugin.Progress)) (json.RawMessage, error) {
+		return json.RawMessage(`{"content":[],"structuredContent":{"n":"three"}}`), nil
+	})
+	badOutput.info.OutputSchema = json.RawMessage(`{"type":"object","properties":{"n":{"type":"integer"}},"required":["n"]}`)
+	return []Tool{echo, html, toolErr, fails, badOutput}
+}
+
+// A plain tools/call served directly gets, byte for byte, the response
+// mcp-go's HandleMessage gives the same line.
+func TestDirectToolCallsAnswerAsMCPGoDoes(t *testing.T) {
+	s, err := New(directTools(), Options{Version: "test", Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, line := range []string{
+		`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"x":"a"}}}`,
+		`{"params":{"arguments":{"x":"a"},"name":"echo"},"method":"tools/call","id":"s-1","jsonrpc":"2.0"}`,
+		`{"jsonrpc":"2.0","id":1.5,"method":"tools/call","params":{"name":"echo"}}`,
+		`{"jsonrpc":"2.0","id":12345678901234567890,"method":"tools/call","params":{"name":"echo","arguments":{}}}`,
+		`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"echo","arguments":{ "x" : [1, 2.50, {"y": null}] }}}`,
+		`{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"echo","arguments":{"x":"a"},"_meta":{"progressToken":"tok"}}}`,
+		`{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"echo","_meta":{"progressToken":7}}}`,
+		`{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"html","arguments":{}}}`,
+		`{"jsonrpc":"2.0","id":6,"method":"tools/call","params":{"name":"tool_error","arguments":{}}}`,
+		`{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"fails","arguments":{}}}`,
+		`{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"bad_output","arguments":{}}}`,
+		"{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tools/call\",\"params\":{\"name\":\"echo\",\"arguments\":{\"x\":\"\\u00e9\\n\"}}}\r\n",
+	} {
+		tc, ok := parseToolCall([]byte(line))
+		if !ok {
+			t.Errorf("%s: not read as a plain tools/call", line)
+			continue
+		}
+		direct, ok := s.serveToolCall(ctx, &directCalls{}, tc)
+		if !ok {
+			t.Errorf("%s: not served directly", line)
+			continue
+		}
+		got, err := json.Marshal(direct)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := json.Marshal(s.mcp.HandleMessage(ctx, json.RawMessage(line)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s\ndirect:  %s\nmcp-go:  %s", line, got, want)
+		}
+	}
+}
+
+// Whatever is not a plain tools/call of a tool registered for it is left
+// to mcp-go.
+func TestOnlyPlainToolCallsAreServedDirectly(t *testing.T) {
+	for _, line := range []string{
+		`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`,
+		`{"jsonrpc":"2.0","method":"tools/call","params":{"name":"echo"}}`,
+		`{"jsonrpc":"2.0","id":null,"method":"tools/call","params":{"name":"echo"}}`,
+		`{"jsonrpc":"2.0","id":{"a":1},"method":"tools/call","params":{"name":"echo"}}`,
+		`{"jsonrpc":"1.0","id":1,"method":"tools/call","params":{"name":"echo"}}`,
+		`{"jsonrpc":"2.0","id":1,"method":"tools/call"}`,
+		`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{}}`,
+		`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":7}}`,
+		`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":[1]}}`,
+		`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":null}}`,
+		`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","task":{"ttl":1000}}}`,
+		`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","requestState":"s"}}`,
+		`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","_meta":{"progressToken":1,"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}}`,
+		`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","_meta":{"progressToken":{"a":1}}}}`,
+		`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo"},"extra":true}`,
+		`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo"}} trailing`,
+		`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo"}`,
+	} {
+		if tc, ok := parseToolCall([]byte(line)); ok {
+			t.Errorf("%s: read as a plain tools/call %+v", line, tc)
+		}
+	}
+	s, err := New(directTools(), Options{Version: "test", Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc, ok := parseToolCall([]byte(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"nope"}}`))
+	if !ok {
+		t.Fatal("a call of an unknown tool is a plain tools/call")
+	}
+	if _, served := s.serveToolCall(context.Background(), &directCalls{}, tc); served {
+		t.Error("a call of an unknown tool was served directly; mcp-go's answer says the tool is not found")
+	}
+}
+
+// notifications/cancelled ends a direct call with the same id, whatever
+// the JSON spelling of the number, and no other.
+func TestDirectCallsAreCancelledByID(t *testing.T) {
+	var calls directCalls
+	one, doneOne := calls.begin(context.Background(), float64(1))
+	defer doneOne()
+	other, doneOther := calls.begin(context.Background(), "1")
+	defer doneOther()
+	calls.cancelled([]byte(`{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":1.0,"reason":"user"}}`))
+	if one.Err() == nil {
+		t.Error("call 1 was not cancelled")
+	}
+	calls.cancelled([]byte(`{"jsonrpc":"2.0","method":"notifications/progress","params":{"requestId":"1"}}`))
+	if other.Err() != nil {
+		t.Error("a notification other than notifications/cancelled cancelled a call")
+	}
+}
