@@ -22,12 +22,13 @@
 //   - the size of tools/list;
 //   - get_job_status latency and throughput again against a ComfyUI that
 //     answers at ComfyUI's speed, or a real ComfyUI with -comfyui URL. The
-//     emulator is slowed (a busy service time per request, served one at a
-//     time as ComfyUI's event loop does) until the direct-HTTP floor's p50
-//     is -floor, the issue's measurement against ComfyUI 0.3.64 on the
-//     2-core machine; -service-time fixes the time instead. The first
-//     measurement charges easel's overhead against a server several times
-//     faster than ComfyUI; this one is what an agent sees.
+//     emulator then keeps the CPU busy for -service-time per request and
+//     serves one at a time, as ComfyUI's event loop does; the default puts
+//     the floor where the issue measured it against ComfyUI 0.3.64 on the
+//     2-core machine, and -floor searches the time that puts it there on
+//     the machine of the day. The first measurement charges easel's
+//     overhead against a server several times faster than ComfyUI; this
+//     one is what an agent sees.
 //
 // docs/performance.md explains the numbers.
 package main
@@ -52,8 +53,8 @@ type config struct {
 	waiters  int     // concurrent wait_for_job calls
 	env      envList // extra KEY=VALUE for the easel process (GOGC, GOMEMLIMIT, GODEBUG)
 
-	serviceTime time.Duration // the emulator's service time for the ComfyUI-speed measurement; 0 calibrates it to floorP50
-	floorP50    time.Duration // the direct-HTTP floor's p50 against ComfyUI that the calibration aims at
+	serviceTime time.Duration // the emulator's service time for the ComfyUI-speed measurement
+	floorP50    time.Duration // if set, search the service time that gives the floor this p50
 	comfyURL    string        // a real ComfyUI for it instead of the emulator
 
 	emulatorChild bool // run as the emulator's process (startChildEmulator)
@@ -79,8 +80,8 @@ func main() {
 	flag.IntVar(&c.n, "n", 2000, "calls per latency and throughput measurement")
 	flag.IntVar(&c.inflight, "inflight", 8, "calls in flight for the throughput measurement")
 	flag.IntVar(&c.waiters, "waiters", 1000, "concurrent wait_for_job calls (0 skips)")
-	flag.DurationVar(&c.floorP50, "floor", 580*time.Microsecond, "slow the emulator for the ComfyUI-speed measurement until the direct-HTTP floor's p50 is this (a Go program measured 0.58 ms for /queue + /history on ComfyUI 0.3.64 on the 2-core machine)")
-	flag.DurationVar(&c.serviceTime, "service-time", 0, "the emulator's time per HTTP request for the ComfyUI-speed measurement, instead of calibrating it with -floor")
+	flag.DurationVar(&c.serviceTime, "service-time", defaultServiceTime, "the emulator's busy time per HTTP request for the ComfyUI-speed measurement")
+	flag.DurationVar(&c.floorP50, "floor", 0, "instead of -service-time, search the service time at which the direct-HTTP floor's p50 is this (the issue's was 0.58 ms against ComfyUI 0.3.64)")
 	flag.StringVar(&c.comfyURL, "comfyui", "", "measure the ComfyUI-speed rows against the real ComfyUI at `URL` instead of the emulator (it runs one small EmptyImage → SaveImage job)")
 	flag.Var(&c.env, "env", "`KEY=VALUE` added to easel's environment, e.g. GODEBUG=gctrace=1 or GOMEMLIMIT=off (repeatable)")
 	flag.BoolVar(&c.emulatorChild, "emulator-child", false, "serve the emulator for a parent easelbench (internal)")
@@ -250,11 +251,20 @@ func measureAtComfyUISpeed(ctx context.Context, c config, cache string, r *repor
 	return err
 }
 
-// slowEmulator starts the emulator at ComfyUI's speed: with -service-time
-// as given, or calibrated so that the floor's p50 is -floor.
+// defaultServiceTime is ComfyUI's time per request beyond the emulator's
+// own, from the floor's two requests: 0.58 ms against ComfyUI 0.3.64 (the
+// issue's measurement on the 2-core machine) and 0.36 ms against the
+// emulator at Go speed there on a quiet day, (0.58-0.36)/2. It was 0.29
+// ms, half the issue's floor, until that was found to put the floor at
+// 0.94-0.96 ms: a ComfyUI 1.6 times slower than the real one, behind
+// which easel's one request per call weighed less.
+const defaultServiceTime = 110 * time.Microsecond
+
+// slowEmulator starts the emulator at ComfyUI's speed: with -service-time,
+// or calibrated so that the floor's p50 is -floor.
 func slowEmulator(ctx context.Context, c config, r *report) (*emulator, error) {
 	st := c.serviceTime
-	if st == 0 {
+	if c.floorP50 > 0 {
 		var err error
 		if st, err = calibrate(ctx, c.floorP50, r.floorLat.pct(0.5)); err != nil {
 			return nil, err
@@ -268,10 +278,9 @@ func slowEmulator(ctx context.Context, c config, r *report) (*emulator, error) {
 // calibrate finds the emulator's service time at which the direct-HTTP
 // floor's p50 is target, starting from the floor at Go speed (fast): the
 // floor makes two requests, so each gets half the difference, corrected
-// by what the floor then measures. A fixed time would be wrong by the
-// machine's and the day's speed, in either direction; a time that made
-// the floor slower than ComfyUI's would flatter easel, whose one request
-// per call is then a smaller share of the chain.
+// by what the floor then measures. On a machine slower than the issue's,
+// or a busy one, it lands lower than ComfyUI would be there (zero when the
+// Go-speed floor is already past target).
 func calibrate(ctx context.Context, target, fast time.Duration) (time.Duration, error) {
 	st := max((target-fast)/2, 0)
 	for i := 0; i < 5; i++ {
