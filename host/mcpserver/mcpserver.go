@@ -86,6 +86,7 @@ type Server struct {
 
 	maxMessage      int
 	shutdownTimeout time.Duration
+	implementation  mcp.Implementation // the server's name and version, as mcp-go gives them
 }
 
 // New builds the MCP server for tools.
@@ -116,7 +117,8 @@ func New(tools []Tool, opts Options) (*Server, error) {
 	if opts.Instructions != "" {
 		serverOpts = append(serverOpts, server.WithInstructions(opts.Instructions))
 	}
-	s.mcp = server.NewMCPServer(orDefault(opts.Name, "easel"), orDefault(opts.Version, "dev"), serverOpts...)
+	s.implementation = mcp.Implementation{Name: orDefault(opts.Name, "easel"), Version: orDefault(opts.Version, "dev")}
+	s.mcp = server.NewMCPServer(s.implementation.Name, s.implementation.Version, serverOpts...)
 	if opts.Files != nil {
 		s.files = &server.ServerResourceTemplate{Template: mcp.NewResourceTemplate(FileTemplate, "ComfyUI file",
 			mcp.WithTemplateDescription("A file ComfyUI stored: an output, an upload (input) or a preview (temp). Tools such as get_image and wait_for_job link to them; reading one returns its full bytes."),

@@ -16,26 +16,32 @@ import (
 // HandleMessage does with one is generic: it decodes the line four times
 // (the envelope, the protocol era, the trace context, the request), opens
 // a span and a log scope, and decodes the arguments into a map easel never
-// reads. Over stdio that was about a tenth of easel's CPU per
-// get_job_status call. So a plain tools/call, the shape every client sends,
-// is served directly: read once, the registered tool's handler called with
-// the same request, and answered with the same response mcp-go would give
-// (TestDirectToolCallsAnswerAsMCPGoDoes compares the two). Anything else
-// (another method, a task-augmented call, protocol-2026 _meta, an unknown
-// tool, an odd shape) goes through HandleMessage as before.
+// reads. So over stdio a plain tools/call, the shape clients send, is
+// served directly: read once, the registered tool's handler called with
+// the same request and context, and answered with the response mcp-go
+// would give, decorated as it decorates one for protocol 2026-07-28
+// (TestDirectToolCallsAnswerAsMCPGoDoes compares the two byte for byte).
+// Anything else (another method, a task-augmented call, _meta keys easel
+// does not know, an unsupported protocol version, an unknown tool, an odd
+// shape) goes through HandleMessage as before.
 
 // toolCall is a plain tools/call request.
 type toolCall struct {
 	id   any // as mcp-go decodes it: a string or a float64
 	name string
 	args json.RawMessage // the arguments object; nil when absent
-	meta *mcp.Meta       // only a progressToken; nil when absent
+	meta *mcp.Meta       // nil when absent
+
+	// modern is the protocol-2026 request's own protocol version, client
+	// capabilities, client info and log level (SEP-2575); nil for a
+	// request of the initialize era.
+	modern *server.RequestProtocolInfo
 }
 
 // parseToolCall reads line as a plain tools/call: jsonrpc "2.0", a string
 // or number id, and params with a name, an arguments object and a _meta
-// with nothing but a progressToken, each optional but the name. ok is
-// false for any other message.
+// (see readMeta), each optional but the name. ok is false for any other
+// message.
 func parseToolCall(line []byte) (tc toolCall, ok bool) {
 	var version, method string
 	plain := true
@@ -72,7 +78,7 @@ func readToolCallParams(r *jsonread.Reader, tc *toolCall) bool {
 		case key == "arguments" && r.Kind() == jsonread.Object:
 			tc.args = slices.Clone(r.Raw())
 		case key == "_meta" && r.Kind() == jsonread.Object:
-			tc.meta, plain = readProgressMeta(r)
+			tc.meta, tc.modern, plain = readMeta(r.Raw())
 		default:
 			plain = false
 		}
@@ -80,23 +86,50 @@ func readToolCallParams(r *jsonread.Reader, tc *toolCall) bool {
 	return plain
 }
 
-// readProgressMeta reads a _meta that holds a progressToken (a string or
-// a number) and nothing else.
-func readProgressMeta(r *jsonread.Reader) (*mcp.Meta, bool) {
-	meta, plain := &mcp.Meta{}, true
-	r.Object(func(key string) {
-		switch {
-		case !plain:
-		case key == "progressToken" && (r.Kind() == jsonread.String || r.Kind() == jsonread.Number):
-			plain = json.Unmarshal(r.Raw(), &meta.ProgressToken) == nil
-		default:
-			plain = false
-		}
-	})
-	if meta.ProgressToken == nil {
-		return nil, plain
+// knownMeta are the _meta keys a direct call understands: a progress
+// token and protocol 2026's request context. Another (a trace context, a
+// related task) leaves the call to mcp-go.
+var knownMeta = map[string]bool{
+	"progressToken":               true,
+	mcp.MetaKeyProtocolVersion:    true,
+	mcp.MetaKeyClientCapabilities: true,
+	mcp.MetaKeyClientInfo:         true,
+	mcp.MetaKeyLogLevel:           true,
+}
+
+// readMeta decodes a tools/call's _meta as mcp-go does, and the request
+// context of protocol 2026 from it as mcp-go reads it; plain is false for
+// a _meta that mcp-go would treat otherwise or refuse.
+func readMeta(raw json.RawMessage) (meta *mcp.Meta, modern *server.RequestProtocolInfo, plain bool) {
+	meta = &mcp.Meta{}
+	if json.Unmarshal(raw, meta) != nil {
+		return nil, nil, false
 	}
-	return meta, plain
+	for key := range meta.AdditionalFields {
+		if !knownMeta[key] {
+			return nil, nil, false
+		}
+	}
+	switch meta.ProgressToken.(type) {
+	case nil, string, float64:
+	default:
+		return nil, nil, false
+	}
+	version := meta.ProtocolVersion()
+	if version == "" {
+		return meta, nil, len(meta.AdditionalFields) == 0
+	}
+	caps := meta.ClientCapabilities()
+	if !mcp.IsModernProtocol(version) || !mcp.IsValidProtocolVersion(version) || caps == nil {
+		return nil, nil, false // mcp-go answers these with an error
+	}
+	return meta, &server.RequestProtocolInfo{
+		Modern:             true,
+		ProtocolVersion:    version,
+		ClientInfo:         meta.ClientInfo(),
+		ClientCapabilities: caps,
+		LogLevel:           meta.LogLevel(),
+	}, true
 }
 
 // serveToolCall runs tc on its tool's handler, the one mcp-go would call,
@@ -110,7 +143,22 @@ func (s *Server) serveToolCall(ctx context.Context, calls *directCalls, tc toolC
 	}
 	ctx, done := calls.begin(ctx, tc.id)
 	defer done()
-	ctx = server.WithRequestProtocolInfo(ctx, &server.RequestProtocolInfo{})
+	info := tc.modern
+	if info == nil {
+		info = &server.RequestProtocolInfo{}
+	} else if session := server.ClientSessionFromContext(ctx); session != nil {
+		// What mcp-go synthesises for a request without a handshake.
+		if withInfo, ok := session.(server.SessionWithClientInfo); ok {
+			if info.ClientInfo != nil {
+				withInfo.SetClientInfo(*info.ClientInfo)
+			}
+			withInfo.SetClientCapabilities(*info.ClientCapabilities)
+		}
+		if !session.Initialized() {
+			session.Initialize()
+		}
+	}
+	ctx = server.WithRequestProtocolInfo(ctx, info)
 	req := mcp.CallToolRequest{Request: mcp.Request{Method: string(mcp.MethodToolsCall)}}
 	req.Params.Name, req.Params.RawArguments, req.Params.Meta = tc.name, tc.args, tc.meta
 	res, err := tool.Handler(ctx, req)
@@ -120,6 +168,16 @@ func (s *Server) serveToolCall(ctx context.Context, calls *directCalls, tc toolC
 		return mcp.JSONRPCError{JSONRPC: mcp.JSONRPC_VERSION, ID: id, Error: mcp.NewJSONRPCErrorDetails(mcp.INTERNAL_ERROR, err.Error(), nil)}, true
 	case res == nil:
 		return mcp.JSONRPCError{JSONRPC: mcp.JSONRPC_VERSION, ID: id, Error: mcp.NewJSONRPCErrorDetails(mcp.INTERNAL_ERROR, fmt.Sprintf("tool %q returned no result", tc.name), nil)}, true
+	}
+	if info.Modern {
+		// Protocol 2026 wants every result typed and signed (mcp-go's
+		// decorateResponse).
+		if res.GetResultType() == "" {
+			res.SetResultType(mcp.ResultTypeComplete)
+		}
+		if meta := res.EnsureResultMeta(); meta != nil && meta.ServerInfo() == nil {
+			meta.SetServerInfo(s.implementation)
+		}
 	}
 	return mcp.NewJSONRPCResultResponse(id, res), true
 }
