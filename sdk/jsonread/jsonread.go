@@ -202,13 +202,15 @@ func (r *Reader) next(closing byte) bool {
 	return false
 }
 
-// Skip reads the next value and discards it.
+// Skip reads the next value and discards it. It keeps nothing: no key is
+// made a string, so skipping what a caller does not read (a history
+// entry's whole workflow, for one) allocates nothing.
 func (r *Reader) Skip() {
 	switch r.Kind() {
 	case Object:
-		r.Object(func(string) {})
+		r.skipObject()
 	case Array:
-		r.Array(func(int) {})
+		r.skipArray()
 	case String:
 		r.skipString()
 	case Number:
@@ -219,6 +221,56 @@ func (r *Reader) Skip() {
 		r.literal("null")
 	default:
 		r.fail("looking for beginning of value")
+	}
+}
+
+// skipObject is Object for Skip: each key is checked, not built.
+func (r *Reader) skipObject() {
+	if !r.open('{') {
+		return
+	}
+	if r.peek() == '}' {
+		r.pos++
+		r.depth--
+		return
+	}
+	for r.err == nil {
+		r.space()
+		if r.peek() != '"' {
+			r.fail("looking for the beginning of an object key string")
+			return
+		}
+		r.skipString()
+		r.space()
+		if r.peek() != ':' {
+			r.fail("after object key")
+			return
+		}
+		r.pos++
+		r.space()
+		r.Skip()
+		if !r.next('}') {
+			return
+		}
+	}
+}
+
+// skipArray is Array for Skip, without a callback per item.
+func (r *Reader) skipArray() {
+	if !r.open('[') {
+		return
+	}
+	if r.peek() == ']' {
+		r.pos++
+		r.depth--
+		return
+	}
+	for r.err == nil {
+		r.space()
+		r.Skip()
+		if !r.next(']') {
+			return
+		}
 	}
 }
 
@@ -334,11 +386,13 @@ func (r *Reader) number() string {
 
 // digits consumes [0-9]* and reports whether there was at least one.
 func (r *Reader) digits() bool {
-	start := r.pos
-	for r.pos < len(r.data) && '0' <= r.data[r.pos] && r.data[r.pos] <= '9' {
-		r.pos++
+	data, i := r.data, r.pos
+	for i < len(data) && '0' <= data[i] && data[i] <= '9' {
+		i++
 	}
-	return r.pos > start
+	start := r.pos
+	r.pos = i
+	return i > start
 }
 
 // String reads a string and returns it unescaped, with invalid UTF-8
@@ -349,23 +403,24 @@ func (r *Reader) String() string {
 		r.fail("looking for a string")
 		return ""
 	}
-	r.pos++ // the opening quote
-	start := r.pos
-	for r.pos < len(r.data) {
-		c := r.data[r.pos]
-		switch {
+	data, start := r.data, r.pos+1 // after the opening quote
+	// Locals, not r's fields, in the loops of this file: in WebAssembly
+	// a field is a load and a store of linear memory on every byte.
+	for i := start; i < len(data); i++ {
+		switch c := data[i]; {
 		case c == '"':
-			s := string(r.data[start:r.pos])
-			r.pos++
-			return s
+			r.pos = i + 1
+			return string(data[start:i])
 		case c == '\\' || c >= utf8.RuneSelf:
+			r.pos = i
 			return r.slowString(start)
 		case c < 0x20:
+			r.pos = i
 			r.fail("in string literal")
 			return ""
 		}
-		r.pos++
 	}
+	r.pos = len(data)
 	r.fail("in string literal")
 	return ""
 }
@@ -433,6 +488,28 @@ func (r *Reader) escape(b []byte) ([]byte, bool) {
 	return utf8.AppendRune(b, rn), r.err == nil
 }
 
+// skipEscape checks the escape sequence at r.pos and consumes it, without
+// decoding it: any \uXXXX is valid, a lone surrogate included.
+func (r *Reader) skipEscape() bool {
+	if r.pos+1 >= len(r.data) {
+		r.fail("in string escape code")
+		return false
+	}
+	if _, ok := escapes[r.data[r.pos+1]]; ok {
+		r.pos += 2
+		return true
+	}
+	if r.data[r.pos+1] != 'u' {
+		r.fail("in string escape code")
+		return false
+	}
+	if _, ok := r.hex4(r.pos + 2); !ok {
+		return false
+	}
+	r.pos += 6
+	return true
+}
+
 // nextEscape returns the rune of a well-formed \uXXXX at r.pos, or -1.
 func (r *Reader) nextEscape() rune {
 	if r.pos+6 > len(r.data) || r.data[r.pos] != '\\' || r.data[r.pos+1] != 'u' {
@@ -485,23 +562,27 @@ var escapes = map[byte]byte{'"': '"', '\\': '\\', '/': '/', 'b': '\b', 'f': '\f'
 
 // skipString consumes a string without building it.
 func (r *Reader) skipString() {
-	r.pos++
-	for r.pos < len(r.data) {
-		switch c := r.data[r.pos]; {
+	data, i := r.data, r.pos+1
+	for i < len(data) {
+		switch c := data[i]; {
 		case c == '"':
-			r.pos++
+			r.pos = i + 1
 			return
 		case c < 0x20:
+			r.pos = i
 			r.fail("in string literal")
 			return
 		case c == '\\':
-			if _, ok := r.escape(nil); !ok {
+			r.pos = i
+			if !r.skipEscape() {
 				return
 			}
+			i = r.pos
 		default:
-			r.pos++
+			i++
 		}
 	}
+	r.pos = i
 	r.fail("in string literal")
 }
 
@@ -522,14 +603,11 @@ func (r *Reader) peek() byte {
 }
 
 func (r *Reader) space() {
-	for r.pos < len(r.data) {
-		switch r.data[r.pos] {
-		case ' ', '\t', '\n', '\r':
-			r.pos++
-		default:
-			return
-		}
+	data, i := r.data, r.pos
+	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
+		i++
 	}
+	r.pos = i
 }
 
 // fail records a syntax error at r.pos, worded like encoding/json's.
