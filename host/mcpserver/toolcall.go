@@ -24,6 +24,10 @@ import (
 // Anything else (another method, a task-augmented call, _meta keys easel
 // does not know, an unsupported protocol version, an unknown tool, an odd
 // shape) goes through HandleMessage as before.
+//
+// mcp-go's hooks, tool middlewares and tracing do not run for a direct
+// call: New registers none. Whoever adds one must route tools/call
+// through HandleMessage again, or the hook silently misses most calls.
 
 // toolCall is a plain tools/call request.
 type toolCall struct {
