@@ -150,22 +150,24 @@ func (e *easel) status(ctx context.Context, id string) error {
 	return nil
 }
 
-// statusLoad measures get_job_status latency one at a time, then
-// throughput with c.inflight calls in flight, sampling RSS meanwhile.
+// statusLoad measures get_job_status and the floor against emu, in
+// alternation (see compare), with easel's RSS sampled during the in-flight
+// rounds and a second after them.
 func (e *easel) statusLoad(ctx context.Context, c config, emu *emulator, r *report) error {
 	id := emu.doneID
-	var err error
-	if r.easelLat, err = sequential(c.n, func() error { return e.status(ctx, id) }); err != nil {
+	stop := e.sampleRSS(false)
+	m, floor, err := compare(c.n, c.inflight, emu.pid(),
+		side{call: func() error { return e.status(ctx, id) }, pid: e.pid},
+		side{call: func() error { return emu.floorStatus(ctx, id) }})
+	r.rssLoad = stop().easel
+	if err != nil {
 		return err
 	}
-	stop := e.sampleRSS(false)
-	r.easelCPU = measureCPU(e.pid, emu.pid(), c.n, func() {
-		r.easelTput, err = concurrent(c.n, c.inflight, func() error { return e.status(ctx, id) })
-	})
-	r.rssLoad = stop().easel
+	r.easelLat, r.easelTput, r.easelCPU = m.lat, m.tput, m.cpu
+	r.floorLat, r.floorTput, r.floorCPU = floor.lat, floor.tput, floor.cpu
 	time.Sleep(time.Second)
 	r.rssAfterLoad = e.rss()
-	return err
+	return nil
 }
 
 // rssPeaks are peak resident set sizes: easel's, and easel's together

@@ -191,17 +191,6 @@ func (e *emulator) getJSON(ctx context.Context, path string, v any) error {
 	return json.Unmarshal(body, v)
 }
 
-// floor measures floorStatus like easel's status calls are measured, and
-// the CPU its throughput run used per call.
-func (e *emulator) floor(ctx context.Context, n, inflight int) (latencies, float64, cpuShare) {
-	lat, _ := sequential(n, func() error { return e.floorStatus(ctx, e.doneID) })
-	var tput float64
-	cpu := measureCPU(0, e.pid(), n, func() {
-		tput, _ = concurrent(n, inflight, func() error { return e.floorStatus(ctx, e.doneID) })
-	})
-	return lat, tput, cpu
-}
-
 // pid is the emulator's process, or 0 when it is not a child of this one.
 func (e *emulator) pid() int {
 	if e.child == nil || e.child.Process == nil {

@@ -2,7 +2,8 @@
 // and prints a table with the direct-HTTP floor beside each number: the
 // same job status that get_job_status reports, fetched by a Go program
 // calling ComfyUI itself (GET /queue, then GET /history/{id}), in the same
-// run on the same machine.
+// run on the same machine, call for call in alternation with easel's
+// (compare.go).
 //
 //	go run ./cmd/easelbench                 # build easel, run every phase
 //	go run ./cmd/easelbench -n 1000 -waiters 1000 -easel ./easel
@@ -134,13 +135,10 @@ func run(ctx context.Context, c config) error {
 	return nil
 }
 
-// measure runs the phases in order: the floor, easel with empty caches,
-// easel warm, both at ComfyUI's speed, then the waiters (on emu, in this
-// process).
+// measure runs the phases in order: easel with empty caches, easel warm,
+// get_job_status against the floor at Go speed and at ComfyUI's speed,
+// then the waiters (on emu, in this process).
 func measure(ctx context.Context, c config, tmp string, fast, emu *emulator, r *report) error {
-	logf("floor: direct HTTP")
-	r.floorLat, r.floorTput, r.floorCPU = fast.floor(ctx, c.n, c.inflight)
-
 	cache := filepath.Join(tmp, "cache")
 	logf("easel with empty caches")
 	e, err := startEasel(ctx, c, cache, fast.url)
@@ -190,7 +188,7 @@ func measure(ctx context.Context, c config, tmp string, fast, emu *emulator, r *
 	// Latency and throughput are steady-state numbers: measured on a warm
 	// start, as every session after the first begins, not on the easel that
 	// has just compiled the plugin and still holds that compilation's heap.
-	logf("get_job_status latency and throughput")
+	logf("get_job_status latency and throughput, and the floor's")
 	e, err = startEasel(ctx, c, cache, fast.url)
 	if err != nil {
 		return err
@@ -233,22 +231,21 @@ func measureAtComfyUISpeed(ctx context.Context, c config, cache string, r *repor
 		return err
 	}
 	defer slow.close()
-	r.slowFloorLat, r.slowFloorTput, r.slowFloorCPU = slow.floor(ctx, c.n, c.inflight)
 	e, err := startEasel(ctx, c, cache, slow.url)
 	if err != nil {
 		return err
 	}
 	defer e.close()
-	if err := e.status(ctx, slow.doneID); err != nil {
+	id := slow.doneID
+	m, floor, err := compare(c.n, c.inflight, slow.pid(),
+		side{call: func() error { return e.status(ctx, id) }, pid: e.pid},
+		side{call: func() error { return slow.floorStatus(ctx, id) }})
+	if err != nil {
 		return err
 	}
-	if r.slowLat, err = sequential(c.n, func() error { return e.status(ctx, slow.doneID) }); err != nil {
-		return err
-	}
-	r.slowCPU = measureCPU(e.pid, slow.pid(), c.n, func() {
-		r.slowTput, err = concurrent(c.n, c.inflight, func() error { return e.status(ctx, slow.doneID) })
-	})
-	return err
+	r.slowLat, r.slowTput, r.slowCPU = m.lat, m.tput, m.cpu
+	r.slowFloorLat, r.slowFloorTput, r.slowFloorCPU = floor.lat, floor.tput, floor.cpu
+	return nil
 }
 
 // defaultServiceTime is ComfyUI's time per request beyond the emulator's
