@@ -383,7 +383,7 @@ func (f *frameWriter) writeMessage(msg any) {
 	if msg == nil {
 		return
 	}
-	b, err := json.Marshal(msg)
+	b, err := encodeMessage(msg)
 	if err != nil {
 		f.logger.Error("cannot encode a message for stdout", "err", err)
 		return
