@@ -82,7 +82,7 @@ func readToolCallParams(r *jsonread.Reader, tc *toolCall) bool {
 		case key == "arguments" && r.Kind() == jsonread.Object:
 			tc.args = slices.Clone(r.Raw())
 		case key == "_meta" && r.Kind() == jsonread.Object:
-			tc.meta, tc.modern, plain = readMeta(r.Raw())
+			tc.meta, tc.modern, plain = readMeta(r)
 		default:
 			plain = false
 		}
@@ -90,50 +90,48 @@ func readToolCallParams(r *jsonread.Reader, tc *toolCall) bool {
 	return plain
 }
 
-// knownMeta are the _meta keys a direct call understands: a progress
-// token and protocol 2026's request context. Another (a trace context, a
-// related task) leaves the call to mcp-go.
-var knownMeta = map[string]bool{
-	"progressToken":               true,
-	mcp.MetaKeyProtocolVersion:    true,
-	mcp.MetaKeyClientCapabilities: true,
-	mcp.MetaKeyClientInfo:         true,
-	mcp.MetaKeyLogLevel:           true,
-}
-
-// readMeta decodes a tools/call's _meta as mcp-go does, and the request
-// context of protocol 2026 from it as mcp-go reads it; plain is false for
-// a _meta that mcp-go would treat otherwise or refuse.
-func readMeta(raw json.RawMessage) (meta *mcp.Meta, modern *server.RequestProtocolInfo, plain bool) {
-	meta = &mcp.Meta{}
-	if json.Unmarshal(raw, meta) != nil {
-		return nil, nil, false
-	}
-	for key := range meta.AdditionalFields {
-		if !knownMeta[key] {
-			return nil, nil, false
+// readMeta reads a tools/call's _meta: a progress token, and protocol
+// 2026's request context (version, client capabilities, client info, log
+// level), read as mcp-go reads them. plain is false for any other key or
+// type, and for a context mcp-go would refuse (it answers those). The
+// Meta given to the handler carries the progress token only: easel's
+// handler reads nothing else of it, and building mcp-go's map of every
+// member cost two thirds of reading the whole request.
+func readMeta(r *jsonread.Reader) (meta *mcp.Meta, modern *server.RequestProtocolInfo, plain bool) {
+	meta, plain = &mcp.Meta{}, true
+	info := &server.RequestProtocolInfo{}
+	context := false
+	r.Object(func(key string) {
+		if !plain {
+			return
 		}
-	}
-	switch meta.ProgressToken.(type) {
-	case nil, string, float64:
-	default:
+		switch k := r.Kind(); {
+		case key == "progressToken" && (k == jsonread.String || k == jsonread.Number):
+			plain = json.Unmarshal(r.Raw(), &meta.ProgressToken) == nil
+		case key == mcp.MetaKeyProtocolVersion && k == jsonread.String:
+			info.ProtocolVersion, context = r.String(), true
+		case key == mcp.MetaKeyLogLevel && k == jsonread.String:
+			info.LogLevel, context = mcp.LoggingLevel(r.String()), true
+		case key == mcp.MetaKeyClientCapabilities && k == jsonread.Object:
+			info.ClientCapabilities, context = &mcp.ClientCapabilities{}, true
+			plain = json.Unmarshal(r.Raw(), info.ClientCapabilities) == nil
+		case key == mcp.MetaKeyClientInfo && k == jsonread.Object:
+			info.ClientInfo, context = &mcp.Implementation{}, true
+			plain = json.Unmarshal(r.Raw(), info.ClientInfo) == nil
+		default:
+			plain = false
+		}
+	})
+	switch {
+	case !plain:
 		return nil, nil, false
+	case !context:
+		return meta, nil, true
+	case !mcp.IsModernProtocol(info.ProtocolVersion) || !mcp.IsValidProtocolVersion(info.ProtocolVersion) || info.ClientCapabilities == nil:
+		return nil, nil, false // another era's _meta, or one mcp-go refuses
 	}
-	version := meta.ProtocolVersion()
-	if version == "" {
-		return meta, nil, len(meta.AdditionalFields) == 0
-	}
-	caps := meta.ClientCapabilities()
-	if !mcp.IsModernProtocol(version) || !mcp.IsValidProtocolVersion(version) || caps == nil {
-		return nil, nil, false // mcp-go answers these with an error
-	}
-	return meta, &server.RequestProtocolInfo{
-		Modern:             true,
-		ProtocolVersion:    version,
-		ClientInfo:         meta.ClientInfo(),
-		ClientCapabilities: caps,
-		LogLevel:           meta.LogLevel(),
-	}, true
+	info.Modern = true
+	return meta, info, true
 }
 
 // serveToolCall runs tc on its tool's handler, the one mcp-go would call,

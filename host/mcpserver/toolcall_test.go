@@ -7,8 +7,11 @@ import (
 	"errors"
 	"log/slog"
 	"testing"
+	"time"
 
 	"github.com/easel-mcp/easel/host/plugin"
+	"github.com/easel-mcp/easel/internal/benchtest"
+	"github.com/mark3labs/mcp-go/mcp"
 )
 
 // directTools are tools whose answers cover what a result can be: echoed
@@ -153,4 +156,27 @@ func TestDirectCallsAreCancelledByID(t *testing.T) {
 	if other.Err() != nil {
 		t.Error("a notification other than notifications/cancelled cancelled a call")
 	}
+}
+
+// BenchmarkParseToolCall reads a protocol-2026 get_job_status request as
+// the direct path does, beside one json.Unmarshal of it into mcp-go's
+// request type (reported as unmarshal-ns/op; HandleMessage made four).
+func BenchmarkParseToolCall(b *testing.B) {
+	line := []byte(`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"_meta":{"io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/protocolVersion":"2026-07-28"},"arguments":{"prompt_id":"f37b4d3d-0c1f-4f14-8aff-9a873f60272e"},"name":"get_job_status"}}`)
+	base := benchtest.Measure(time.Second, func() {
+		var req struct {
+			mcp.CallToolRequest
+			ID any `json:"id"`
+		}
+		if err := json.Unmarshal(line, &req); err != nil {
+			b.Fatal(err)
+		}
+	})
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, ok := parseToolCall(line); !ok {
+			b.Fatal("not a plain tools/call")
+		}
+	}
+	benchtest.Report(b, base, "unmarshal")
 }
