@@ -100,7 +100,7 @@ func readToolCallParams(r *jsonread.Reader, tc *toolCall) bool {
 func readMeta(r *jsonread.Reader) (meta *mcp.Meta, modern *server.RequestProtocolInfo, plain bool) {
 	meta, plain = &mcp.Meta{}, true
 	info := &server.RequestProtocolInfo{}
-	context := false
+	hasContext := false
 	r.Object(func(key string) {
 		if !plain {
 			return
@@ -109,14 +109,14 @@ func readMeta(r *jsonread.Reader) (meta *mcp.Meta, modern *server.RequestProtoco
 		case key == "progressToken" && (k == jsonread.String || k == jsonread.Number):
 			plain = json.Unmarshal(r.Raw(), &meta.ProgressToken) == nil
 		case key == mcp.MetaKeyProtocolVersion && k == jsonread.String:
-			info.ProtocolVersion, context = r.String(), true
+			info.ProtocolVersion, hasContext = r.String(), true
 		case key == mcp.MetaKeyLogLevel && k == jsonread.String:
-			info.LogLevel, context = mcp.LoggingLevel(r.String()), true
+			info.LogLevel, hasContext = mcp.LoggingLevel(r.String()), true
 		case key == mcp.MetaKeyClientCapabilities && k == jsonread.Object:
-			info.ClientCapabilities, context = &mcp.ClientCapabilities{}, true
+			info.ClientCapabilities, hasContext = &mcp.ClientCapabilities{}, true
 			plain = json.Unmarshal(r.Raw(), info.ClientCapabilities) == nil
 		case key == mcp.MetaKeyClientInfo && k == jsonread.Object:
-			info.ClientInfo, context = &mcp.Implementation{}, true
+			info.ClientInfo, hasContext = &mcp.Implementation{}, true
 			plain = json.Unmarshal(r.Raw(), info.ClientInfo) == nil
 		default:
 			plain = false
@@ -125,7 +125,7 @@ func readMeta(r *jsonread.Reader) (meta *mcp.Meta, modern *server.RequestProtoco
 	switch {
 	case !plain:
 		return nil, nil, false
-	case !context:
+	case !hasContext:
 		return meta, nil, true
 	case !mcp.IsModernProtocol(info.ProtocolVersion) || !mcp.IsValidProtocolVersion(info.ProtocolVersion) || info.ClientCapabilities == nil:
 		return nil, nil, false // another era's _meta, or one mcp-go refuses
@@ -135,9 +135,10 @@ func readMeta(r *jsonread.Reader) (meta *mcp.Meta, modern *server.RequestProtoco
 }
 
 // serveToolCall runs tc on its tool's handler, the one mcp-go would call,
-// with the context mcp-go would give it (a legacy-era request that
-// notifications/cancelled can end). ok is false, and nothing has run,
-// when the tool is not one to serve directly.
+// with the context mcp-go would give it: the request's protocol era, the
+// session it synthesises for protocol 2026, and cancellation by
+// notifications/cancelled. ok is false, and nothing has run, when the
+// tool is not one to serve directly.
 func (s *Server) serveToolCall(ctx context.Context, calls *directCalls, tc toolCall) (resp mcp.JSONRPCMessage, ok bool) {
 	tool := s.mcp.GetTool(tc.name)
 	if tool == nil || tool.Tool.Execution != nil {
