@@ -262,3 +262,60 @@ func TestWorkers(t *testing.T) {
 		t.Errorf("100 jobs one after another left %d goroutines (%d before): idle workers are not reused", after, before)
 	}
 }
+
+// A client of the initialize era (most clients today) gets its progress
+// and log notifications, at the level it set, before the result of a
+// tools/call served directly (toolcall.go), and a result without protocol
+// 2026's decoration.
+func TestStdioInitializeEraToolCall(t *testing.T) {
+	r := newRawStdio(t, chattyTool())
+	r.send(t, `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}`)
+	if got := r.next(t); !strings.Contains(got, `"id":1,"result"`) {
+		t.Fatalf("initialize: %s", got)
+	}
+	r.send(t, `{"jsonrpc":"2.0","method":"notifications/initialized"}`)
+	r.send(t, `{"jsonrpc":"2.0","id":2,"method":"logging/setLevel","params":{"level":"info"}}`)
+	if got := r.next(t); got != `{"jsonrpc":"2.0","id":2,"result":{}}` {
+		t.Fatalf("logging/setLevel: %s", got)
+	}
+	for _, id := range []string{"3", `"three"`} {
+		call := `{"jsonrpc":"2.0","id":` + id + `,"method":"tools/call","params":{"name":"chatty","arguments":{},"_meta":{"progressToken":"p"}}}`
+		if _, ok := parseToolCall([]byte(call)); !ok {
+			t.Fatal("the call is not one the direct path serves")
+		}
+		r.send(t, call)
+		var got []string
+		for {
+			line := r.next(t)
+			var msg struct {
+				ID     json.RawMessage `json:"id"`
+				Method string          `json:"method"`
+				Params struct {
+					Progress float64 `json:"progress"`
+					Token    string  `json:"progressToken"`
+					Data     string  `json:"data"`
+				} `json:"params"`
+				Result *struct {
+					ResultType string `json:"resultType"`
+				} `json:"result"`
+			}
+			if err := json.Unmarshal([]byte(line), &msg); err != nil {
+				t.Fatalf("%s: %v", line, err)
+			}
+			if msg.Method == "" {
+				if string(msg.ID) != id || msg.Result == nil || msg.Result.ResultType != "" {
+					t.Fatalf("the answer %s: want a result for id %s without protocol 2026's resultType", line, id)
+				}
+				break
+			}
+			if msg.Method == "notifications/progress" {
+				got = append(got, fmt.Sprintf("%s %v", msg.Params.Token, msg.Params.Progress))
+			} else {
+				got = append(got, msg.Params.Data)
+			}
+		}
+		if g, want := strings.Join(got, ","), "p 0,step 0,p 50,step 1,p 100,step 2"; g != want {
+			t.Fatalf("id %s: before the result came %s, want %s", id, g, want)
+		}
+	}
+}
