@@ -185,6 +185,17 @@ func (c *ComfyUI) DoJSON(req Request, out any) (*Response, error) {
 	return resp, decodeAPIJSON(resp, out)
 }
 
+// A WholeValueUnmarshaler is a json.Unmarshaler whose UnmarshalJSON
+// itself refuses anything but exactly one JSON value, as one that reads
+// its input with a jsonread.Reader to End does. DoJSON hands it the
+// answer without first scanning the whole of it for validity, which for
+// a hot answer (a job's history, polled) is a second full pass.
+type WholeValueUnmarshaler interface {
+	json.Unmarshaler
+	// UnmarshalsWholeValue marks the promise; it does nothing.
+	UnmarshalsWholeValue()
+}
+
 // decodeAPIJSON decodes a response that must be exactly one JSON value.
 // A type with its own UnmarshalJSON gets the body after one quick
 // validity check, without encoding/json's scan of it, so that a plugin
@@ -192,9 +203,12 @@ func (c *ComfyUI) DoJSON(req Request, out any) (*Response, error) {
 func decodeAPIJSON(resp *Response, out any) error {
 	if u, ok := out.(json.Unmarshaler); ok {
 		body := bytes.TrimSpace(resp.Body)
-		r := jsonread.New(body)
-		r.Skip()
-		err := r.End()
+		var err error
+		if _, whole := out.(WholeValueUnmarshaler); !whole {
+			r := jsonread.New(body)
+			r.Skip()
+			err = r.End()
+		}
 		if err == nil {
 			err = u.UnmarshalJSON(body)
 		}

@@ -164,3 +164,29 @@ func TestPath(t *testing.T) {
 		}
 	}
 }
+
+// recorder is a json.Unmarshaler that keeps what it is given.
+type recorder struct{ got []byte }
+
+func (r *recorder) UnmarshalJSON(b []byte) error { r.got = b; return nil }
+
+// wholeRecorder also promises to check the whole value itself.
+type wholeRecorder struct{ recorder }
+
+func (*wholeRecorder) UnmarshalsWholeValue() {}
+
+// DoJSON checks an answer before a type's own UnmarshalJSON reads it,
+// unless the type is a WholeValueUnmarshaler: then the type's verdict
+// is the only one, and the answer is scanned once.
+func TestDoJSONTrustsWholeValueUnmarshalers(t *testing.T) {
+	c, _ := newComfyUI(t, answer(t, 200, "application/json", `{"a": 1} trailing`))
+	var plain recorder
+	var nae *NotAPIError
+	if err := c.GetJSON("/history", nil, &plain); !errors.As(err, &nae) || plain.got != nil {
+		t.Errorf("an Unmarshaler got %q of a broken answer, error %v; want the SDK to refuse it first", plain.got, err)
+	}
+	var whole wholeRecorder
+	if err := c.GetJSON("/history", nil, &whole); err != nil || string(whole.got) != `{"a": 1} trailing` {
+		t.Errorf("a WholeValueUnmarshaler got %q, error %v; want the answer as it is", whole.got, err)
+	}
+}

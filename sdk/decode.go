@@ -505,6 +505,9 @@ func (d *decoder) checkString(n *node, s string) bool {
 		d.fail("%s does not match the pattern %s", strconv.Quote(s), n.pattern)
 		return false
 	}
+	if n.enum == nil {
+		return true // strconv.Quote only for the message of a failed check
+	}
 	return d.checkEnum(n, s, strconv.Quote(s))
 }
 

@@ -50,6 +50,15 @@ type Tool[In, Out any] struct {
 	// fail as a plugin failure and the host discards the instance; keep it
 	// for bugs.
 	Handler func(*Call, In) (Out, error)
+
+	// EncodeOutput, when set, appends out to b as json.Marshal would, byte
+	// for byte, and the SDK uses it instead of json.Marshal for the result.
+	// encoding/json's reflection costs several times more in WebAssembly;
+	// set it only for an answer given on every call of a hot path (a
+	// polled job status), with a test that compares the two. It is a field
+	// rather than an interface the answer implements so that a type that
+	// embeds Out does not inherit it and lose its own fields.
+	EncodeOutput func(out Out, b []byte) ([]byte, error)
 }
 
 // Annotations are MCP's tool annotations: hints that let a client decide,
@@ -161,7 +170,11 @@ func (t Tool[In, Out]) compile() (*registration, error) {
 	if r.inputSchema, err = json.Marshal(inNode.schema()); err != nil {
 		return nil, fmt.Errorf("tool %s: input schema: %w", label, err)
 	}
-	toResult, err := r.compileOutput(reflect.TypeFor[Out](), label)
+	var encode func(any) ([]byte, error)
+	if e := t.EncodeOutput; e != nil {
+		encode = func(v any) ([]byte, error) { return e(v.(Out), make([]byte, 0, 512)) }
+	}
+	toResult, err := r.compileOutput(reflect.TypeFor[Out](), label, encode)
 	if err != nil {
 		return nil, err
 	}
@@ -188,9 +201,10 @@ func (t Tool[In, Out]) compile() (*registration, error) {
 }
 
 // compileOutput decides how a handler's answer becomes a Result and
-// derives the outputSchema when there is one. The returned function
+// derives the outputSchema when there is one; encode, when not nil,
+// replaces json.Marshal (Tool.EncodeOutput). The returned function
 // returns nil for a nil answer.
-func (r *registration) compileOutput(t reflect.Type, label string) (func(any) *Result, error) {
+func (r *registration) compileOutput(t reflect.Type, label string, encode func(any) ([]byte, error)) (func(any) *Result, error) {
 	switch t {
 	case resultType:
 		return func(v any) *Result { res := v.(Result); return &res }, nil
@@ -204,8 +218,15 @@ func (r *registration) compileOutput(t reflect.Type, label string) (func(any) *R
 	if r.outputSchema, err = json.Marshal(outNode.outputSchema()); err != nil {
 		return nil, fmt.Errorf("tool %s: output schema: %w", label, err)
 	}
+	nilable := t.Kind() == reflect.Pointer || t.Kind() == reflect.Map
 	return func(v any) *Result {
-		b, err := json.Marshal(v)
+		var b []byte
+		var err error
+		if encode != nil && !(nilable && reflect.ValueOf(v).IsNil()) {
+			b, err = encode(v)
+		} else {
+			b, err = json.Marshal(v) // a nil answer is "null", below
+		}
 		if err != nil {
 			return Errorf("the tool's answer could not be encoded as JSON: %v", err)
 		}

@@ -170,6 +170,15 @@ func TestCallOutputs(t *testing.T) {
 	wrapped := Tool[empty, *Result]{Name: "wrapped", Handler: func(*Call, empty) (*Result, error) {
 		return nil, fmt.Errorf("enqueue: %w", errors.New("ComfyUI said no"))
 	}}
+	type point struct {
+		X int `json:"x"`
+	}
+	encoded := Tool[empty, point]{Name: "encoded", Handler: func(*Call, empty) (point, error) { return point{X: 7}, nil },
+		EncodeOutput: func(p point, b []byte) ([]byte, error) { return fmt.Appendf(b, `{"x":%d}`, p.X), nil }}
+	badEncoder := Tool[empty, point]{Name: "bad_encoder", Handler: func(*Call, empty) (point, error) { return point{}, nil },
+		EncodeOutput: func(point, []byte) ([]byte, error) { return nil, errors.New("no") }}
+	nilPointer := Tool[empty, *point]{Name: "nil_pointer", Handler: func(*Call, empty) (*point, error) { return &point{X: 1}, nil },
+		EncodeOutput: func(p *point, b []byte) ([]byte, error) { return fmt.Appendf(b, `{"x":%d,"by":"encoder"}`, p.X), nil }}
 	tests := []struct {
 		name string
 		reg  *registration
@@ -180,6 +189,9 @@ func TestCallOutputs(t *testing.T) {
 		{"Result value", mustCompile(t, value), `{"result":{"content":[{"type":"text","text":"hello"}]}}`},
 		{"Result pointer", mustCompile(t, rich), `{"result":{"content":[{"type":"text","text":"{\"tool\":\"rich\"}"},{"type":"image","data":"AQID","mimeType":"image/png"}],"structuredContent":{"tool":"rich"}}}`},
 		{"error on a *Result tool", mustCompile(t, wrapped), `{"result":{"content":[{"type":"text","text":"enqueue: ComfyUI said no"}],"isError":true}}`},
+		{"EncodeOutput writes the answer", mustCompile(t, encoded), `{"result":{"content":[{"type":"text","text":"{\"x\":7}"}],"structuredContent":{"x":7}}}`},
+		{"EncodeOutput's error", mustCompile(t, badEncoder), `{"result":{"content":[{"type":"text","text":"the tool's answer could not be encoded as JSON: no"}],"isError":true}}`},
+		{"EncodeOutput of a pointer", mustCompile(t, nilPointer), `{"result":{"content":[{"type":"text","text":"{\"x\":1,\"by\":\"encoder\"}"}],"structuredContent":{"x":1,"by":"encoder"}}}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -27,6 +27,8 @@ func init() {
 		Description: description,
 		Annotations: sdk.Annotations{ReadOnly: true, Idempotent: true},
 		Handler:     handle,
+		// Polled: written without encoding/json's reflection.
+		EncodeOutput: comfy.JobStatus.AppendJSON,
 	})
 }
 

@@ -71,6 +71,14 @@ type JobHistory map[string]*HistoryEntry
 // the entries' prompts and outputs skipped.
 func (h *JobHistory) UnmarshalJSON(b []byte) error { return (*History)(h).unmarshal(b, false) }
 
+// UnmarshalsWholeValue tells sdk.ComfyUI.DoJSON that UnmarshalJSON checks
+// the whole answer itself (it reads to the end with jsonread), so the SDK
+// need not scan it first.
+func (*History) UnmarshalsWholeValue() {}
+
+// UnmarshalsWholeValue: see History's.
+func (*JobHistory) UnmarshalsWholeValue() {}
+
 // unmarshal reads a history answer; full keeps prompts and outputs.
 func (h *History) unmarshal(b []byte, full bool) error {
 	r := jsonread.New(b)

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/easel-mcp/easel/host/comfyui/comfyuitest"
+	"github.com/easel-mcp/easel/sdk"
 )
 
 // recordings is where the shared ComfyUI 0.3.64 recordings live, beside the
@@ -251,4 +252,35 @@ func compactJSON(t *testing.T, raw []byte) string {
 		t.Fatal(err)
 	}
 	return b.String()
+}
+
+// History and JobHistory promise sdk.WholeValueUnmarshaler's contract:
+// their UnmarshalJSON, called directly (DoJSON no longer checks the answer
+// first), refuses anything but exactly one JSON value, wherever the
+// fault is, in members they read, skip or give up on.
+func TestHistoryRefusesAnythingButOneValue(t *testing.T) {
+	var _ sdk.WholeValueUnmarshaler = (*History)(nil)
+	var _ sdk.WholeValueUnmarshaler = (*JobHistory)(nil)
+	for _, body := range []string{
+		``,
+		`{"a": {}} x`,
+		`{"a": {}}{}`,
+		`{"a": {`,
+		`{"a": {"prompt": [0, "a", {"1": {"inputs": {"x": tru}}}]}}`,
+		`{"a": {"outputs": {"9": {"images": [{"filename": "x.png",}]}}}}`,
+		`{"a": {"meta": {"9": {"node_id": "9" "display_node": "9"}}}}`,
+		`{"a": {"status": {"messages": [["execution_start", {"timestamp": 1e}]]}}}`,
+		`{"a": {"status": 1, "outputs": {"x": [}}}`,
+		`{"a": {"prompt": "nope", "extra": "\x01"}}`,
+		"{\"a\": {\"status\": {\"status_str\": \"ok\\q\"}}}",
+	} {
+		var h History
+		var jh JobHistory
+		if err := h.UnmarshalJSON([]byte(body)); err == nil {
+			t.Errorf("History accepted %q", body)
+		}
+		if err := jh.UnmarshalJSON([]byte(body)); err == nil {
+			t.Errorf("JobHistory accepted %q", body)
+		}
+	}
 }
