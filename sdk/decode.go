@@ -28,36 +28,11 @@ const maxProblems = 10
 // WebAssembly.
 func decodeJSON(data []byte) (any, error) {
 	r := jsonread.New(data)
-	v := treeOf(r)
+	v := r.Any()
 	if err := r.End(); err != nil {
 		return nil, err
 	}
 	return v, nil
-}
-
-// treeOf reads the next value as a generic tree.
-func treeOf(r *jsonread.Reader) any {
-	switch r.Kind() {
-	case jsonread.Object:
-		obj := map[string]any{}
-		r.Object(func(key string) { obj[key] = treeOf(r) })
-		return obj
-	case jsonread.Array:
-		items := []any{}
-		r.Array(func(int) { items = append(items, treeOf(r)) })
-		return items
-	case jsonread.String:
-		return r.String()
-	case jsonread.Number:
-		return json.Number(r.Number())
-	case jsonread.Bool:
-		return r.Bool()
-	case jsonread.Null:
-		r.Null()
-		return nil
-	}
-	r.Skip() // records the syntax error
-	return nil
 }
 
 // wording says what the decoded keys are called in messages.

@@ -24,6 +24,7 @@
 package jsonread
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"unicode/utf16"
@@ -101,7 +102,8 @@ func (r *Reader) Kind() Kind {
 // Object reads an object, calling member with each key while the Reader
 // is at the member's value. A value member does not read is skipped.
 // Returning before the end is not possible: member sees every key, in
-// order, duplicates included.
+// order, duplicates included. A nil member skips the whole object without
+// making its keys strings (Skip's path, which allocates nothing).
 func (r *Reader) Object(member func(key string)) {
 	if !r.open('{') {
 		return
@@ -117,7 +119,12 @@ func (r *Reader) Object(member func(key string)) {
 			r.fail("looking for the beginning of an object key string")
 			return
 		}
-		key := r.String()
+		var key string
+		if member != nil {
+			key = r.String()
+		} else {
+			r.skipString()
+		}
 		r.space()
 		if r.peek() != ':' {
 			r.fail("after object key")
@@ -126,7 +133,9 @@ func (r *Reader) Object(member func(key string)) {
 		r.pos++
 		r.space()
 		start := r.pos
-		member(key)
+		if member != nil {
+			member(key)
+		}
 		r.skipUnread(start)
 		if !r.next('}') {
 			return
@@ -135,7 +144,7 @@ func (r *Reader) Object(member func(key string)) {
 }
 
 // Array reads an array, calling item with each index while the Reader is
-// at the item. An item not read is skipped.
+// at the item. An item not read is skipped; a nil item skips them all.
 func (r *Reader) Array(item func(i int)) {
 	if !r.open('[') {
 		return
@@ -148,7 +157,9 @@ func (r *Reader) Array(item func(i int)) {
 	for i := 0; r.err == nil; i++ {
 		r.space()
 		start := r.pos
-		item(i)
+		if item != nil {
+			item(i)
+		}
 		r.skipUnread(start)
 		if !r.next(']') {
 			return
@@ -208,9 +219,9 @@ func (r *Reader) next(closing byte) bool {
 func (r *Reader) Skip() {
 	switch r.Kind() {
 	case Object:
-		r.skipObject()
+		r.Object(nil)
 	case Array:
-		r.skipArray()
+		r.Array(nil)
 	case String:
 		r.skipString()
 	case Number:
@@ -224,54 +235,33 @@ func (r *Reader) Skip() {
 	}
 }
 
-// skipObject is Object for Skip: each key is checked, not built.
-func (r *Reader) skipObject() {
-	if !r.open('{') {
-		return
+// Any reads the next value as a generic tree: objects as map[string]any,
+// arrays as []any, numbers as json.Number (so that integers such as 64-bit
+// seeds keep every digit), strings, booleans and nil. It is the tree
+// encoding/json's decoder gives with UseNumber, in one pass without
+// reflection; a syntax error is recorded as for any other read.
+func (r *Reader) Any() any {
+	switch r.Kind() {
+	case Object:
+		obj := map[string]any{}
+		r.Object(func(key string) { obj[key] = r.Any() })
+		return obj
+	case Array:
+		items := []any{}
+		r.Array(func(int) { items = append(items, r.Any()) })
+		return items
+	case String:
+		return r.String()
+	case Number:
+		return json.Number(r.Number())
+	case Bool:
+		return r.Bool()
+	case Null:
+		r.Null()
+		return nil
 	}
-	if r.peek() == '}' {
-		r.pos++
-		r.depth--
-		return
-	}
-	for r.err == nil {
-		r.space()
-		if r.peek() != '"' {
-			r.fail("looking for the beginning of an object key string")
-			return
-		}
-		r.skipString()
-		r.space()
-		if r.peek() != ':' {
-			r.fail("after object key")
-			return
-		}
-		r.pos++
-		r.space()
-		r.Skip()
-		if !r.next('}') {
-			return
-		}
-	}
-}
-
-// skipArray is Array for Skip, without a callback per item.
-func (r *Reader) skipArray() {
-	if !r.open('[') {
-		return
-	}
-	if r.peek() == ']' {
-		r.pos++
-		r.depth--
-		return
-	}
-	for r.err == nil {
-		r.space()
-		r.Skip()
-		if !r.next(']') {
-			return
-		}
-	}
+	r.Skip() // records the syntax error
+	return nil
 }
 
 // Raw reads the next value and returns its bytes as they are in the

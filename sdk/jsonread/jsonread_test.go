@@ -18,31 +18,6 @@ var seeds = []string{
 	"\"a\x01b\"", `{"a":{"b":{"c":[[[[]]]]}}}`, `1e400`, `-0`, `{"":""}`, `{,}`, `[,1]`, `{"a":}`, `tru`, `nulll`, `{"a":1 "b":2}`,
 }
 
-// tree builds encoding/json's generic tree (UseNumber) with a Reader.
-func tree(r *Reader) any {
-	switch r.Kind() {
-	case Object:
-		m := map[string]any{}
-		r.Object(func(key string) { m[key] = tree(r) })
-		return m
-	case Array:
-		items := []any{}
-		r.Array(func(int) { items = append(items, tree(r)) })
-		return items
-	case String:
-		return r.String()
-	case Number:
-		return json.Number(r.Number())
-	case Bool:
-		return r.Bool()
-	case Null:
-		r.Null()
-		return nil
-	}
-	r.Skip() // records the error
-	return nil
-}
-
 func reference(data []byte) (any, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
@@ -65,7 +40,7 @@ func FuzzLikeEncodingJSON(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		want, wantErr := reference(data)
 		r := New(data)
-		got := tree(r)
+		got := r.Any()
 		err := r.End()
 		if (err == nil) != (wantErr == nil) {
 			t.Fatalf("%q: error %v, encoding/json: %v", data, err, wantErr)
@@ -85,7 +60,7 @@ func TestSeeds(t *testing.T) {
 	for _, s := range seeds {
 		want, wantErr := reference([]byte(s))
 		r := New([]byte(s))
-		got := tree(r)
+		got := r.Any()
 		if err := r.End(); (err == nil) != (wantErr == nil) || err == nil && !reflect.DeepEqual(got, want) {
 			t.Errorf("%q: %#v, %v; encoding/json: %#v, %v", s, got, err, want, wantErr)
 		}
@@ -144,7 +119,7 @@ func BenchmarkHistoryEntry(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		r := New(data)
-		tree(r)
+		r.Any()
 		if err := r.End(); err != nil {
 			b.Fatal(err)
 		}
