@@ -68,7 +68,7 @@ func (t *directTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	addr := hostPort(req.URL)
 	for {
-		pc, reused, err := t.conn(req.Context(), addr)
+		pc, reused, err := t.conn(req.Context(), addr, !replayable(req))
 		if err != nil {
 			return nil, err
 		}
@@ -181,9 +181,13 @@ func (b *directBody) Close() error {
 	return b.pc.conn.Close()
 }
 
-// conn returns an idle connection to addr, or dials one.
-func (t *directTransport) conn(ctx context.Context, addr string) (pc *directConn, reused bool, err error) {
-	if pc := t.takeIdle(addr); pc != nil {
+// conn returns an idle connection to addr, or dials one. With probe, an
+// idle connection is first checked for having been closed by the server
+// (a system call); a request that may be sent again skips the check, as
+// RoundTrip resends it on a new connection when the old one fails before
+// its answer.
+func (t *directTransport) conn(ctx context.Context, addr string, probe bool) (pc *directConn, reused bool, err error) {
+	if pc := t.takeIdle(addr, probe); pc != nil {
 		return pc, true, nil
 	}
 	c, err := t.dial(ctx, "tcp", addr)
@@ -199,15 +203,18 @@ func (t *directTransport) conn(ctx context.Context, addr string) (pc *directConn
 }
 
 // takeIdle removes and returns the most recently used idle connection to
-// addr that is still good, closing the ones that are not.
-func (t *directTransport) takeIdle(addr string) *directConn {
+// addr that is still good, closing the ones that are not; probe asks the
+// kernel whether the server closed it (peerClosed), otherwise only the
+// age and bytes the server sent unasked count.
+func (t *directTransport) takeIdle(addr string, probe bool) *directConn {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	list := t.idle[addr]
 	for len(list) > 0 {
 		pc := list[len(list)-1]
 		list = list[:len(list)-1]
-		if time.Since(pc.idleAt) < t.idleFor && !pc.peerClosed() {
+		good := time.Since(pc.idleAt) < t.idleFor && pc.br.Buffered() == 0
+		if good && (!probe || !pc.peerClosed()) {
 			t.idle[addr] = list
 			return pc
 		}

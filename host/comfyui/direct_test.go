@@ -210,16 +210,36 @@ func TestDirectSkipsConnectionsClosedWhileIdle(t *testing.T) {
 	if len(idle) != 1 {
 		t.Fatalf("%d idle connections after one request, want 1", len(idle))
 	}
-	for deadline := time.Now().Add(time.Second); !idle[0].peerClosed(); time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("peerClosed is still false a second after the server closed the connection")
-		}
-	}
+	waitPeerClosed(t, idle[0])
 	if got, err := get(t, rt, "POST", url+"/prompt"); err != nil || got != "200 ok" {
 		t.Fatalf("POST after the server closed the idle connection = %q, %v", got, err)
 	}
 	if got := strings.Join(seen(), ","); got != "GET /queue,POST /prompt" {
 		t.Errorf("server saw %s", got)
+	}
+
+	// A GET skips the check (a system call per request) and is sent
+	// again on a new connection when the idle one turns out closed.
+	url, seen = scriptedServer(t, []int{1, 1}, true, okAnswer)
+	rt = newDirect(nil)
+	get(t, rt, "GET", url+"/queue")
+	idle = rt.idle[hostPort(mustURL(t, url))]
+	waitPeerClosed(t, idle[0])
+	if got, err := get(t, rt, "GET", url+"/history/x"); err != nil || got != "200 ok" {
+		t.Fatalf("GET after the server closed the idle connection = %q, %v", got, err)
+	}
+	if got := strings.Join(seen(), ","); got != "GET /queue,GET /history/x" {
+		t.Errorf("server saw %s", got)
+	}
+}
+
+// waitPeerClosed waits until pc sees that the server closed it.
+func waitPeerClosed(t *testing.T, pc *directConn) {
+	t.Helper()
+	for deadline := time.Now().Add(time.Second); !pc.peerClosed(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("peerClosed is still false a second after the server closed the connection")
+		}
 	}
 }
 
