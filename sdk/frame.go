@@ -78,11 +78,11 @@ func (h *responseHeader) UnmarshalJSON(data []byte) error {
 	}
 	*h = responseHeader{}
 	var err error
-	r.Object(func(key string) {
+	r.ObjectBytes(func(key []byte) {
 		if err != nil || r.Null() {
 			return
 		}
-		switch key {
+		switch string(key) {
 		case "status":
 			if r.Kind() != jsonread.Number {
 				err = fmt.Errorf("status %s is not an integer", r.Raw())
@@ -95,13 +95,13 @@ func (h *responseHeader) UnmarshalJSON(data []byte) error {
 			}
 			h.Status = status
 		case "content_type":
-			err = stringMember(r, key, &h.ContentType)
+			err = stringMember(r, "content_type", &h.ContentType)
 		case "url":
-			err = stringMember(r, key, &h.URL)
+			err = stringMember(r, "url", &h.URL)
 		case "backend":
-			err = stringMember(r, key, &h.Backend)
+			err = stringMember(r, "backend", &h.Backend)
 		case "error":
-			err = stringMember(r, key, &h.Error)
+			err = stringMember(r, "error", &h.Error)
 		}
 	})
 	if rerr := r.End(); rerr != nil {

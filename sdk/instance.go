@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"reflect"
 	"sync"
+
+	"github.com/easel-mcp/easel/sdk/jsonread"
 )
 
 // host is what the SDK needs from the process running the plugin: the
@@ -45,6 +47,9 @@ type instance struct {
 	host host
 	reg  *registration // nil for a plugin of prompts and resources only
 	feat *featureSet
+	// logger writes to the host log; it keeps no state of a call, so
+	// every call shares it.
+	logger *slog.Logger
 
 	// mu guards the configuration cache: a handler's goroutines may call
 	// Call.Config at the same time.
@@ -67,7 +72,7 @@ func newInstanceWith(h host, reg *registration, feat *featureSet) *instance {
 	if reg == nil && feat.empty() {
 		panic(errNoTool)
 	}
-	return &instance{host: h, reg: reg, feat: feat}
+	return &instance{host: h, reg: reg, feat: feat, logger: slog.New(&logHandler{host: h})}
 }
 
 // describe answers easel_describe. It panics (traps) when it cannot: the
@@ -115,21 +120,21 @@ func (in *instance) describe() []byte {
 // encode besides the handler's own structured value). A panic in the
 // handler is not recovered: it is the ABI's "plugin failed".
 func (in *instance) call(input []byte) []byte {
-	v, err := decodeJSON(input)
+	ci, err := readCallInput(input)
 	if err != nil {
 		panic(fmt.Sprintf("sdk: the host's call input is not JSON: %v", err))
 	}
-	obj, ok := v.(map[string]any)
-	if !ok {
+	if !ci.object {
+		v, _ := decodeJSON(input)
 		panic(fmt.Sprintf("sdk: the host's call input is %s, not an object", describe(v)))
 	}
-	if isFeatureInput(obj) {
+	if ci.feature {
 		return in.feat.serve(in.newCall(in.toolName()), input)
 	}
 	if in.reg == nil {
 		panic("sdk: the host called a tool, but this plugin provides only prompts and resources")
 	}
-	tool, _ := obj["tool"].(string)
+	tool := ci.tool
 	if tool == "" {
 		tool = in.reg.name
 	}
@@ -139,12 +144,12 @@ func (in *instance) call(input []byte) []byte {
 		}
 	}
 	c := in.newCall(tool)
-	resume, err := parseResume(obj["resume"])
+	resume, err := parseResume(ci.resume)
 	if err != nil {
 		panic(fmt.Sprintf("sdk: the host's resume input is malformed: %v", err))
 	}
 	c.resume = resume
-	res := in.reg.handle(c, obj["arguments"])
+	res := in.reg.handle(c, ci.args)
 	if res.await != nil {
 		out, err := appendAwait(nil, res.await)
 		if err != nil {
@@ -157,6 +162,45 @@ func (in *instance) call(input []byte) []byte {
 		panic(err)
 	}
 	return append(out, '}')
+}
+
+// callInput is what easel_call's input says (docs/abi.md), read in one
+// pass: only the arguments and a resume become generic trees, for the
+// decoder; the envelope makes no map.
+type callInput struct {
+	object  bool   // the input is a JSON object
+	tool    string // "tool" when it is a string
+	args    any    // "arguments"
+	resume  any    // "resume"
+	feature bool   // a prompt, resource or completion input
+}
+
+// readCallInput reads a call input. Of a key given twice, the last
+// counts, as when the input was decoded into a map.
+func readCallInput(input []byte) (callInput, error) {
+	var ci callInput
+	r := jsonread.New(input)
+	if r.Kind() != jsonread.Object {
+		r.Skip()
+		return ci, r.End()
+	}
+	ci.object = true
+	r.ObjectBytes(func(key []byte) {
+		switch string(key) {
+		case "tool":
+			ci.tool = ""
+			if r.Kind() == jsonread.String {
+				ci.tool = r.String()
+			}
+		case "arguments":
+			ci.args = r.Any()
+		case "resume":
+			ci.resume = r.Any()
+		case "prompt", "resource", "complete":
+			ci.feature = true
+		}
+	})
+	return ci, r.End()
 }
 
 // toolName is the name the plugin's tool is served under, "" when unknown.
@@ -177,7 +221,7 @@ func (in *instance) newCall(tool string) *Call {
 		inst:   in,
 		tool:   tool,
 		comfy:  &ComfyUI{host: in.host, inst: in},
-		logger: slog.New(&logHandler{host: in.host}),
+		logger: in.logger,
 	}
 }
 

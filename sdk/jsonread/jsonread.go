@@ -105,6 +105,22 @@ func (r *Reader) Kind() Kind {
 // order, duplicates included. A nil member skips the whole object without
 // making its keys strings (Skip's path, which allocates nothing).
 func (r *Reader) Object(member func(key string)) {
+	if member == nil {
+		r.members(nil)
+		return
+	}
+	r.members(func(key []byte) { member(string(key)) })
+}
+
+// ObjectBytes reads an object like Object, but hands member each key as
+// bytes that are valid only until member returns: a key without escapes
+// is a slice of the input, so reading an object this way makes no
+// string per key. A switch on string(key), or a map lookup with
+// m[string(key)], allocates nothing either.
+func (r *Reader) ObjectBytes(member func(key []byte)) { r.members(member) }
+
+// members is the loop of Object and ObjectBytes.
+func (r *Reader) members(member func(key []byte)) {
 	if !r.open('{') {
 		return
 	}
@@ -119,9 +135,9 @@ func (r *Reader) Object(member func(key string)) {
 			r.fail("looking for the beginning of an object key string")
 			return
 		}
-		var key string
+		var key []byte
 		if member != nil {
-			key = r.String()
+			key = r.stringBytes()
 		} else {
 			r.skipString()
 		}
@@ -133,7 +149,7 @@ func (r *Reader) Object(member func(key string)) {
 		r.pos++
 		r.space()
 		start := r.pos
-		if member != nil {
+		if member != nil && r.err == nil {
 			member(key)
 		}
 		r.skipUnread(start)
@@ -308,7 +324,7 @@ func (r *Reader) Number() string {
 		r.fail("looking for a number")
 		return ""
 	}
-	return r.number()
+	return string(r.number())
 }
 
 // Int reads a number that is an integer in int64's range; a fraction, an
@@ -338,9 +354,10 @@ func (r *Reader) Float() float64 {
 	return f
 }
 
-// number reads the number at r.pos, checking JSON's grammar:
+// number reads the number at r.pos, checking JSON's grammar, and returns
+// its bytes in the input (Skip keeps nothing):
 // -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
-func (r *Reader) number() string {
+func (r *Reader) number() []byte {
 	start := r.pos
 	if r.peek() == '-' {
 		r.pos++
@@ -352,13 +369,13 @@ func (r *Reader) number() string {
 		r.digits()
 	default:
 		r.fail("in numeric literal")
-		return ""
+		return nil
 	}
 	if r.peek() == '.' {
 		r.pos++
 		if !r.digits() {
 			r.fail("after decimal point in numeric literal")
-			return ""
+			return nil
 		}
 	}
 	if c := r.peek(); c == 'e' || c == 'E' {
@@ -368,10 +385,10 @@ func (r *Reader) number() string {
 		}
 		if !r.digits() {
 			r.fail("in exponent of numeric literal")
-			return ""
+			return nil
 		}
 	}
-	return string(r.data[start:r.pos])
+	return r.data[start:r.pos]
 }
 
 // digits consumes [0-9]* and reports whether there was at least one.
@@ -389,9 +406,15 @@ func (r *Reader) digits() bool {
 // replaced by U+FFFD as encoding/json does; another kind of value is an
 // error.
 func (r *Reader) String() string {
+	return string(r.stringBytes())
+}
+
+// stringBytes reads a string like String: a slice of the input when it
+// has no escapes and only ASCII, else an unescaped copy.
+func (r *Reader) stringBytes() []byte {
 	if r.Kind() != String {
 		r.fail("looking for a string")
-		return ""
+		return nil
 	}
 	data, start := r.data, r.pos+1 // after the opening quote
 	// Locals, not r's fields, in the loops of this file: in WebAssembly
@@ -400,23 +423,23 @@ func (r *Reader) String() string {
 		switch c := data[i]; {
 		case c == '"':
 			r.pos = i + 1
-			return string(data[start:i])
+			return data[start:i]
 		case c == '\\' || c >= utf8.RuneSelf:
 			r.pos = i
 			return r.slowString(start)
 		case c < 0x20:
 			r.pos = i
 			r.fail("in string literal")
-			return ""
+			return nil
 		}
 	}
 	r.pos = len(data)
 	r.fail("in string literal")
-	return ""
+	return nil
 }
 
 // slowString finishes a string that has escapes or non-ASCII bytes.
-func (r *Reader) slowString(start int) string {
+func (r *Reader) slowString(start int) []byte {
 	b := make([]byte, 0, r.pos-start+16)
 	b = append(b, r.data[start:r.pos]...)
 	for r.pos < len(r.data) {
@@ -424,14 +447,14 @@ func (r *Reader) slowString(start int) string {
 		switch {
 		case c == '"':
 			r.pos++
-			return string(b)
+			return b
 		case c < 0x20:
 			r.fail("in string literal")
-			return ""
+			return nil
 		case c == '\\':
 			var ok bool
 			if b, ok = r.escape(b); !ok {
-				return ""
+				return nil
 			}
 		case c < utf8.RuneSelf:
 			b = append(b, c)
@@ -443,7 +466,7 @@ func (r *Reader) slowString(start int) string {
 		}
 	}
 	r.fail("in string literal")
-	return ""
+	return nil
 }
 
 // escape appends the character of the escape sequence at r.pos.

@@ -48,12 +48,32 @@ func FuzzLikeEncodingJSON(f *testing.F) {
 		if err == nil && !reflect.DeepEqual(got, want) {
 			t.Fatalf("%q: read %#v, encoding/json: %#v", data, got, want)
 		}
+		r = New(data)
+		got = anyByKeyBytes(r)
+		if err := r.End(); (err == nil) != (wantErr == nil) || err == nil && !reflect.DeepEqual(got, want) {
+			t.Fatalf("%q: ObjectBytes read %#v, %v; encoding/json: %#v, %v", data, got, err, want, wantErr)
+		}
 		skip := New(data)
 		skip.Skip()
 		if (skip.End() == nil) != json.Valid(data) {
 			t.Fatalf("%q: Skip says valid=%v, json.Valid %v", data, skip.End() == nil, json.Valid(data))
 		}
 	})
+}
+
+// anyByKeyBytes is Any with every object read by ObjectBytes.
+func anyByKeyBytes(r *Reader) any {
+	switch r.Kind() {
+	case Object:
+		obj := map[string]any{}
+		r.ObjectBytes(func(key []byte) { obj[string(key)] = anyByKeyBytes(r) })
+		return obj
+	case Array:
+		items := []any{}
+		r.Array(func(int) { items = append(items, anyByKeyBytes(r)) })
+		return items
+	}
+	return r.Any()
 }
 
 func TestSeeds(t *testing.T) {
@@ -64,6 +84,31 @@ func TestSeeds(t *testing.T) {
 		if err := r.End(); (err == nil) != (wantErr == nil) || err == nil && !reflect.DeepEqual(got, want) {
 			t.Errorf("%q: %#v, %v; encoding/json: %#v, %v", s, got, err, want, wantErr)
 		}
+	}
+}
+
+func TestSkipAndObjectBytesAllocateNothing(t *testing.T) {
+	data := []byte(`{"skip":{"deep":[1,-2.5e3,{"x":"\u00e9"}]},"keep":"yes","n":18446744073709551615,"t":true,"z":null}`)
+	if n := testing.AllocsPerRun(100, func() {
+		r := New(data)
+		r.Skip()
+	}); n != 0 {
+		t.Errorf("Skip: %v allocations, want 0", n)
+	}
+	var keys int
+	if n := testing.AllocsPerRun(100, func() {
+		r := New(data)
+		r.ObjectBytes(func(key []byte) {
+			switch string(key) {
+			case "keep", "n":
+				keys++
+			}
+		})
+	}); n != 0 {
+		t.Errorf("ObjectBytes: %v allocations, want 0", n)
+	}
+	if keys != 2*101 {
+		t.Errorf("ObjectBytes matched %d keys, want %d", keys, 2*101)
 	}
 }
 

@@ -120,11 +120,11 @@ func (e *HistoryEntry) read(r *jsonread.Reader, full bool) error {
 		return fmt.Errorf("a history entry is a JSON %s, not an object", kindName(k))
 	}
 	var err error
-	r.Object(func(key string) {
+	r.ObjectBytes(func(key []byte) {
 		if err != nil || r.Null() {
 			return
 		}
-		switch key {
+		switch string(key) {
 		case "prompt":
 			if !full {
 				err = skipQueueItem(r)
@@ -155,8 +155,8 @@ func (e *HistoryEntry) read(r *jsonread.Reader, full bool) error {
 
 func readHistoryStatus(r *jsonread.Reader) *HistoryStatus {
 	st := &HistoryStatus{}
-	r.Object(func(key string) {
-		switch key {
+	r.ObjectBytes(func(key []byte) {
+		switch string(key) {
 		case "status_str":
 			st.StatusStr = readString(r)
 		case "completed":
@@ -195,8 +195,8 @@ func readNamedMessage(r *jsonread.Reader) (NamedMessage, bool) {
 
 func readMessage(r *jsonread.Reader) Message {
 	var m Message
-	r.Object(func(key string) {
-		switch key {
+	r.ObjectBytes(func(key []byte) {
+		switch string(key) {
 		case "timestamp":
 			m.Timestamp = readInt(r)
 		case "nodes":
