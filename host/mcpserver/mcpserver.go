@@ -25,7 +25,6 @@ import (
 	"github.com/easel-mcp/easel/sdk/jsonread"
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
-	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
 // Tool is what the server needs of a plugin. *plugin.Plugin implements it.
@@ -223,7 +222,7 @@ func (s *Server) handler(t Tool) server.ToolHandlerFunc {
 // call runs the plugin and says how the call ended; every failure is a
 // result with isError, which the client's model can read. A result whose
 // structuredContent the tool's compiled output schema refuses is one.
-func (s *Server) call(ctx context.Context, t Tool, output *jsonschema.Schema, req mcp.CallToolRequest) (*mcp.CallToolResult, string) {
+func (s *Server) call(ctx context.Context, t Tool, output *outputSchema, req mcp.CallToolRequest) (*mcp.CallToolResult, string) {
 	args := req.Params.RawArguments
 	if len(args) == 0 && req.Params.Arguments != nil {
 		var err error

@@ -19,9 +19,16 @@ import (
 // compiled once, when the tool is registered, and a refused result counts
 // as an error in the call's outcome.
 
+// outputSchema is a tool's compiled outputSchema: the full validator, and
+// the quick check in front of it when the schema is in its subset.
+type outputSchema struct {
+	full  *jsonschema.Schema
+	quick *quickSchema // nil: every result goes to full
+}
+
 // compileOutputSchema compiles a tool's outputSchema; nil, nil when it
 // declares none.
-func compileOutputSchema(tool string, schema json.RawMessage) (*jsonschema.Schema, error) {
+func compileOutputSchema(tool string, schema json.RawMessage) (*outputSchema, error) {
 	if len(bytes.TrimSpace(schema)) == 0 {
 		return nil, nil
 	}
@@ -38,18 +45,27 @@ func compileOutputSchema(tool string, schema json.RawMessage) (*jsonschema.Schem
 	if err != nil {
 		return nil, fmt.Errorf("compile the outputSchema of %s: %w", tool, err)
 	}
-	return compiled, nil
+	return &outputSchema{full: compiled, quick: compileQuickSchema(schema)}, nil
 }
 
 // validateOutput checks structured against schema. The error names every
 // failing location as a JSON Pointer, for the plugin's author.
-func validateOutput(schema *jsonschema.Schema, structured json.RawMessage) error {
+func validateOutput(schema *outputSchema, structured json.RawMessage) error {
+	if schema.quick != nil && schema.quick.accepts(structured) {
+		return nil
+	}
+	return validateTree(schema.full, structured)
+}
+
+// validateTree is validateOutput without the quick check: the result read
+// into a tree for the full validator.
+func validateTree(full *jsonschema.Schema, structured json.RawMessage) error {
 	r := jsonread.New(structured)
 	v := r.Any()
 	if err := r.End(); err != nil {
 		return fmt.Errorf("output schema validation failed: structuredContent is not JSON: %w", err)
 	}
-	err := schema.Validate(v)
+	err := full.Validate(v)
 	var verr *jsonschema.ValidationError
 	if err == nil || !errors.As(err, &verr) {
 		return err
