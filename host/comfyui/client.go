@@ -301,7 +301,7 @@ func (c *Client) do(ctx context.Context, req Request) (*Response, error) {
 		return nil, c.classify(ctx, shown, err, false)
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, c.maxBytes+1))
+	data, err := readBody(resp.Body, resp.ContentLength, c.maxBytes)
 	if err != nil {
 		return nil, c.classify(ctx, shown, err, true)
 	}
@@ -316,6 +316,32 @@ func (c *Client) do(ctx context.Context, req Request) (*Response, error) {
 		Body:        data,
 		URL:         shown,
 	}, nil
+}
+
+// readBody reads a response body, up to one byte more than limit so that a
+// longer body shows. When the server announced the length (ComfyUI's JSON
+// answers), the body lands in one allocation of that size instead of
+// io.ReadAll's doubling and copying; the byte to spare makes the read that
+// meets the end find it without growing.
+func readBody(body io.Reader, announced, limit int64) ([]byte, error) {
+	body = io.LimitReader(body, limit+1)
+	if announced < 0 || announced > limit {
+		return io.ReadAll(body)
+	}
+	b := make([]byte, 0, announced+1)
+	for {
+		n, err := body.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)] // longer than announced: grow as ReadAll would
+		}
+	}
 }
 
 // mustUnescape decodes a path that CheckPath accepted (so it is validly escaped).

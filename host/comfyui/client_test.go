@@ -1,6 +1,7 @@
 package comfyui_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -328,6 +330,43 @@ func TestDoExactCap(t *testing.T) {
 	resp, err := c.Do(context.Background(), comfyui.Request{Path: "/"})
 	if err != nil || len(resp.Body) != 10 {
 		t.Fatalf("a body of exactly the cap: %v, %v", resp, err)
+	}
+}
+
+// Bodies arrive whole whether the server announces their length or sends
+// them in chunks, and the cap holds either way.
+func TestDoReadsBodies(t *testing.T) {
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n, _ := strconv.Atoi(r.URL.Query().Get("n"))
+		body := bytes.Repeat([]byte("0123456789abcdef"), n/16+1)[:n]
+		if r.URL.Query().Get("chunked") == "" {
+			w.Header().Set("Content-Length", strconv.Itoa(n))
+			_, _ = w.Write(body)
+			return
+		}
+		for len(body) > 0 { // flushed pieces: chunked, no length
+			k := min(len(body), 1000)
+			_, _ = w.Write(body[:k])
+			w.(http.Flusher).Flush()
+			body = body[k:]
+		}
+	}))
+	defer ts.Close()
+	c := newClient(t, comfyui.Config{BaseURL: ts.URL, MaxResponseBytes: 200_000})
+	for _, n := range []int{0, 1, 4095, 4096, 100_000, 200_000, 200_001} {
+		for _, chunked := range []string{"", "1"} {
+			resp, err := c.Do(context.Background(), comfyui.Request{Path: "/", Query: url.Values{"n": {strconv.Itoa(n)}, "chunked": {chunked}}})
+			if n > 200_000 {
+				if comfyui.KindOf(err) != comfyui.TooLarge {
+					t.Errorf("n=%d chunked=%q: %v, want TooLarge", n, chunked, err)
+				}
+				continue
+			}
+			want := bytes.Repeat([]byte("0123456789abcdef"), n/16+1)[:n]
+			if err != nil || !bytes.Equal(resp.Body, want) {
+				t.Errorf("n=%d chunked=%q: %d bytes, %v", n, chunked, len(resp.Body), err)
+			}
+		}
 	}
 }
 
