@@ -64,6 +64,7 @@ func TestEncodeMessageIsJSONMarshal(t *testing.T) {
 func FuzzEncodeMessage(f *testing.F) {
 	f.Add("done", []byte(`{"a":1}`), true)
 	f.Add("<\u2028\xff", []byte(" { \"x\" : \"<&>\" } "), false)
+	f.Add("a\tb\"c", []byte(`{"s":"x y\"z\\","n":[1,2.5,{}],"e":"\u003c\u2028","u":"\xff"}`), false)
 	f.Fuzz(func(t *testing.T, text string, structured []byte, isError bool) {
 		res := &mcp.CallToolResult{Content: []mcp.Content{mcp.TextContent{Type: "text", Text: text}}, IsError: isError, RawStructuredContent: structured}
 		msg := mcp.NewJSONRPCResultResponse(mcp.NewRequestId(text), res)

@@ -270,11 +270,11 @@ func decodeResult(raw []byte) (*mcp.CallToolResult, error) {
 	}
 	result := &mcp.CallToolResult{Content: []mcp.Content{}}
 	var err error
-	r.Object(func(key string) {
+	r.ObjectBytes(func(key []byte) {
 		if err != nil || r.Null() {
 			return
 		}
-		switch key {
+		switch string(key) {
 		case "_meta":
 			result.Meta = &mcp.Meta{}
 			err = json.Unmarshal(r.Raw(), result.Meta)
@@ -320,11 +320,11 @@ func readContent(raw []byte) (mcp.Content, error) {
 	r := jsonread.New(raw)
 	var typ, text string
 	plain := r.Kind() == jsonread.Object
-	r.Object(func(key string) {
+	r.ObjectBytes(func(key []byte) {
 		switch {
-		case key == "type" && r.Kind() == jsonread.String:
+		case string(key) == "type" && r.Kind() == jsonread.String:
 			typ = r.String()
-		case key == "text" && r.Kind() == jsonread.String:
+		case string(key) == "text" && r.Kind() == jsonread.String:
 			text = r.String()
 		default:
 			plain = false

@@ -162,8 +162,8 @@ func readEnvelope(line []byte) (envelope, error) {
 		return e, r.End()
 	}
 	e.object = true
-	r.Object(func(key string) {
-		switch key {
+	r.ObjectBytes(func(key []byte) {
+		switch string(key) {
 		case "method":
 			e.method = true
 		case "id":

@@ -50,16 +50,16 @@ func parseToolCall(line []byte) (tc toolCall, ok bool) {
 	var version, method string
 	plain := true
 	r := jsonread.New(line)
-	r.Object(func(key string) {
+	r.ObjectBytes(func(key []byte) {
 		switch {
 		case !plain:
-		case key == "jsonrpc" && r.Kind() == jsonread.String:
+		case string(key) == "jsonrpc" && r.Kind() == jsonread.String:
 			version = r.String()
-		case key == "method" && r.Kind() == jsonread.String:
+		case string(key) == "method" && r.Kind() == jsonread.String:
 			method = r.String()
-		case key == "id" && (r.Kind() == jsonread.String || r.Kind() == jsonread.Number):
+		case string(key) == "id" && (r.Kind() == jsonread.String || r.Kind() == jsonread.Number):
 			plain = json.Unmarshal(r.Raw(), &tc.id) == nil
-		case key == "params" && r.Kind() == jsonread.Object:
+		case string(key) == "params" && r.Kind() == jsonread.Object:
 			plain = readToolCallParams(r, &tc)
 		default:
 			plain = false
@@ -74,14 +74,14 @@ func parseToolCall(line []byte) (tc toolCall, ok bool) {
 // plain call does not have.
 func readToolCallParams(r *jsonread.Reader, tc *toolCall) bool {
 	plain := true
-	r.Object(func(key string) {
+	r.ObjectBytes(func(key []byte) {
 		switch {
 		case !plain:
-		case key == "name" && r.Kind() == jsonread.String:
+		case string(key) == "name" && r.Kind() == jsonread.String:
 			tc.name = r.String()
-		case key == "arguments" && r.Kind() == jsonread.Object:
+		case string(key) == "arguments" && r.Kind() == jsonread.Object:
 			tc.args = slices.Clone(r.Raw())
-		case key == "_meta" && r.Kind() == jsonread.Object:
+		case string(key) == "_meta" && r.Kind() == jsonread.Object:
 			tc.meta, tc.modern, plain = readMeta(r)
 		default:
 			plain = false
@@ -101,21 +101,21 @@ func readMeta(r *jsonread.Reader) (meta *mcp.Meta, modern *server.RequestProtoco
 	meta, plain = &mcp.Meta{}, true
 	info := &server.RequestProtocolInfo{}
 	hasContext := false
-	r.Object(func(key string) {
+	r.ObjectBytes(func(key []byte) {
 		if !plain {
 			return
 		}
 		switch k := r.Kind(); {
-		case key == "progressToken" && (k == jsonread.String || k == jsonread.Number):
+		case string(key) == "progressToken" && (k == jsonread.String || k == jsonread.Number):
 			plain = json.Unmarshal(r.Raw(), &meta.ProgressToken) == nil
-		case key == mcp.MetaKeyProtocolVersion && k == jsonread.String:
+		case string(key) == mcp.MetaKeyProtocolVersion && k == jsonread.String:
 			info.ProtocolVersion, hasContext = r.String(), true
-		case key == mcp.MetaKeyLogLevel && k == jsonread.String:
+		case string(key) == mcp.MetaKeyLogLevel && k == jsonread.String:
 			info.LogLevel, hasContext = mcp.LoggingLevel(r.String()), true
-		case key == mcp.MetaKeyClientCapabilities && k == jsonread.Object:
+		case string(key) == mcp.MetaKeyClientCapabilities && k == jsonread.Object:
 			info.ClientCapabilities, hasContext = &mcp.ClientCapabilities{}, true
 			plain = json.Unmarshal(r.Raw(), info.ClientCapabilities) == nil
-		case key == mcp.MetaKeyClientInfo && k == jsonread.Object:
+		case string(key) == mcp.MetaKeyClientInfo && k == jsonread.Object:
 			info.ClientInfo, hasContext = &mcp.Implementation{}, true
 			plain = json.Unmarshal(r.Raw(), info.ClientInfo) == nil
 		default:

@@ -561,11 +561,11 @@ func readOutcome(out []byte) (*outcome, error) {
 	}
 	o := &outcome{}
 	var err error
-	r.Object(func(key string) {
+	r.ObjectBytes(func(key []byte) {
 		if err != nil || r.Null() {
 			return
 		}
-		switch key {
+		switch string(key) {
 		case "result":
 			o.Result = slices.Clone(r.Raw())
 		case "await":
