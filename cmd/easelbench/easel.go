@@ -33,8 +33,9 @@ func startEasel(ctx context.Context, c config, cache, comfyURL string) (*easel, 
 	e := &easel{}
 	env := append(os.Environ(), "EASEL_CACHE_DIR="+cache, "COMFYUI_URL="+comfyURL)
 	env = append(env, c.env...)
+	var cmd *exec.Cmd // the easel process, once the transport started it
 	spawn := func(ctx context.Context, command string, env []string, args []string) (*exec.Cmd, error) {
-		cmd := exec.CommandContext(ctx, command, args...)
+		cmd = exec.CommandContext(ctx, command, args...)
 		cmd.Env = env
 		return cmd, nil
 	}
@@ -63,21 +64,12 @@ func startEasel(ctx context.Context, c config, cache, comfyURL string) (*easel, 
 	e.startup = time.Since(start)
 	raw, _ := json.Marshal(list.Tools)
 	e.listBytes, e.tools = len(raw), len(list.Tools)
-	if e.pid, err = childPID(c.easel); err != nil {
+	if cmd == nil || cmd.Process == nil {
 		e.c.Close()
-		return nil, err
+		return nil, errors.New("start easel: no process")
 	}
+	e.pid = cmd.Process.Pid
 	return e, nil
-}
-
-// childPID finds the easel process among this process's children.
-func childPID(binary string) (int, error) {
-	for _, pid := range children(os.Getpid()) {
-		if exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid)); err == nil && exe == binary {
-			return pid, nil
-		}
-	}
-	return 0, errors.New("cannot find the easel process in /proc")
 }
 
 // children are the processes whose parent is ppid.

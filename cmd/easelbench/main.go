@@ -8,6 +8,7 @@
 //	go run ./cmd/easelbench                 # build easel, run every phase
 //	go run ./cmd/easelbench -n 1000 -waiters 1000 -easel ./easel
 //	go run ./cmd/easelbench -waiters 0 -env GODEBUG=gctrace=1   # easel's GC log on stderr
+//	go run ./cmd/easelbench -easel ./new -against ./old -config host/bundled/tools.yaml  # two binaries side by side
 //
 // It starts the emulator (host/comfyui/comfyuitest) in-process and easel as
 // an MCP client starts it (a child process on stdio, driven by mcp-go's
@@ -58,6 +59,9 @@ type config struct {
 	floorP50    time.Duration // if set, search the service time that gives the floor this p50
 	comfyURL    string        // a real ComfyUI for it instead of the emulator
 
+	against string // a baseline easel binary: measure the two side by side (against.go)
+	pairs   int    // compares to run with against
+
 	emulatorChild bool // run as the emulator's process (startChildEmulator)
 }
 
@@ -85,11 +89,20 @@ func main() {
 	flag.DurationVar(&c.floorP50, "floor", 0, "instead of -service-time, search the service time at which the direct-HTTP floor's p50 is this (the issue's was 0.58 ms against ComfyUI 0.3.64)")
 	flag.StringVar(&c.comfyURL, "comfyui", "", "measure the ComfyUI-speed rows against the real ComfyUI at `URL` instead of the emulator (it runs one small EmptyImage → SaveImage job)")
 	flag.Var(&c.env, "env", "`KEY=VALUE` added to easel's environment, e.g. GODEBUG=gctrace=1 or GOMEMLIMIT=off (repeatable)")
+	flag.StringVar(&c.against, "against", "", "instead of the table, measure -easel side by side with the baseline easel `BINARY` at ComfyUI speed and print their ratios (with -config host/bundled/tools.yaml each runs its own embedded plugins)")
+	flag.IntVar(&c.pairs, "pairs", 4, "side-by-side measurements to run with -against")
 	flag.BoolVar(&c.emulatorChild, "emulator-child", false, "serve the emulator for a parent easelbench (internal)")
 	flag.Parse()
 	run := run
-	if c.emulatorChild {
+	switch {
+	case c.emulatorChild:
 		run = func(ctx context.Context, c config) error { return serveEmulator(ctx, c.serviceTime) }
+	case c.against != "":
+		if c.easel == "" {
+			fmt.Fprintln(os.Stderr, "easelbench: -against needs -easel, the binary to measure against the baseline")
+			os.Exit(2)
+		}
+		run = runAgainst
 	}
 	if err := run(context.Background(), c); err != nil {
 		fmt.Fprintln(os.Stderr, "easelbench:", err)
