@@ -83,7 +83,7 @@ func runCall(ctx context.Context, io stdio, args []string) int {
 		return exitFailure
 	}
 	logger.Info("call finished", "tool", t.Name, "elapsed", time.Since(start).Round(time.Millisecond))
-	return printResult(io, raw, *asJSON)
+	return printResult(io, plugin.WithTextItem(raw), *asJSON)
 }
 
 // callArguments reads the ARGUMENTS operand: {} when absent, stdin for -.

@@ -263,6 +263,10 @@ func (s *Server) call(ctx context.Context, t Tool, output *outputSchema, req mcp
 // those bytes and writes them to the client as they are, where decoding
 // it into a map would cost a decode, an encode for the validator and a
 // sorted re-encode for the client on every call.
+//
+// A result without "content" but with structuredContent gets one text item
+// holding the structuredContent's JSON, what MCP advises for clients that
+// read only text (docs/abi.md): a plugin need not write its answer twice.
 func decodeResult(raw []byte) (*mcp.CallToolResult, error) {
 	r := jsonread.New(raw)
 	if r.Kind() != jsonread.Object {
@@ -270,6 +274,7 @@ func decodeResult(raw []byte) (*mcp.CallToolResult, error) {
 	}
 	result := &mcp.CallToolResult{Content: []mcp.Content{}}
 	var err error
+	var content bool
 	r.ObjectBytes(func(key []byte) {
 		if err != nil || r.Null() {
 			return
@@ -279,6 +284,7 @@ func decodeResult(raw []byte) (*mcp.CallToolResult, error) {
 			result.Meta = &mcp.Meta{}
 			err = json.Unmarshal(r.Raw(), result.Meta)
 		case "content":
+			content = true
 			if r.Kind() != jsonread.Array {
 				err = errors.New("content is not an array")
 				return
@@ -310,6 +316,9 @@ func decodeResult(raw []byte) (*mcp.CallToolResult, error) {
 	})
 	if rerr := r.End(); rerr != nil {
 		return nil, rerr
+	}
+	if !content && err == nil && result.RawStructuredContent != nil {
+		result.Content = []mcp.Content{mcp.TextContent{Type: "text", Text: string(result.RawStructuredContent)}}
 	}
 	return result, err
 }

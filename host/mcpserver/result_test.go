@@ -56,3 +56,29 @@ func TestDecodeResult(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeResultMakesTheTextItem checks the ABI's shorthand: a result
+// with structuredContent and no content gets one text item holding that
+// JSON as the plugin wrote it (structuredContent itself goes out compact,
+// as json.Marshal writes it); a content member, even empty, is kept.
+func TestDecodeResultMakesTheTextItem(t *testing.T) {
+	tests := []struct{ raw, want string }{
+		{`{"structuredContent":{"done":true,"s":"<é>"}}`, `{"content":[{"type":"text","text":"{\"done\":true,\"s\":\"\u003cé\u003e\"}"}],"structuredContent":{"done":true,"s":"\u003cé\u003e"}}`},
+		{`{"structuredContent": {"n": 1} ,"isError":true}`, `{"content":[{"type":"text","text":"{\"n\": 1}"}],"isError":true,"structuredContent":{"n":1}}`},
+		{`{"content":[],"structuredContent":{"n":1}}`, `{"content":[],"structuredContent":{"n":1}}`},
+		{`{}`, `{"content":[]}`},
+	}
+	for _, tt := range tests {
+		res, err := decodeResult([]byte(tt.raw))
+		if err != nil {
+			t.Fatalf("%s: %v", tt.raw, err)
+		}
+		got, err := encodeMessage(mcp.JSONRPCResponse{JSONRPC: "2.0", ID: mcp.NewRequestId(1), Result: res})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := `{"jsonrpc":"2.0","id":1,"result":` + tt.want + `}`; string(got) != want {
+			t.Errorf("%s:\n got %s\nwant %s", tt.raw, got, want)
+		}
+	}
+}

@@ -382,6 +382,9 @@ func (e *CallError) Unwrap() error { return e.Err }
 // A plugin that awaits a job gets its instance back to the pool during the
 // wait and is called again, maybe on another instance, with the wait's
 // result; ctx bounds the whole call, the per-call timeout each run.
+//
+// The result may leave out content when it has structuredContent (the SDK
+// does, for a handler that returns a struct): see WithTextItem.
 func (p *Plugin) Call(ctx context.Context, args json.RawMessage, progress func(Progress)) (json.RawMessage, error) {
 	var resume []byte
 	for round := 0; ; round++ {
@@ -587,4 +590,34 @@ func readOutcome(out []byte) (*outcome, error) {
 func (p *Plugin) Instances() (busy, idle int) {
 	live, inUse := p.pool.stats()
 	return inUse, max(live-inUse, 0) // an instance being created is in use before it is live
+}
+
+// WithTextItem returns a result of Call as MCP clients receive it: one that
+// leaves out content but has structuredContent gets a text item holding
+// that JSON, as docs/abi.md specifies (easel's MCP server does the same as
+// it decodes a result). Any other result, or one that is not a JSON object,
+// is returned unchanged.
+func WithTextItem(raw json.RawMessage) json.RawMessage {
+	var members map[string]json.RawMessage
+	if json.Unmarshal(raw, &members) != nil {
+		return raw
+	}
+	sc, ok := members["structuredContent"]
+	if _, hasContent := members["content"]; hasContent || !ok || len(sc) == 0 || sc[0] != '{' {
+		return raw
+	}
+	type textItem struct {
+		Type string `json:"type"`
+		Text string `json:"text"`
+	}
+	item, err := json.Marshal([]textItem{{"text", string(sc)}})
+	if err != nil {
+		return raw
+	}
+	members["content"] = item
+	out, err := json.Marshal(members)
+	if err != nil {
+		return raw
+	}
+	return out
 }

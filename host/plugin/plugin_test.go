@@ -156,7 +156,7 @@ func callCtx(ctx context.Context, t testing.TB, p *Plugin, args string, progress
 	raw, err := p.Call(ctx, json.RawMessage(args), progress)
 	var r result
 	if err == nil {
-		if jerr := json.Unmarshal(raw, &r); jerr != nil {
+		if jerr := json.Unmarshal(WithTextItem(raw), &r); jerr != nil {
 			t.Fatalf("result %s: %v", raw, jerr)
 		}
 	}

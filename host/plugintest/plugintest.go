@@ -387,7 +387,7 @@ func (tl *Tool) CallErr(ctx context.Context, args any) (*Result, error) {
 		return nil, err
 	}
 	res := &Result{Raw: out}
-	if err := json.Unmarshal(out, res); err != nil {
+	if err := json.Unmarshal(plugin.WithTextItem(out), res); err != nil {
 		return nil, err
 	}
 	return res, nil
