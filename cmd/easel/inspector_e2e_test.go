@@ -46,7 +46,10 @@ func inspect(t *testing.T, nodeBin, inspector string, args ...string) map[string
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, filepath.Join(nodeBin, "node"), append([]string{inspector, "--cli"}, args...)...)
+	// A first start after the SDK changed builds the seven conformance
+	// plugins before easel answers; the Inspector's 15 s default can be
+	// too short for that while other tests run.
+	cmd := exec.CommandContext(ctx, filepath.Join(nodeBin, "node"), append([]string{inspector, "--cli", "--connect-timeout", "240000"}, args...)...)
 	cmd.Env = append(os.Environ(), "PATH="+nodeBin+string(os.PathListSeparator)+os.Getenv("PATH"))
 	out, err := cmd.Output()
 	if err != nil {
