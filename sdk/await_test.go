@@ -35,7 +35,7 @@ func TestAwaitAndResume(t *testing.T) {
 		t.Fatalf("first run = %s, want %s", got, want)
 	}
 	got = string(inst.call([]byte(`{"tool":"waiter","arguments":{"prompt_id":"p1"},"resume":{"job":{"prompt_id":"p1","status":"done","waited_ms":12},"state":{"k":"v"}}}`)))
-	want = `{"result":{"content":[{"type":"text","text":"{\"status\":\"done\",\"saved\":\"v\"}"}],"structuredContent":{"status":"done","saved":"v"}}}`
+	want = `{"result":{"structuredContent":{"status":"done","saved":"v"}}}`
 	if got != want {
 		t.Fatalf("resumed run = %s, want %s", got, want)
 	}

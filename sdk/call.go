@@ -25,7 +25,7 @@ type Call struct {
 	resume *Resume // set when this run resumes after AwaitJob
 	inst   *instance
 	tool   string
-	comfy  *ComfyUI
+	comfy  ComfyUI // made with the Call, in the same allocation
 	logger *slog.Logger
 }
 
@@ -89,7 +89,7 @@ func (c *Call) Progress(progress, total float64, message string) {
 
 // ComfyUI returns the client for the ComfyUI server the host is
 // configured with.
-func (c *Call) ComfyUI() *ComfyUI { return c.comfy }
+func (c *Call) ComfyUI() *ComfyUI { return &c.comfy }
 
 // Logger returns a logger that writes to the host log, tagged there with
 // the tool's name. Levels map to the host's debug, info, warn and error;

@@ -106,12 +106,9 @@ func (c *ComfyUI) Do(req Request) (*Response, error) {
 	if method == "" {
 		method = "GET"
 	}
-	msg, err := encodeFrame(requestHeader{Method: method, Path: req.Path, Query: req.Query, ContentType: req.ContentType, Backend: c.backend, Job: c.job}, req.Body)
-	if err != nil {
-		return nil, fmt.Errorf("sdk: encode ComfyUI request %s %s: %v", method, req.Path, err)
-	}
+	msg := encodeRequest(&requestHeader{Method: method, Path: req.Path, Query: req.Query, ContentType: req.ContentType, Backend: c.backend, Job: c.job}, req.Body)
 	var h responseHeader
-	body, err := decodeFrame(c.host.comfyuiRequest(msg), &h)
+	body, err := decodeResponse(c.host.comfyuiRequest(msg), &h)
 	if err != nil {
 		return nil, fmt.Errorf("sdk: the host's answer to %s %s is malformed: %v", method, req.Path, err)
 	}
@@ -240,7 +237,12 @@ func Path(segments ...string) string {
 	if len(segments) == 0 {
 		return "/"
 	}
+	n := 0
+	for _, s := range segments {
+		n += 1 + len(s)
+	}
 	var b strings.Builder
+	b.Grow(n + n/4) // room for a few escapes: one allocation
 	for _, s := range segments {
 		b.WriteByte('/')
 		for i := 0; i < len(s); i++ {

@@ -241,15 +241,6 @@ type featureInput struct {
 	} `json:"complete"`
 }
 
-// isFeatureInput reports whether a decoded call input asks for a prompt,
-// a resource or a completion rather than a tool call.
-func isFeatureInput(obj map[string]any) bool {
-	_, p := obj["prompt"]
-	_, r := obj["resource"]
-	_, c := obj["complete"]
-	return p || r || c
-}
-
 // serve answers a feature input with an outcome: {"result": ...} or
 // {"error": {"message": ...}}.
 func (f *featureSet) serve(c *Call, input []byte) []byte {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strconv"
 
 	"github.com/easel-mcp/easel/sdk/jsonread"
 )
@@ -88,13 +87,22 @@ func (h *responseHeader) UnmarshalJSON(data []byte) error {
 				err = fmt.Errorf("status %s is not an integer", r.Raw())
 				return
 			}
-			n := r.Number()
-			status, perr := strconv.Atoi(n)
-			if perr != nil {
+			n := r.NumberBytes()
+			status, ok := smallInt(n)
+			if !ok {
 				err = fmt.Errorf("status %s is not an integer", n)
 			}
 			h.Status = status
 		case "content_type":
+			if r.Kind() == jsonread.String {
+				// Nearly every answer's: no copy.
+				if b := r.StringBytes(); string(b) == "application/json" {
+					h.ContentType = "application/json"
+				} else {
+					h.ContentType = string(b)
+				}
+				return
+			}
 			err = stringMember(r, "content_type", &h.ContentType)
 		case "url":
 			err = stringMember(r, "url", &h.URL)
@@ -119,12 +127,30 @@ func stringMember(r *jsonread.Reader, key string, dst *string) error {
 	return nil
 }
 
+// encodeRequest frames a ComfyUI request: one allocation, the message.
+func encodeRequest(h *requestHeader, body []byte) []byte {
+	msg := h.appendJSON(make([]byte, 0, 128+len(h.Path)+len(body)))
+	msg = append(msg, '\n')
+	return append(msg, body...)
+}
+
+// decodeResponse reads a framed ComfyUI answer into h, without the
+// interface conversion that would move h to the heap.
+func decodeResponse(msg []byte, h *responseHeader) (body []byte, err error) {
+	i := bytes.IndexByte(msg, '\n')
+	if i < 0 {
+		return nil, errors.New("framed message has no header line")
+	}
+	if err := h.UnmarshalJSON(msg[:i]); err != nil {
+		return nil, fmt.Errorf("framed message header: %v", err)
+	}
+	return msg[i+1:], nil
+}
+
 // encodeFrame builds a framed message from a header value and a body.
 func encodeFrame(header any, body []byte) ([]byte, error) {
 	if rh, ok := header.(requestHeader); ok {
-		msg := rh.appendJSON(make([]byte, 0, 128+len(body)))
-		msg = append(msg, '\n')
-		return append(msg, body...), nil
+		return encodeRequest(&rh, body), nil
 	}
 	h, err := json.Marshal(header)
 	if err != nil {
@@ -157,4 +183,20 @@ func unmarshalHeader(line []byte, header any) error {
 		return json.Unmarshal(line, header)
 	}
 	return u.UnmarshalJSON(line)
+}
+
+// smallInt parses the digits of a non-negative integer below 10⁹ (an HTTP
+// status, or 0 for none) without making a string of them.
+func smallInt(b []byte) (int, bool) {
+	if len(b) == 0 || len(b) > 9 {
+		return 0, false
+	}
+	n := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
 }

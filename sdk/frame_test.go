@@ -57,11 +57,37 @@ func TestDecodeFrameErrors(t *testing.T) {
 		{`{"status":"200"}` + "\n", `framed message header: status "200" is not an integer`},
 		{`{"status":200.5}` + "\n", `framed message header: status 200.5 is not an integer`},
 		{`{"status":200,"url":7}` + "\n", `framed message header: url 7 is not a string`},
+		{`{"status":-1}` + "\n", `framed message header: status -1 is not an integer`},
+		{`{"status":1000000000}` + "\n", `framed message header: status 1000000000 is not an integer`},
+		{`{"status":200,"content_type":1}` + "\n", `framed message header: content_type 1 is not a string`},
 	}
 	for _, tt := range tests {
 		var h responseHeader
 		if _, err := decodeFrame([]byte(tt.msg), &h); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("decodeFrame(%q): error %v, want one containing %q", tt.msg, err, tt.want)
+		}
+		if _, err := decodeResponse([]byte(tt.msg), &h); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("decodeResponse(%q): error %v, want one containing %q", tt.msg, err, tt.want)
+		}
+	}
+}
+
+func TestDecodeResponse(t *testing.T) {
+	tests := []struct {
+		msg  string
+		want responseHeader
+		body string
+	}{
+		{`{"status":200,"content_type":"application/json","url":"http://h/history/x"}` + "\n{}", responseHeader{Status: 200, ContentType: "application/json", URL: "http://h/history/x"}, "{}"},
+		{`{"status":0,"error":"ComfyUI unreachable at http://h"}` + "\n", responseHeader{Error: "ComfyUI unreachable at http://h"}, ""},
+		{`{"status":404,"content_type":"text/plain; charset=utf-8","backend":"b1"}` + "\n404: Not Found", responseHeader{Status: 404, ContentType: "text/plain; charset=utf-8", Backend: "b1"}, "404: Not Found"},
+		{`{"content_type":"application\/json","status":599}` + "\n", responseHeader{Status: 599, ContentType: "application/json"}, ""},
+	}
+	for _, tt := range tests {
+		var h responseHeader
+		body, err := decodeResponse([]byte(tt.msg), &h)
+		if err != nil || h != tt.want || string(body) != tt.body {
+			t.Errorf("decodeResponse(%q) = %+v %q %v, want %+v %q", tt.msg, h, body, err, tt.want, tt.body)
 		}
 	}
 }

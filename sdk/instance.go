@@ -157,7 +157,7 @@ func (in *instance) call(input []byte) []byte {
 		}
 		return out
 	}
-	out, err := res.appendJSON([]byte(`{"result":`))
+	out, err := res.appendOutcome(append(make([]byte, 0, len(`{"result":}`)+res.sizeHint()), `{"result":`...))
 	if err != nil {
 		panic(err)
 	}
@@ -220,7 +220,7 @@ func (in *instance) newCall(tool string) *Call {
 	return &Call{
 		inst:   in,
 		tool:   tool,
-		comfy:  &ComfyUI{host: in.host, inst: in},
+		comfy:  ComfyUI{host: in.host, inst: in},
 		logger: in.logger,
 	}
 }

@@ -200,6 +200,37 @@ func (r *Result) appendJSON(b []byte) ([]byte, error) {
 	return append(b, '}'), nil
 }
 
+// appendOutcome writes r as the result of an easel_call outcome. A result
+// whose one item is its structuredContent as text (what a handler returning
+// a struct makes) leaves the item out: the host makes it from the
+// structuredContent (docs/abi.md), so the plugin neither escapes the JSON a
+// second time nor passes it twice.
+func (r *Result) appendOutcome(b []byte) ([]byte, error) {
+	if r.compact && len(r.Content) == 1 && r.Content[0].Type == "text" && len(r.StructuredContent) > 0 &&
+		r.StructuredContent[0] == '{' && r.Content[0].Text == string(r.StructuredContent) {
+		b = append(b, `{"structuredContent":`...)
+		b = append(b, r.StructuredContent...)
+		if r.IsError {
+			b = append(b, `,"isError":true`...)
+		}
+		return append(b, '}'), nil
+	}
+	return r.appendJSON(b)
+}
+
+// sizeHint is about the length of r's JSON, a little more when its text
+// needs escapes (a JSON text item escapes every quote): the call's output
+// is written into one buffer of this size instead of growing one from
+// empty, which copied it five times.
+func (r *Result) sizeHint() int {
+	n := 64 + len(r.StructuredContent)
+	for i := range r.Content {
+		c := &r.Content[i]
+		n += 64 + len(c.URI) + len(c.Name) + len(c.MimeType) + len(c.Text) + len(c.Text)/4 + base64.StdEncoding.EncodedLen(len(c.Data))
+	}
+	return n
+}
+
 func (c *Content) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, `{"type":`...)
 	b = appendJSONString(b, c.Type)

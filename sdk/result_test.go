@@ -84,3 +84,33 @@ func TestAppendJSONString(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendOutcome checks when an outcome leaves out the text item that
+// the host makes from structuredContent (docs/abi.md): only when the one
+// item is that JSON, as a struct answer's is.
+func TestAppendOutcome(t *testing.T) {
+	edited := structuredResult([]byte(`{"n":1}`))
+	edited.Content[0].Text = "one"
+	tests := []struct {
+		name   string
+		result *Result
+		want   string
+	}{
+		{"struct answer", structuredResult([]byte(`{"n":1}`)), `{"structuredContent":{"n":1}}`},
+		{"struct answer as an error", func() *Result { r := structuredResult([]byte(`{"n":1}`)); r.IsError = true; return r }(),
+			`{"structuredContent":{"n":1},"isError":true}`},
+		{"text edited", edited, `{"content":[{"type":"text","text":"one"}],"structuredContent":{"n":1}}`},
+		{"more items", structuredResult([]byte(`{"n":1}`)).WithText("and more"),
+			`{"content":[{"type":"text","text":"{\"n\":1}"},{"type":"text","text":"and more"}],"structuredContent":{"n":1}}`},
+		{"JSON result", JSON(map[string]int{"n": 1}), `{"content":[{"type":"text","text":"{\"n\":1}"}],"structuredContent":{"n":1}}`},
+		{"text only", Text("{}"), `{"content":[{"type":"text","text":"{}"}]}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := tt.result.appendOutcome(nil)
+			if err != nil || string(got) != tt.want {
+				t.Errorf("appendOutcome = %s, %v\nwant %s", got, err, tt.want)
+			}
+		})
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"unsafe"
 )
 
 // Tool describes the one MCP tool a plugin provides and the function that
@@ -236,8 +237,22 @@ func (r *registration) compileOutput(t reflect.Type, label string, encode func(a
 			}
 			b = []byte("{}") // a nil map: still an object
 		}
-		return &Result{Content: []Content{{Type: "text", Text: string(b)}}, StructuredContent: b, compact: true}
+		return structuredResult(b)
 	}, nil
+}
+
+// structuredResult is the Result of a structured answer: b, compact JSON
+// that nothing changes afterwards, as structuredContent and as the text
+// item. The Result, its one item and the text share one allocation and
+// b's bytes.
+func structuredResult(b []byte) *Result {
+	r := &struct {
+		Result
+		item [1]Content
+	}{}
+	r.item[0] = Content{Type: "text", Text: unsafe.String(unsafe.SliceData(b), len(b))}
+	r.Result = Result{Content: r.item[:], StructuredContent: b, compact: true}
+	return &r.Result
 }
 
 // toolJSON is the MCP tool description, keys in the order MCP documents

@@ -94,7 +94,7 @@ func TestCall(t *testing.T) {
 		want  string
 	}{
 		{"structured", `{"tool":"get_job_status","arguments":{"prompt_id":"abc"}}`,
-			`{"result":{"content":[{"type":"text","text":"{\"prompt_id\":\"abc\",\"found\":true,\"steps\":20}"}],"structuredContent":{"prompt_id":"abc","found":true,"steps":20}}}`},
+			`{"result":{"structuredContent":{"prompt_id":"abc","found":true,"steps":20}}}`},
 		{"handler error", `{"tool":"get_job_status","arguments":{"prompt_id":"missing"}}`,
 			`{"result":{"content":[{"type":"text","text":"no job \"missing\" in the queue or history"}],"isError":true}}`},
 		{"invalid arguments", `{"tool":"get_job_status","arguments":{"prompt_id":"abc","steps":200}}`,
@@ -184,14 +184,14 @@ func TestCallOutputs(t *testing.T) {
 		reg  *registration
 		want string
 	}{
-		{"nil map is an empty object", mustCompile(t, nilMap), `{"result":{"content":[{"type":"text","text":"{}"}],"structuredContent":{}}}`},
+		{"nil map is an empty object", mustCompile(t, nilMap), `{"result":{"structuredContent":{}}}`},
 		{"unencodable answer", mustCompile(t, nan), `{"result":{"content":[{"type":"text","text":"the tool's answer could not be encoded as JSON: json: unsupported value: NaN"}],"isError":true}}`},
 		{"Result value", mustCompile(t, value), `{"result":{"content":[{"type":"text","text":"hello"}]}}`},
 		{"Result pointer", mustCompile(t, rich), `{"result":{"content":[{"type":"text","text":"{\"tool\":\"rich\"}"},{"type":"image","data":"AQID","mimeType":"image/png"}],"structuredContent":{"tool":"rich"}}}`},
 		{"error on a *Result tool", mustCompile(t, wrapped), `{"result":{"content":[{"type":"text","text":"enqueue: ComfyUI said no"}],"isError":true}}`},
-		{"EncodeOutput writes the answer", mustCompile(t, encoded), `{"result":{"content":[{"type":"text","text":"{\"x\":7}"}],"structuredContent":{"x":7}}}`},
+		{"EncodeOutput writes the answer", mustCompile(t, encoded), `{"result":{"structuredContent":{"x":7}}}`},
 		{"EncodeOutput's error", mustCompile(t, badEncoder), `{"result":{"content":[{"type":"text","text":"the tool's answer could not be encoded as JSON: no"}],"isError":true}}`},
-		{"EncodeOutput of a pointer", mustCompile(t, nilPointer), `{"result":{"content":[{"type":"text","text":"{\"x\":1,\"by\":\"encoder\"}"}],"structuredContent":{"x":1,"by":"encoder"}}}`},
+		{"EncodeOutput of a pointer", mustCompile(t, nilPointer), `{"result":{"structuredContent":{"x":1,"by":"encoder"}}}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -231,8 +231,25 @@ func (r *Reader) next(closing byte) bool {
 
 // Skip reads the next value and discards it. It keeps nothing: no key is
 // made a string, so skipping what a caller does not read (a history
-// entry's whole workflow, for one) allocates nothing.
+// entry's whole workflow, for one) allocates nothing. It is a loop over
+// the bytes, without a call per member, item or level (skipFast); a
+// value that loop does not pass is read again by the recursive reader,
+// which finds the same fault and words it.
 func (r *Reader) Skip() {
+	if r.err != nil {
+		return
+	}
+	start := r.pos
+	if r.skipFast() {
+		return
+	}
+	r.pos, r.err = start, nil
+	r.skipSlow()
+}
+
+// skipSlow is Skip by the recursive reader, which records the first
+// syntax error the way Object, Array and the scalar reads do.
+func (r *Reader) skipSlow() {
 	switch r.Kind() {
 	case Object:
 		r.Object(nil)
@@ -249,6 +266,142 @@ func (r *Reader) Skip() {
 	default:
 		r.fail("looking for beginning of value")
 	}
+}
+
+// skipFast skips the next value in one loop, keeping the brackets it is
+// inside on a small stack. It reports false, leaving r's position and
+// error to be reset, for anything it does not pass: a syntax error, or
+// nesting deeper than its stack or than maxDepth allows.
+func (r *Reader) skipFast() bool {
+	var closers [64]byte // what each open container ends with: '}' or ']'
+	n := 0
+	data, i := r.data, r.pos
+	for {
+		// A value starts at i.
+		i = skipSpace(data, i)
+		if i >= len(data) {
+			return false
+		}
+		switch c := data[i]; {
+		case c == '{' || c == '[':
+			if n == len(closers) || r.depth+n >= maxDepth {
+				return false
+			}
+			closer := byte('}')
+			if c == '[' {
+				closer = ']'
+			}
+			closers[n] = closer
+			n++
+			if i = skipSpace(data, i+1); i < len(data) && data[i] == closer {
+				n--
+				r.pos = i + 1
+				break // an empty container: a whole value
+			}
+			if c == '{' {
+				if i = r.skipKey(i); i < 0 {
+					return false
+				}
+			}
+			continue // its first member's value, or first item
+		case c == '"':
+			r.pos = skipPlainString(data, i)
+			if r.pos < 0 {
+				r.pos = i
+				r.skipString()
+			}
+		case c == '-' || '0' <= c && c <= '9':
+			r.pos = i
+			r.number()
+		case c == 't':
+			r.pos = i
+			r.literal("true")
+		case c == 'f':
+			r.pos = i
+			r.literal("false")
+		case c == 'n':
+			r.pos = i
+			r.literal("null")
+		default:
+			return false
+		}
+		if r.err != nil {
+			return false
+		}
+		i = r.pos
+		// After a value: close what ends here; a comma starts the next
+		// member (its key first) or item.
+		for {
+			if n == 0 {
+				r.pos = i
+				return true
+			}
+			if i = skipSpace(data, i); i >= len(data) {
+				return false
+			}
+			if data[i] == closers[n-1] {
+				i++
+				n--
+				continue
+			}
+			if data[i] != ',' {
+				return false
+			}
+			if closers[n-1] == '}' {
+				if i = r.skipKey(i + 1); i < 0 {
+					return false
+				}
+			} else {
+				i++
+			}
+			break
+		}
+	}
+}
+
+// skipKey skips an object member's key and colon from i, returning where
+// its value may start, or -1.
+func (r *Reader) skipKey(i int) int {
+	data := r.data
+	if i = skipSpace(data, i); i >= len(data) || data[i] != '"' {
+		return -1
+	}
+	if r.pos = skipPlainString(data, i); r.pos < 0 {
+		r.pos = i
+		r.skipString()
+		if r.err != nil {
+			return -1
+		}
+	}
+	if i = skipSpace(data, r.pos); i >= len(data) || data[i] != ':' {
+		return -1
+	}
+	return i + 1
+}
+
+// skipPlainString returns the index after the string that starts at i
+// (its opening quote) when it has no escape and no control byte, the
+// common case, in the caller's loop; else -1, for skipString to read and
+// judge.
+func skipPlainString(data []byte, i int) int {
+	for j := i + 1; j < len(data); j++ {
+		switch c := data[j]; {
+		case c == '"':
+			return j + 1
+		case c == '\\' || c < 0x20:
+			return -1
+		}
+	}
+	return -1
+}
+
+// skipSpace returns the index of the first byte at or after i that is not
+// JSON whitespace.
+func skipSpace(data []byte, i int) int {
+	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
+		i++
+	}
+	return i
 }
 
 // Any reads the next value as a generic tree: objects as map[string]any,
@@ -325,6 +478,17 @@ func (r *Reader) Number() string {
 		return ""
 	}
 	return string(r.number())
+}
+
+// NumberBytes reads a number like Number and returns its text as a slice
+// of the input, which it does not copy: the caller must not modify it. A
+// reader that parses the digits itself allocates nothing.
+func (r *Reader) NumberBytes() []byte {
+	if r.Kind() != Number {
+		r.fail("looking for a number")
+		return nil
+	}
+	return r.number()
 }
 
 // Int reads a number that is an integer in int64's range; a fraction, an
@@ -409,6 +573,12 @@ func (r *Reader) String() string {
 	return string(r.stringBytes())
 }
 
+// StringBytes reads a string like String, without making a string of it:
+// for a switch on known values, or to copy only what is kept. The bytes
+// are a slice of the input when the string has no escape and only ASCII,
+// else a fresh copy; the caller must not modify them.
+func (r *Reader) StringBytes() []byte { return r.stringBytes() }
+
 // stringBytes reads a string like String: a slice of the input when it
 // has no escapes and only ASCII, else an unescaped copy.
 func (r *Reader) stringBytes() []byte {
@@ -476,7 +646,7 @@ func (r *Reader) escape(b []byte) ([]byte, bool) {
 		return b, false
 	}
 	c := r.data[r.pos+1]
-	if simple, ok := escapes[c]; ok {
+	if simple, ok := simpleEscape(c); ok {
 		r.pos += 2
 		return append(b, simple), true
 	}
@@ -508,7 +678,7 @@ func (r *Reader) skipEscape() bool {
 		r.fail("in string escape code")
 		return false
 	}
-	if _, ok := escapes[r.data[r.pos+1]]; ok {
+	if _, ok := simpleEscape(r.data[r.pos+1]); ok {
 		r.pos += 2
 		return true
 	}
@@ -571,7 +741,26 @@ func (r *Reader) hex4(i int) (rune, bool) {
 	return rn, true
 }
 
-var escapes = map[byte]byte{'"': '"', '\\': '\\', '/': '/', 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t'}
+// simpleEscape is the byte a one-letter escape stands for (\n is a
+// newline), ok false for any other letter. A switch, not a map: a map
+// lookup hashes, and in WebAssembly that is most of a string's cost.
+func simpleEscape(c byte) (b byte, ok bool) {
+	switch c {
+	case '"', '\\', '/':
+		return c, true
+	case 'b':
+		return '\b', true
+	case 'f':
+		return '\f', true
+	case 'n':
+		return '\n', true
+	case 'r':
+		return '\r', true
+	case 't':
+		return '\t', true
+	}
+	return 0, false
+}
 
 // skipString consumes a string without building it.
 func (r *Reader) skipString() {

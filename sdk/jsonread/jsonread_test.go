@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"reflect"
 	"strings"
@@ -15,7 +16,7 @@ var seeds = []string{
 	`{"a":1,"a":2}`, ` [1, -0.5e10 , "\u00e9\ud83d\ude00"] `, `"\ud800"`, `"\ud800\ud800"`, `"\udc00\udc00x"`, `"\ud83d\u0041"`,
 	"\"\xff\xfe ok\"", `{"k\u0000":"v\n\t\"\\/\b\f\r"}`, `"\uD83D\uDE00"`, `"\u12"`, `"\uZZZZ"`, `"\ud800\uZZZZ"`,
 	`{"a":1} {}`, `{"a":1,}`, `[1,]`, `01`, `1.`, `-`, `-01`, `1e`, `1e+`, `2E-3`, `"\x"`, `{"a" 1}`, ``, ` `, `nul`, `true false`,
-	"\"a\x01b\"", `{"a":{"b":{"c":[[[[]]]]}}}`, `1e400`, `-0`, `{"":""}`, `{,}`, `[,1]`, `{"a":}`, `tru`, `nulll`, `{"a":1 "b":2}`,
+	"\"a\x01b\"", `{"a":{"b":{"c":[[[[]]]]}}}`, ` { } `, `[ [ ] , { } ]`, `{"a" : [ 1 , "x" , true , false , null ] }`, `[1 2]`, `{"a":1,"b"}`, `[tru]`, `[-]`, `{"a":[}`, `1e400`, `-0`, `{"":""}`, `{,}`, `[,1]`, `{"a":}`, `tru`, `nulll`, `{"a":1 "b":2}`,
 }
 
 func reference(data []byte) (any, error) {
@@ -58,12 +59,25 @@ func FuzzLikeEncodingJSON(f *testing.F) {
 		if (skip.End() == nil) != json.Valid(data) {
 			t.Fatalf("%q: Skip says valid=%v, json.Valid %v", data, skip.End() == nil, json.Valid(data))
 		}
+		// Skip's loop stops where reading the value stops, and fails as
+		// reading it fails.
+		skip, read := New(data), New(data)
+		skip.Skip()
+		read.Any()
+		if skip.pos != read.pos && read.err == nil || fmt.Sprint(skip.err) != fmt.Sprint(read.err) {
+			t.Fatalf("%q: Skip ends at %d with %v, Any at %d with %v", data, skip.pos, skip.err, read.pos, read.err)
+		}
 	})
 }
 
-// anyByKeyBytes is Any with every object read by ObjectBytes.
+// anyByKeyBytes is Any with every object read by ObjectBytes, strings by
+// StringBytes and numbers by NumberBytes.
 func anyByKeyBytes(r *Reader) any {
 	switch r.Kind() {
+	case String:
+		return string(r.StringBytes())
+	case Number:
+		return json.Number(r.NumberBytes())
 	case Object:
 		obj := map[string]any{}
 		r.ObjectBytes(func(key []byte) { obj[string(key)] = anyByKeyBytes(r) })
@@ -87,7 +101,7 @@ func TestSeeds(t *testing.T) {
 	}
 }
 
-func TestSkipAndObjectBytesAllocateNothing(t *testing.T) {
+func TestSkipAndBytesReadersAllocateNothing(t *testing.T) {
 	data := []byte(`{"skip":{"deep":[1,-2.5e3,{"x":"\u00e9"}]},"keep":"yes","n":18446744073709551615,"t":true,"z":null}`)
 	if n := testing.AllocsPerRun(100, func() {
 		r := New(data)
@@ -100,8 +114,14 @@ func TestSkipAndObjectBytesAllocateNothing(t *testing.T) {
 		r := New(data)
 		r.ObjectBytes(func(key []byte) {
 			switch string(key) {
-			case "keep", "n":
-				keys++
+			case "keep":
+				if string(r.StringBytes()) == "yes" {
+					keys++
+				}
+			case "n":
+				if len(r.NumberBytes()) == 20 {
+					keys++
+				}
 			}
 		})
 	}); n != 0 {

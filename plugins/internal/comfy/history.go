@@ -165,6 +165,9 @@ func readHistoryStatus(r *jsonread.Reader) *HistoryStatus {
 			if r.Kind() != jsonread.Array {
 				return
 			}
+			// A finished job has three to five messages: growing from
+			// nil would copy them twice.
+			st.Messages = make([]NamedMessage, 0, 8)
 			r.Array(func(int) {
 				if m, ok := readNamedMessage(r); ok {
 					st.Messages = append(st.Messages, m)
@@ -185,7 +188,7 @@ func readNamedMessage(r *jsonread.Reader) (NamedMessage, bool) {
 	r.Array(func(i int) {
 		switch {
 		case i == 0 && r.Kind() == jsonread.String:
-			m.Name, named = r.String(), true
+			m.Name, named = messageName(r.StringBytes()), true
 		case i == 1 && r.Kind() == jsonread.Object:
 			m.Message, withData = readMessage(r), true
 		}
@@ -218,6 +221,24 @@ func readMessage(r *jsonread.Reader) Message {
 	return m
 }
 
+// messageName is b as a string, without a copy for the names ComfyUI
+// records in a history entry.
+func messageName(b []byte) string {
+	switch string(b) {
+	case "execution_start":
+		return "execution_start"
+	case "execution_cached":
+		return "execution_cached"
+	case "execution_success":
+		return "execution_success"
+	case "execution_error":
+		return "execution_error"
+	case "execution_interrupted":
+		return "execution_interrupted"
+	}
+	return string(b)
+}
+
 // readString reads a string; another kind of value is left to be
 // skipped and reads as "".
 func readString(r *jsonread.Reader) string {
@@ -233,12 +254,35 @@ func readInt(r *jsonread.Reader) int64 {
 	if r.Kind() != jsonread.Number {
 		return 0
 	}
-	n := r.Number()
-	if i, err := strconv.ParseInt(n, 10, 64); err == nil {
+	n := r.NumberBytes()
+	if i, ok := parseInt(n); ok {
 		return i
 	}
-	f, _ := strconv.ParseFloat(n, 64)
+	f, _ := strconv.ParseFloat(string(n), 64)
 	return int64(f)
+}
+
+// parseInt parses a JSON integer of at most 18 digits (every timestamp)
+// without making a string of it; ok is false for anything else, which
+// strconv then reads.
+func parseInt(b []byte) (n int64, ok bool) {
+	neg := len(b) > 0 && b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	if len(b) == 0 || len(b) > 18 {
+		return 0, false
+	}
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
 }
 
 // readStrings reads an array of strings; other items are skipped.
@@ -305,8 +349,9 @@ func (e *HistoryEntry) Summarize() Summary {
 	}
 	s.StatusStr = e.Status.StatusStr
 	var success bool
-	for _, m := range e.Status.Messages {
-		data := m.Message
+	for i := range e.Status.Messages {
+		m := &e.Status.Messages[i]
+		data := &m.Message // not a copy: it would escape on every message
 		switch m.Name {
 		case "execution_start":
 			s.StartTimestamp = data.Timestamp
@@ -316,11 +361,11 @@ func (e *HistoryEntry) Summarize() Summary {
 			success = true
 			s.EndTimestamp = data.Timestamp
 		case "execution_error":
-			s.Error = &data
+			s.Error = data
 			s.EndTimestamp = data.Timestamp
 		case "execution_interrupted":
 			s.Interrupted = true
-			s.InterruptedAt = &data
+			s.InterruptedAt = data
 			s.EndTimestamp = data.Timestamp
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -281,6 +282,23 @@ func TestHistoryRefusesAnythingButOneValue(t *testing.T) {
 		}
 		if err := jh.UnmarshalJSON([]byte(body)); err == nil {
 			t.Errorf("JobHistory accepted %q", body)
+		}
+	}
+}
+
+// TestParseIntIsStrconv checks the history reader's integer parse against
+// strconv: the same value where it answers, and no answer (strconv's
+// float path then) for what it leaves to strconv.
+func TestParseIntIsStrconv(t *testing.T) {
+	for _, s := range []string{"0", "-0", "7", "-42", "1795813612277", "999999999999999999", "-999999999999999999",
+		"9223372036854775807", "1e3", "1.5", "-", "", "12a"} {
+		got, ok := parseInt([]byte(s))
+		want, err := strconv.ParseInt(s, 10, 64)
+		if ok && (err != nil || got != want) {
+			t.Errorf("parseInt(%q) = %d, strconv %d, %v", s, got, want, err)
+		}
+		if !ok && err == nil && len(s) <= 18 {
+			t.Errorf("parseInt(%q) gave up on an integer strconv reads", s)
 		}
 	}
 }
