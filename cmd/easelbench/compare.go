@@ -40,9 +40,9 @@ const (
 
 // compare measures a and b against the server whose process is
 // emulatorPID (0 for a real ComfyUI): n sequential calls of each in
-// alternation, which of the two goes first alternating too, then n calls
-// of each with inflight at once, in loadRounds rounds that alternate the
-// same way.
+// alternation, which of the two goes first alternating too, then, after a
+// warm-up round of each, n calls of each with inflight at once, in
+// loadRounds rounds that alternate the same way.
 func compare(n, inflight, emulatorPID int, a, b side) (ma, mb measurement, err error) {
 	if ma.lat, mb.lat, err = alternate(n, a.call, b.call); err != nil {
 		return ma, mb, err
@@ -51,6 +51,14 @@ func compare(n, inflight, emulatorPID int, a, b side) (ma, mb measurement, err e
 	var took [2]time.Duration
 	var cpu [2]cpuShare
 	sides := [2]side{a, b}
+	// One unmeasured round of each first: the sequential calls needed one
+	// plugin instance, and the load starts the others its pool allows
+	// (tens of milliseconds each), once per process, not per call.
+	for _, s := range sides {
+		if _, err := concurrent(per, inflight, s.call); err != nil {
+			return ma, mb, err
+		}
+	}
 	for round := range loadRounds {
 		for k := range 2 {
 			i := (round + k) % 2
