@@ -67,7 +67,7 @@ func TestLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// 1. Rounds of 1,000 calls issued at once: the plugin pools (two
+	// 1. Rounds of 1,000 calls issued at once: the plugin pools (four
 	// instances per tool on two cores) queue them; none may fail.
 	var calls loadgen.Stats
 	for range loadRounds {
