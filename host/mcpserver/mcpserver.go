@@ -264,9 +264,10 @@ func (s *Server) call(ctx context.Context, t Tool, output *outputSchema, req mcp
 // it into a map would cost a decode, an encode for the validator and a
 // sorted re-encode for the client on every call.
 //
-// A result without "content" but with structuredContent gets one text item
-// holding the structuredContent's JSON, what MCP advises for clients that
-// read only text (docs/abi.md): a plugin need not write its answer twice.
+// A result without "content" (or with a null one) but with
+// structuredContent gets one text item holding the structuredContent's
+// JSON, what MCP advises for clients that read only text (docs/abi.md): a
+// plugin need not write its answer twice.
 func decodeResult(raw []byte) (*mcp.CallToolResult, error) {
 	r := jsonread.New(raw)
 	if r.Kind() != jsonread.Object {

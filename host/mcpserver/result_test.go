@@ -66,6 +66,7 @@ func TestDecodeResultMakesTheTextItem(t *testing.T) {
 		{`{"structuredContent":{"done":true,"s":"<é>"}}`, `{"content":[{"type":"text","text":"{\"done\":true,\"s\":\"\u003cé\u003e\"}"}],"structuredContent":{"done":true,"s":"\u003cé\u003e"}}`},
 		{`{"structuredContent": {"n": 1} ,"isError":true}`, `{"content":[{"type":"text","text":"{\"n\": 1}"}],"isError":true,"structuredContent":{"n":1}}`},
 		{`{"content":[],"structuredContent":{"n":1}}`, `{"content":[],"structuredContent":{"n":1}}`},
+		{`{"content":null,"structuredContent":{"n":1}}`, `{"content":[{"type":"text","text":"{\"n\":1}"}],"structuredContent":{"n":1}}`},
 		{`{}`, `{"content":[]}`},
 	}
 	for _, tt := range tests {

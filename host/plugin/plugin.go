@@ -609,8 +609,8 @@ func WithTextItem(raw json.RawMessage) json.RawMessage {
 		return raw
 	}
 	sc, ok := members["structuredContent"]
-	if _, hasContent := members["content"]; hasContent || !ok || len(sc) == 0 || sc[0] != '{' {
-		return raw
+	if c, hasContent := members["content"]; hasContent && string(c) != "null" || !ok || len(sc) == 0 || sc[0] != '{' {
+		return raw // content given (null counts as absent, as for the MCP server)
 	}
 	type textItem struct {
 		Type string `json:"type"`

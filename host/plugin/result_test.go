@@ -11,6 +11,7 @@ func TestWithTextItem(t *testing.T) {
 		{`{"structuredContent":{"n":1},"isError":true}`, `{"content":[{"type":"text","text":"{\"n\":1}"}],"isError":true,"structuredContent":{"n":1}}`},
 		{`{"content":[],"structuredContent":{"n":1}}`, `{"content":[],"structuredContent":{"n":1}}`},
 		{`{"content":[{"type":"text","text":"hi"}]}`, `{"content":[{"type":"text","text":"hi"}]}`},
+		{`{"content":null,"structuredContent":{"n":1}}`, `{"content":[{"type":"text","text":"{\"n\":1}"}],"structuredContent":{"n":1}}`},
 		{`{"structuredContent":[1]}`, `{"structuredContent":[1]}`},
 		{`not json`, `not json`},
 	}
