@@ -312,9 +312,9 @@ func (r *Runtime) hostComfyUIRequest(ctx context.Context, mod api.Module, stack 
 // refuses become status 0 with a message, never a trap.
 func (p *Plugin) comfyUIRequest(ctx context.Context, st *callState, msg []byte) []byte {
 	var h requestHeader
-	body := unframe("comfyui_request", msg, &h)
+	body := unframeRequest(msg, &h)
 	fail := func(format string, args ...any) []byte {
-		return frame(responseHeader{Error: fmt.Sprintf(format, args...)}, nil)
+		return frameResponse(responseHeader{Error: fmt.Sprintf(format, args...)}, nil)
 	}
 	switch {
 	case st.describe:
@@ -358,7 +358,7 @@ func (p *Plugin) comfyUIRequest(ctx context.Context, st *callState, msg []byte) 
 		return fail("ComfyUI answered %d bytes from %s, over tool %s's limit of %d bytes (tools.yaml limits.max_response_bytes)",
 			len(resp.Body), resp.URL, p.name, p.maxResponse)
 	}
-	return frame(responseHeader{Status: resp.Status, ContentType: resp.ContentType, URL: resp.URL, Backend: resp.Backend}, resp.Body)
+	return frameResponse(responseHeader{Status: resp.Status, ContentType: resp.ContentType, URL: resp.URL, Backend: resp.Backend}, resp.Body)
 }
 
 // checkViewQuery applies the host's file-reference rules to /view, whose
