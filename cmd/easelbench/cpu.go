@@ -59,11 +59,15 @@ func measureCPU(easelPID, emulatorPID, calls int, fn func()) cpuShare {
 		}
 		return cpuTime(pid)
 	}
-	c0, e0, m0 := read(self), read(easelPID), read(emulatorPID)
+	// This process's own reads of the others' /proc files stay outside its
+	// window: it is read last before fn and first after.
+	e0, m0 := read(easelPID), read(emulatorPID)
+	c0 := read(self)
 	fn()
+	c1 := read(self)
 	per := func(d time.Duration) time.Duration { return d / time.Duration(calls) }
 	return cpuShare{
-		client:   per(read(self) - c0),
+		client:   per(c1 - c0),
 		easel:    per(read(easelPID) - e0),
 		emulator: per(read(emulatorPID) - m0),
 	}
