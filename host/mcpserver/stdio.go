@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -57,7 +58,7 @@ func (s *Server) ServeStdio(ctx context.Context, in io.Reader, out io.Writer) er
 	// The session outlives ctx by the drain.
 	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
-	conn := &stdioConn{s: s, out: &frameWriter{w: out, logger: s.logger}, session: newStdioSession(), workers: newWorkers(workerIdle)}
+	conn := &stdioConn{s: s, out: newFrameWriter(out, s.logger), session: newStdioSession(), workers: newWorkers(workerIdle)}
 	if err := s.mcp.RegisterSession(sctx, conn.session); err != nil {
 		return fmt.Errorf("register the stdio session: %w", err)
 	}
@@ -347,35 +348,85 @@ func errorMessage(id json.RawMessage, code int, message string) any {
 	}{"2.0", id, details{code, message}}
 }
 
-// frameWriter writes whole messages to stdout, one per line and one at a
-// time. It is the outlet of every stdio request.
+// frameWriter writes whole messages to stdout, one per line. It is the
+// outlet of every stdio request.
+//
+// Messages that are ready together leave in one write: the first sender
+// yields once before it writes (runtime.Gosched), so that the goroutines
+// already runnable (other calls whose ComfyUI answers arrived in the same
+// poll) add theirs, and then writes everything pending. Under load that
+// saves system calls and wake-ups of the client, which reads them in one
+// read; a lone message waits only for the yield. A sender whose message
+// another goroutine writes returns at once, so a sender returns true
+// before its bytes are out; they are out before the writing goroutine
+// returns, and the connection waits for every request's goroutine.
 type frameWriter struct {
 	logger *slog.Logger
-
-	mu     sync.Mutex
 	w      io.Writer
-	buf    []byte
-	failed bool // a write failed: the client is gone
+
+	mu      sync.Mutex
+	drained sync.Cond // signalled after each write, for senders held back by maxPending
+	pending []byte    // messages to write, each ending in '\n'
+	spare   []byte    // the buffer of the write before, for reuse
+	writing bool      // a sender is writing pending; others only append
+	failed  bool      // a write failed: the client is gone
 }
+
+func newFrameWriter(w io.Writer, logger *slog.Logger) *frameWriter {
+	f := &frameWriter{w: w, logger: logger}
+	f.drained.L = &f.mu
+	return f
+}
+
+// maxPending bounds the bytes waiting behind a write: a client that stops
+// reading stdout holds senders back, as a full pipe holds a writer.
+const maxPending = 1 << 20
 
 // send writes one encoded message; it reports false once stdout failed.
 func (f *frameWriter) send(msg []byte) bool {
 	f.mu.Lock()
-	defer f.mu.Unlock()
+	for f.writing && len(f.pending) >= maxPending && !f.failed {
+		f.drained.Wait()
+	}
 	if f.failed {
+		f.mu.Unlock()
 		return false
 	}
-	f.buf = append(append(f.buf[:0], msg...), '\n')
-	_, err := f.w.Write(f.buf)
-	if cap(f.buf) > 1<<20 {
-		f.buf = nil // a large result's buffer is not kept
+	f.pending = append(append(f.pending, msg...), '\n')
+	if f.writing {
+		f.mu.Unlock()
+		return true
 	}
-	if err != nil {
-		f.failed = true
-		f.logger.Warn("cannot write to stdout; the client has gone", "err", err)
-		return false
+	f.writing = true
+	f.mu.Unlock()
+	runtime.Gosched()
+	return f.writePending()
+}
+
+// writePending writes what is pending until nothing is; the caller is
+// the one writing sender.
+func (f *frameWriter) writePending() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for len(f.pending) > 0 && !f.failed {
+		buf := f.pending
+		f.pending = f.spare[:0]
+		f.mu.Unlock()
+		_, err := f.w.Write(buf)
+		f.mu.Lock()
+		f.spare = nil
+		if cap(buf) <= maxPending {
+			f.spare = buf // a large result's buffer is not kept
+		}
+		if err != nil {
+			f.failed = true
+			f.pending = nil
+			f.logger.Warn("cannot write to stdout; the client has gone", "err", err)
+		}
+		f.drained.Broadcast()
 	}
-	return true
+	f.writing = false
+	return !f.failed
 }
 
 // writeMessage encodes and writes msg; nil writes nothing.
