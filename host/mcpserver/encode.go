@@ -2,6 +2,8 @@ package mcpserver
 
 import (
 	"encoding/json"
+	"math"
+	"strconv"
 
 	"github.com/easel-mcp/easel/host/internal/jsonenc"
 	"github.com/mark3labs/mcp-go/mcp"
@@ -44,12 +46,12 @@ func appendToolResponse(b []byte, resp mcp.JSONRPCResponse, res *mcp.CallToolRes
 	b = jsonenc.AppendString(b, resp.JSONRPC)
 	b = append(b, `,"id":`...)
 	if err == nil {
-		b, err = appendJSON(b, resp.ID)
+		b, err = appendID(b, resp.ID)
 	}
 	b = append(b, `,"result":{`...)
 	if res.Meta != nil && err == nil {
 		b = append(b, `"_meta":`...)
-		b, err = appendJSON(b, res.Meta)
+		b, err = appendMeta(b, res.Meta)
 		b = append(b, ',')
 	}
 	b = append(b, `"content":[`...)
@@ -80,6 +82,53 @@ func appendToolResponse(b []byte, resp mcp.JSONRPCResponse, res *mcp.CallToolRes
 		return nil, false, err
 	}
 	return append(b, '}', '}'), true, nil
+}
+
+// appendID appends json.Marshal(id): a string or a number as
+// encoding/json writes them, anything else through it.
+func appendID(b []byte, id mcp.RequestId) ([]byte, error) {
+	switch v := id.Value().(type) {
+	case string:
+		return jsonenc.AppendString(b, v), nil
+	case int64:
+		return strconv.AppendInt(b, v, 10), nil
+	case float64:
+		// encoding/json's own format in this range; it writes larger and
+		// smaller magnitudes with an exponent, and refuses NaN and ±Inf.
+		if abs := math.Abs(v); v == 0 || abs >= 1e-6 && abs < 1e21 {
+			return strconv.AppendFloat(b, v, 'f', -1, 64), nil
+		}
+	}
+	return appendJSON(b, id)
+}
+
+// appendMeta appends json.Marshal(m). The _meta of a protocol-2026 result
+// is the server's name and version alone (mcp-go's decorateResponse), and
+// is written here without the map that Meta.MarshalJSON builds, sorts and
+// encodes through interfaces; any other goes through it.
+func appendMeta(b []byte, m *mcp.Meta) ([]byte, error) {
+	if m.ProgressToken != nil || len(m.AdditionalFields) != 1 {
+		return appendJSON(b, m)
+	}
+	for key, v := range m.AdditionalFields {
+		impl, ok := v.(mcp.Implementation)
+		if !ok || len(impl.Icons) > 0 {
+			return appendJSON(b, m)
+		}
+		b = append(b, '{')
+		b = jsonenc.AppendString(b, key)
+		b = append(b, `:{"name":`...)
+		b = jsonenc.AppendString(b, impl.Name)
+		b = append(b, `,"version":`...)
+		b = jsonenc.AppendString(b, impl.Version)
+		for _, f := range [...]struct{ key, value string }{{`,"title":`, impl.Title}, {`,"description":`, impl.Description}, {`,"websiteUrl":`, impl.WebsiteURL}} {
+			if f.value != "" {
+				b = jsonenc.AppendString(append(b, f.key...), f.value)
+			}
+		}
+		b = append(b, '}', '}')
+	}
+	return b, nil
 }
 
 // appendJSON appends json.Marshal(v).
