@@ -123,7 +123,8 @@ type stdioConn struct {
 	session *stdioSession
 
 	workers  workers
-	direct   directCalls // tool calls served without HandleMessage
+	direct   directCalls   // tool calls served without HandleMessage
+	client   clientContext // the client's capabilities and info, as last read
 	mu       sync.Mutex
 	stopped  bool           // no request is started any more
 	requests sync.WaitGroup // requests being served
@@ -302,7 +303,7 @@ func (c *stdioConn) handle(ctx context.Context, line []byte, id json.RawMessage)
 	}()
 	if id == nil {
 		c.direct.cancelled(line)
-	} else if tc, ok := parseToolCall(line); ok {
+	} else if tc, ok := parseToolCall(line, &c.client); ok {
 		if resp, ok := c.s.serveToolCall(ctx, &c.direct, tc); ok {
 			return resp
 		}

@@ -280,7 +280,7 @@ func TestStdioInitializeEraToolCall(t *testing.T) {
 	}
 	for _, id := range []string{"3", `"three"`} {
 		call := `{"jsonrpc":"2.0","id":` + id + `,"method":"tools/call","params":{"name":"chatty","arguments":{},"_meta":{"progressToken":"p"}}}`
-		if _, ok := parseToolCall([]byte(call)); !ok {
+		if _, ok := parseToolCall([]byte(call), nil); !ok {
 			t.Fatal("the call is not one the direct path serves")
 		}
 		r.send(t, call)

@@ -1,11 +1,13 @@
 package mcpserver
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/easel-mcp/easel/sdk/jsonread"
 	"github.com/mark3labs/mcp-go/mcp"
@@ -45,8 +47,9 @@ type toolCall struct {
 // parseToolCall reads line as a plain tools/call: jsonrpc "2.0", a string
 // or number id, and params with a name, an arguments object and a _meta
 // (see readMeta), each optional but the name. ok is false for any other
-// message.
-func parseToolCall(line []byte) (tc toolCall, ok bool) {
+// message. seen keeps the client's capabilities and info from one request
+// to the next; nil reads them every time.
+func parseToolCall(line []byte, seen *clientContext) (tc toolCall, ok bool) {
 	var version, method string
 	plain := true
 	r := jsonread.New(line)
@@ -60,7 +63,7 @@ func parseToolCall(line []byte) (tc toolCall, ok bool) {
 		case string(key) == "id" && (r.Kind() == jsonread.String || r.Kind() == jsonread.Number):
 			plain = json.Unmarshal(r.Raw(), &tc.id) == nil
 		case string(key) == "params" && r.Kind() == jsonread.Object:
-			plain = readToolCallParams(r, &tc)
+			plain = readToolCallParams(r, &tc, seen)
 		default:
 			plain = false
 		}
@@ -72,7 +75,7 @@ func parseToolCall(line []byte) (tc toolCall, ok bool) {
 
 // readToolCallParams reads a tools/call's params; false for a member a
 // plain call does not have.
-func readToolCallParams(r *jsonread.Reader, tc *toolCall) bool {
+func readToolCallParams(r *jsonread.Reader, tc *toolCall, seen *clientContext) bool {
 	plain := true
 	r.ObjectBytes(func(key []byte) {
 		switch {
@@ -82,7 +85,7 @@ func readToolCallParams(r *jsonread.Reader, tc *toolCall) bool {
 		case string(key) == "arguments" && r.Kind() == jsonread.Object:
 			tc.args = slices.Clone(r.Raw())
 		case string(key) == "_meta" && r.Kind() == jsonread.Object:
-			tc.meta, tc.modern, plain = readMeta(r)
+			tc.meta, tc.modern, plain = readMeta(r, seen)
 		default:
 			plain = false
 		}
@@ -97,7 +100,7 @@ func readToolCallParams(r *jsonread.Reader, tc *toolCall) bool {
 // Meta given to the handler carries the progress token only: easel's
 // handler reads nothing else of it, and building mcp-go's map of every
 // member cost two thirds of reading the whole request.
-func readMeta(r *jsonread.Reader) (meta *mcp.Meta, modern *server.RequestProtocolInfo, plain bool) {
+func readMeta(r *jsonread.Reader, seen *clientContext) (meta *mcp.Meta, modern *server.RequestProtocolInfo, plain bool) {
 	meta, plain = &mcp.Meta{}, true
 	info := &server.RequestProtocolInfo{}
 	hasContext := false
@@ -113,11 +116,11 @@ func readMeta(r *jsonread.Reader) (meta *mcp.Meta, modern *server.RequestProtoco
 		case string(key) == mcp.MetaKeyLogLevel && k == jsonread.String:
 			info.LogLevel, hasContext = mcp.LoggingLevel(r.String()), true
 		case string(key) == mcp.MetaKeyClientCapabilities && k == jsonread.Object:
-			info.ClientCapabilities, hasContext = &mcp.ClientCapabilities{}, true
-			plain = json.Unmarshal(r.Raw(), info.ClientCapabilities) == nil
+			info.ClientCapabilities, plain = seen.capabilities(r.Raw())
+			hasContext = true
 		case string(key) == mcp.MetaKeyClientInfo && k == jsonread.Object:
-			info.ClientInfo, hasContext = &mcp.Implementation{}, true
-			plain = json.Unmarshal(r.Raw(), info.ClientInfo) == nil
+			info.ClientInfo, plain = seen.implementation(r.Raw())
+			hasContext = true
 		default:
 			plain = false
 		}
@@ -132,6 +135,55 @@ func readMeta(r *jsonread.Reader) (meta *mcp.Meta, modern *server.RequestProtoco
 	}
 	info.Modern = true
 	return meta, info, true
+}
+
+// clientContext keeps what a protocol-2026 client last sent as its
+// capabilities and its info, as read. A client sends the same bytes with
+// every request, and reading them with encoding/json was more than half
+// of reading a tools/call. The values are shared by the requests that
+// sent the same bytes, so nothing may change them; mcp-go and easel only
+// read them. A nil *clientContext keeps nothing. Safe for concurrent use.
+type clientContext struct {
+	caps atomic.Pointer[readAs[mcp.ClientCapabilities]]
+	info atomic.Pointer[readAs[mcp.Implementation]]
+}
+
+// readAs is a JSON value and what it reads as.
+type readAs[T any] struct {
+	raw   []byte
+	value *T
+}
+
+func (c *clientContext) capabilities(raw []byte) (*mcp.ClientCapabilities, bool) {
+	if c == nil {
+		return unmarshalNew[mcp.ClientCapabilities](raw)
+	}
+	return readOnce(&c.caps, raw)
+}
+
+func (c *clientContext) implementation(raw []byte) (*mcp.Implementation, bool) {
+	if c == nil {
+		return unmarshalNew[mcp.Implementation](raw)
+	}
+	return readOnce(&c.info, raw)
+}
+
+// readOnce reads raw as a T, or returns what last is when it holds the
+// same bytes.
+func readOnce[T any](last *atomic.Pointer[readAs[T]], raw []byte) (*T, bool) {
+	if l := last.Load(); l != nil && bytes.Equal(l.raw, raw) {
+		return l.value, true
+	}
+	v, ok := unmarshalNew[T](raw)
+	if ok {
+		last.Store(&readAs[T]{raw: bytes.Clone(raw), value: v})
+	}
+	return v, ok
+}
+
+func unmarshalNew[T any](raw []byte) (*T, bool) {
+	v := new(T)
+	return v, json.Unmarshal(raw, v) == nil
 }
 
 // serveToolCall runs tc on its tool's handler, the one mcp-go would call,

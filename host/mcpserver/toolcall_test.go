@@ -52,6 +52,7 @@ func TestDirectToolCallsAnswerAsMCPGoDoes(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
+	var seen clientContext // shared, as over one stdio connection
 	for _, line := range []string{
 		`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"x":"a"}}}`,
 		`{"params":{"arguments":{"x":"a"},"name":"echo"},"method":"tools/call","id":"s-1","jsonrpc":"2.0"}`,
@@ -73,7 +74,7 @@ func TestDirectToolCallsAnswerAsMCPGoDoes(t *testing.T) {
 		`{"jsonrpc":"2.0","id":24,"method":"tools/call","params":{"name":"bad_output","_meta":{"io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}}`,
 		`{"jsonrpc":"2.0","id":25,"method":"tools/call","params":{"name":"html","_meta":{"io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}}`,
 	} {
-		tc, ok := parseToolCall([]byte(line))
+		tc, ok := parseToolCall([]byte(line), &seen)
 		if !ok {
 			t.Errorf("%s: not read as a plain tools/call", line)
 			continue
@@ -123,7 +124,7 @@ func TestOnlyPlainToolCallsAreServedDirectly(t *testing.T) {
 		`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo"}} trailing`,
 		`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo"}`,
 	} {
-		if tc, ok := parseToolCall([]byte(line)); ok {
+		if tc, ok := parseToolCall([]byte(line), nil); ok {
 			t.Errorf("%s: read as a plain tools/call %+v", line, tc)
 		}
 	}
@@ -131,7 +132,7 @@ func TestOnlyPlainToolCallsAreServedDirectly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tc, ok := parseToolCall([]byte(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"nope"}}`))
+	tc, ok := parseToolCall([]byte(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"nope"}}`), nil)
 	if !ok {
 		t.Fatal("a call of an unknown tool is a plain tools/call")
 	}
@@ -162,7 +163,8 @@ func TestDirectCallsAreCancelledByID(t *testing.T) {
 // the direct path does, beside one json.Unmarshal of it into mcp-go's
 // request type (reported as unmarshal-ns/op; HandleMessage made four).
 func BenchmarkParseToolCall(b *testing.B) {
-	line := []byte(`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"_meta":{"io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/protocolVersion":"2026-07-28"},"arguments":{"prompt_id":"f37b4d3d-0c1f-4f14-8aff-9a873f60272e"},"name":"get_job_status"}}`)
+	line := []byte(`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"_meta":{"io.modelcontextprotocol/clientCapabilities":{"elicitation":{},"roots":{"listChanged":true},"sampling":{}},"io.modelcontextprotocol/clientInfo":{"name":"some-agent","version":"1.4.2"},"io.modelcontextprotocol/protocolVersion":"2026-07-28"},"arguments":{"prompt_id":"f37b4d3d-0c1f-4f14-8aff-9a873f60272e"},"name":"get_job_status"}}`)
+	var seen clientContext
 	base := benchtest.Measure(time.Second, func() {
 		var req struct {
 			mcp.CallToolRequest
@@ -174,9 +176,40 @@ func BenchmarkParseToolCall(b *testing.B) {
 	})
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, ok := parseToolCall(line); !ok {
+		if _, ok := parseToolCall(line, &seen); !ok {
 			b.Fatal("not a plain tools/call")
 		}
 	}
 	benchtest.Report(b, base, "unmarshal")
+}
+
+// A client's capabilities and info are read once while it sends the same
+// bytes, read again when they change, and never kept when they do not
+// read.
+func TestClientContextReadsOnce(t *testing.T) {
+	var seen clientContext
+	a, ok := seen.capabilities([]byte(`{"sampling":{}}`))
+	if !ok || a.Sampling == nil {
+		t.Fatalf("capabilities %+v, %v", a, ok)
+	}
+	if b, _ := seen.capabilities([]byte(`{"sampling":{}}`)); b != a {
+		t.Error("the same capabilities were read again")
+	}
+	if c, _ := seen.capabilities([]byte(`{"roots":{}}`)); c == a || c.Roots == nil || c.Sampling != nil {
+		t.Errorf("changed capabilities read as %+v", c)
+	}
+	if _, ok := seen.capabilities([]byte(`{"roots":7}`)); ok {
+		t.Error("capabilities that do not read were accepted")
+	}
+	if d, _ := seen.capabilities([]byte(`{"roots":{}}`)); d.Roots == nil {
+		t.Error("a failed read replaced the last good one")
+	}
+	i, ok := seen.implementation([]byte(`{"name":"c","version":"1"}`))
+	if j, _ := seen.implementation([]byte(`{"name":"c","version":"1"}`)); !ok || j != i || i.Name != "c" {
+		t.Errorf("implementation %+v then %+v", i, j)
+	}
+	var none *clientContext
+	if x, ok := none.implementation([]byte(`{"name":"n","version":"2"}`)); !ok || x.Version != "2" {
+		t.Errorf("without a cache: %+v, %v", x, ok)
+	}
 }
