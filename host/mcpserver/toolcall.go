@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 
@@ -246,9 +247,14 @@ type directCalls struct {
 }
 
 // callKey tells a request id apart: 1 and 1.0 are one id, "1" another.
+// Ids arrive as encoding/json decodes them into an any: a string or a
+// float64.
 func callKey(id any) string {
-	if s, ok := id.(string); ok {
-		return "s" + s
+	switch v := id.(type) {
+	case string:
+		return "s" + v
+	case float64:
+		return "n" + strconv.FormatFloat(v, 'g', -1, 64)
 	}
 	return fmt.Sprintf("n%v", id)
 }

@@ -213,3 +213,25 @@ func TestClientContextReadsOnce(t *testing.T) {
 		t.Errorf("without a cache: %+v, %v", x, ok)
 	}
 }
+
+// A notifications/cancelled names a call by the id its request had: the
+// same number however written, never the string of that number.
+func TestCallKey(t *testing.T) {
+	key := func(raw string) string {
+		var id any
+		if err := json.Unmarshal([]byte(raw), &id); err != nil {
+			t.Fatal(err)
+		}
+		return callKey(id)
+	}
+	for _, same := range [][2]string{{`1`, `1.0`}, {`1`, `1e0`}, {`10`, `1e1`}, {`"a"`, `"\u0061"`}, {`1e21`, `1000000000000000000000`}, {`1.5`, `15e-1`}} {
+		if a, b := key(same[0]), key(same[1]); a != b {
+			t.Errorf("%s and %s: keys %q and %q", same[0], same[1], a, b)
+		}
+	}
+	for _, apart := range [][2]string{{`1`, `"1"`}, {`1`, `2`}, {`0.1`, `"n0.1"`}, {`1.5`, `1.50000001`}} {
+		if a, b := key(apart[0]), key(apart[1]); a == b {
+			t.Errorf("%s and %s: one key %q", apart[0], apart[1], a)
+		}
+	}
+}
