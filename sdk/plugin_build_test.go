@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -166,4 +167,33 @@ func parseWasm(data []byte) (*wasmModule, error) {
 		}
 	}
 	return m, nil
+}
+
+// TestNoPatternLeavesRegexpOut: built with -tags easel_nopattern, as the
+// bundled plugins are, the SDK does not depend on regexp, which is what
+// the tag is for (pattern.go).
+func TestNoPatternLeavesRegexpOut(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the go command")
+	}
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command on PATH")
+	}
+	deps := func(tags string) []string {
+		cmd := exec.Command(goTool, "list", "-deps", "-tags", tags, ".")
+		cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("go list -tags %q: %v", tags, err)
+		}
+		return strings.Fields(string(out))
+	}
+	has := func(list []string, pkg string) bool { return slices.Contains(list, pkg) }
+	if !has(deps(""), "regexp") {
+		t.Fatal("the default build no longer depends on regexp: pattern tags would not work")
+	}
+	if list := deps("easel_nopattern"); has(list, "regexp") {
+		t.Error("with -tags easel_nopattern the SDK still depends on regexp")
+	}
 }

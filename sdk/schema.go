@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -30,7 +29,8 @@ import (
 //	minLength    minimum length of a string, in Unicode code points
 //	maxLength    maximum length of a string, in Unicode code points
 //	pattern      regular expression a string must contain a match of
-//	             (Go RE2 syntax, unanchored as in JSON Schema)
+//	             (Go RE2 syntax, unanchored as in JSON Schema); not in a
+//	             plugin built with -tags easel_nopattern (see pattern.go)
 //	minItems     minimum length of a slice
 //	maxItems     maximum length of a slice
 //
@@ -132,9 +132,9 @@ type node struct {
 	enumJSON           []any    // the same values, typed, for the schema
 	enumText           string   // "a, b, c", for error messages
 	min, max           *bound
-	minLen, maxLen     int // -1 when not set
-	minItems, maxItems int // -1 when not set
-	pattern            *regexp.Regexp
+	minLen, maxLen     int     // -1 when not set
+	minItems, maxItems int     // -1 when not set
+	pattern            pattern // nil when not set
 }
 
 // bound is a minimum or maximum, kept in the representation of the field's
@@ -535,7 +535,7 @@ func applyConstraints(target *node, tag reflect.StructTag) error {
 			return fmt.Errorf("tag %s applies to strings, not %s", name, scalar.typ)
 		}
 		if name == "pattern" {
-			re, err := regexp.Compile(v)
+			re, err := compilePattern(v)
 			if err != nil {
 				return fmt.Errorf("tag pattern:%q: %w", v, err)
 			}

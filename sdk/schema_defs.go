@@ -3,7 +3,6 @@ package sdk
 import (
 	"encoding/json"
 	"reflect"
-	"regexp"
 )
 
 // defs are the struct types that an output schema describes once, under
@@ -17,9 +16,17 @@ type defs struct {
 	order []reflect.Type // in the order they were rendered, for stable JSON
 }
 
-// defName is what a type may be called in $defs: a plain Go identifier,
-// so that "#/$defs/Name" needs no escaping.
-var defName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+// isDefName says whether a type may be called name in $defs: a plain Go
+// identifier in ASCII, so that "#/$defs/Name" needs no escaping.
+func isDefName(name string) bool {
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c != '_' && (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') && (i == 0 || c < '0' || c > '9') {
+			return false
+		}
+	}
+	return name != ""
+}
 
 // refPrefix is the constant part of a reference, {"$ref":"#/$defs/Name"}.
 const refPrefix = `{"$ref":"#/$defs/"}`
@@ -100,7 +107,7 @@ func sharedStructs(root *node) *defs {
 	taken := map[string]bool{}
 	for _, t := range order {
 		u, name := uses[t], t.Name()
-		if u.count < 2 || !u.same || !defName.MatchString(name) || taken[name] {
+		if u.count < 2 || !u.same || !isDefName(name) || taken[name] {
 			continue
 		}
 		// One copy stays, as "Name":{...}, under ,"$defs":{...} (counted

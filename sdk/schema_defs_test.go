@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"reflect"
+	"regexp"
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -92,5 +93,16 @@ func TestOutputSchemaDefs(t *testing.T) {
 				t.Error("a wrong value validates: the references check nothing")
 			}
 		})
+	}
+}
+
+// isDefName is the regular expression it replaced (the SDK does not
+// import regexp when built with easel_nopattern).
+func TestIsDefName(t *testing.T) {
+	re := regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	for _, name := range []string{"", "a", "A9", "_", "_x_1", "9a", "a-b", "a b", "é", "aé", "Memory", "List[int]", "x\n", "Z", "z0"} {
+		if got, want := isDefName(name), re.MatchString(name); got != want {
+			t.Errorf("isDefName(%q) = %v, the expression says %v", name, got, want)
+		}
 	}
 }

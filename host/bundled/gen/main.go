@@ -141,6 +141,9 @@ func plugin(dir string) (bundled.Plugin, error) {
 // source, so with it any edit to a shared package (plugins/internal/comfy,
 // the SDK) changed every importing plugin's bytes, and the repository grew
 // by all of them, even where their compiled code stayed the same.
+// easel_nopattern leaves regexp out of the SDK (sdk/pattern.go): about a
+// tenth of each module's code, and of its compilation on a fresh machine.
+// A bundled plugin that needs a pattern tag imports regexp itself.
 func build(ctx context.Context, dir, out string, p *bundled.Plugin) error {
 	tmp, err := os.MkdirTemp("", "easel-bundled-")
 	if err != nil {
@@ -148,7 +151,7 @@ func build(ctx context.Context, dir, out string, p *bundled.Plugin) error {
 	}
 	defer os.RemoveAll(tmp)
 	wasmPath := filepath.Join(tmp, p.Name+".wasm")
-	cmd := exec.CommandContext(ctx, "go", "build", "-buildmode=c-shared", "-trimpath", "-ldflags=-s -w -buildid=", "-o", wasmPath, ".")
+	cmd := exec.CommandContext(ctx, "go", "build", "-buildmode=c-shared", "-trimpath", "-tags=easel_nopattern", "-ldflags=-s -w -buildid=", "-o", wasmPath, ".")
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
