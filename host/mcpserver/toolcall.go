@@ -62,7 +62,7 @@ func parseToolCall(line []byte, seen *clientContext) (tc toolCall, ok bool) {
 		case string(key) == "method" && r.Kind() == jsonread.String:
 			method = r.String()
 		case string(key) == "id" && (r.Kind() == jsonread.String || r.Kind() == jsonread.Number):
-			plain = json.Unmarshal(r.Raw(), &tc.id) == nil
+			tc.id, plain = readID(r)
 		case string(key) == "params" && r.Kind() == jsonread.Object:
 			plain = readToolCallParams(r, &tc, seen)
 		default:
@@ -72,6 +72,17 @@ func parseToolCall(line []byte, seen *clientContext) (tc toolCall, ok bool) {
 	ok = r.End() == nil && plain && version == mcp.JSONRPC_VERSION && method == string(mcp.MethodToolsCall) &&
 		tc.id != nil && tc.name != ""
 	return tc, ok
+}
+
+// readID reads a request id as encoding/json decodes it into an any: a
+// string, or a number as a float64 (false when out of its range).
+func readID(r *jsonread.Reader) (any, bool) {
+	if r.Kind() == jsonread.String {
+		id := r.String()
+		return id, r.Err() == nil
+	}
+	id, err := strconv.ParseFloat(string(r.NumberBytes()), 64)
+	return id, err == nil && r.Err() == nil
 }
 
 // readToolCallParams reads a tools/call's params; false for a member a

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"reflect"
 	"testing"
 	"time"
 
@@ -232,6 +233,24 @@ func TestCallKey(t *testing.T) {
 	for _, apart := range [][2]string{{`1`, `"1"`}, {`1`, `2`}, {`0.1`, `"n0.1"`}, {`1.5`, `1.50000001`}} {
 		if a, b := key(apart[0]), key(apart[1]); a == b {
 			t.Errorf("%s and %s: one key %q", apart[0], apart[1], a)
+		}
+	}
+}
+
+// A request's id reads as encoding/json reads it into an any, which is
+// what mcp-go answers with; an id it refuses leaves the call to mcp-go.
+func TestReadIDIsEncodingJSON(t *testing.T) {
+	for _, raw := range []string{`1`, `-0`, `1.5`, `1e2`, `123456789012345678901234567890`, `1e308`, `1e309`, `-1e400`, `0.000001`, `"a"`, `"\u00e9\n"`, `"\ud800"`, `""`} {
+		line := `{"jsonrpc":"2.0","id":` + raw + `,"method":"tools/call","params":{"name":"echo"}}`
+		tc, ok := parseToolCall([]byte(line), nil)
+		var want any
+		werr := json.Unmarshal([]byte(raw), &want)
+		if ok != (werr == nil) {
+			t.Errorf("id %s: read %v, encoding/json's error %v", raw, ok, werr)
+			continue
+		}
+		if ok && !reflect.DeepEqual(tc.id, want) {
+			t.Errorf("id %s: read %#v, encoding/json %#v", raw, tc.id, want)
 		}
 	}
 }
