@@ -4,7 +4,7 @@ package sdk
 // match of it.
 //
 // Go's regexp, with its syntax parser and Unicode tables, is about a
-// tenth of a Go plugin's code, so of the machine code wazero compiles
+// tenth of a Go plugin's code, and so of the machine code wazero compiles
 // before a plugin's first call on a fresh machine. A plugin that uses no
 // pattern tag can leave it out: built with -tags easel_nopattern, the SDK
 // does not import regexp, and a pattern tag is an error when the tool
