@@ -13,18 +13,26 @@ import (
 	"testing"
 )
 
-// TestPluginBuildsForWasm builds testdata/plugin the way plugins are built
-// and checks the module's exports and imports against docs/abi.md. The
-// compiler checks //go:wasmexport signatures only in such a build, and the
-// host refuses a module whose exports have other types.
-func TestPluginBuildsForWasm(t *testing.T) {
+// goCommand is the go command's path, or skips t: in -short runs, and
+// where there is none.
+func goCommand(t *testing.T) string {
+	t.Helper()
 	if testing.Short() {
-		t.Skip("builds a WebAssembly module with the go command")
+		t.Skip("runs the go command")
 	}
 	goTool, err := exec.LookPath("go")
 	if err != nil {
 		t.Skip("no go command on PATH")
 	}
+	return goTool
+}
+
+// TestPluginBuildsForWasm builds testdata/plugin the way plugins are built
+// and checks the module's exports and imports against docs/abi.md. The
+// compiler checks //go:wasmexport signatures only in such a build, and the
+// host refuses a module whose exports have other types.
+func TestPluginBuildsForWasm(t *testing.T) {
+	goTool := goCommand(t)
 	out := filepath.Join(t.TempDir(), "plugin.wasm")
 	cmd := exec.Command(goTool, "build", "-buildmode=c-shared", "-o", out, "./testdata/plugin")
 	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
@@ -173,13 +181,7 @@ func parseWasm(data []byte) (*wasmModule, error) {
 // bundled plugins are, the SDK does not depend on regexp, which is what
 // the tag is for (pattern.go).
 func TestNoPatternLeavesRegexpOut(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the go command")
-	}
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command on PATH")
-	}
+	goTool := goCommand(t)
 	deps := func(tags string) []string {
 		cmd := exec.Command(goTool, "list", "-deps", "-tags", tags, ".")
 		cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
