@@ -79,6 +79,14 @@ type Request struct {
 	// Body is sent as is; ContentType says what it is.
 	Body        []byte
 	ContentType string
+	// Select is a JSON Pointer (RFC 6901; build it with jsonread.Pointer)
+	// into a 2xx JSON answer: the response's Body is then only the value
+	// it names, or empty with Missing set when the answer has none. The
+	// host reads the answer natively, so a plugin that needs a small part
+	// of a large answer, such as the status of a job whose history holds
+	// its whole workflow, never reads the rest in WebAssembly. The answer
+	// is still checked to be one JSON value.
+	Select string
 }
 
 // Response is ComfyUI's answer to a Request.
@@ -94,11 +102,15 @@ type Response struct {
 	// Backend names the ComfyUI server that answered when the host has
 	// several; "" when it has one.
 	Backend string
+	// Missing says that the answer has no value where the request's
+	// Select points; Body is empty.
+	Missing bool
 }
 
 // Do sends a request and returns the response whatever its status. The
-// only error is *UnavailableError (no response), or a plain error if the
-// request cannot be encoded or the host's answer is malformed. Use Do for
+// only error is *UnavailableError (no response), *NotAPIError for a 2xx
+// answer to a request with Select that is not JSON, or a plain error if
+// the request cannot be encoded or the host's answer is malformed. Use Do for
 // what the helpers do not cover, such as a multipart upload to
 // /upload/image.
 func (c *ComfyUI) Do(req Request) (*Response, error) {
@@ -106,7 +118,7 @@ func (c *ComfyUI) Do(req Request) (*Response, error) {
 	if method == "" {
 		method = "GET"
 	}
-	msg := encodeRequest(&requestHeader{Method: method, Path: req.Path, Query: req.Query, ContentType: req.ContentType, Backend: c.backend, Job: c.job}, req.Body)
+	msg := encodeRequest(&requestHeader{Method: method, Path: req.Path, Query: req.Query, ContentType: req.ContentType, Backend: c.backend, Job: c.job, Select: req.Select}, req.Body)
 	var h responseHeader
 	body, err := decodeResponse(c.host.comfyuiRequest(msg), &h)
 	if err != nil {
@@ -121,7 +133,28 @@ func (c *ComfyUI) Do(req Request) (*Response, error) {
 	if h.URL == "" {
 		h.URL = req.Path
 	}
-	return &Response{Status: h.Status, ContentType: h.ContentType, URL: h.URL, Body: body, Backend: h.Backend}, nil
+	resp := &Response{Status: h.Status, ContentType: h.ContentType, URL: h.URL, Body: body, Backend: h.Backend}
+	if req.Select != "" && resp.Status >= 200 && resp.Status <= 299 {
+		return resp, selectBody(resp, req.Select, h.Selected)
+	}
+	return resp, nil
+}
+
+// selectBody leaves resp.Body the value that pointer names. A host that
+// selected has done so; an older one sent the whole answer, and the value
+// is found here instead.
+func selectBody(resp *Response, pointer string, selected bool) error {
+	if !selected {
+		value, _, err := jsonread.Select(resp.Body, pointer) // nil when not found
+		if err != nil {
+			return &NotAPIError{URL: resp.URL, ContentType: resp.ContentType, Snippet: excerpt(resp.Body, 200), Err: err}
+		}
+		resp.Body = value
+	}
+	if len(resp.Body) == 0 {
+		resp.Body, resp.Missing = nil, true
+	}
+	return nil
 }
 
 // GetJSON sends GET path?query and decodes the JSON answer into out
@@ -167,7 +200,9 @@ func (c *ComfyUI) doJSON(req Request, out any) error {
 }
 
 // DoJSON sends req and decodes the JSON answer into out, like GetJSON, and
-// also returns the response, for its Backend and URL.
+// also returns the response, for its Backend and URL. With req.Select it
+// decodes the selected value, and leaves out untouched when the response
+// is Missing one.
 func (c *ComfyUI) DoJSON(req Request, out any) (*Response, error) {
 	resp, err := c.Do(req)
 	if err != nil {
@@ -176,8 +211,8 @@ func (c *ComfyUI) DoJSON(req Request, out any) (*Response, error) {
 	if resp.Status < 200 || resp.Status > 299 {
 		return resp, newStatusError(req.Method, resp)
 	}
-	if out == nil {
-		return resp, nil
+	if out == nil || resp.Missing {
+		return resp, nil // out untouched: nothing where Select points
 	}
 	return resp, decodeAPIJSON(resp, out)
 }

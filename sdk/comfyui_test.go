@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/easel-mcp/easel/sdk/jsonread"
 )
 
 func newComfyUI(t *testing.T, respond func(fakeRequest) []byte) (*ComfyUI, *fakeHost) {
@@ -188,5 +190,50 @@ func TestDoJSONTrustsWholeValueUnmarshalers(t *testing.T) {
 	var whole wholeRecorder
 	if err := c.GetJSON("/history", nil, &whole); err != nil || string(whole.got) != `{"a": 1} trailing` {
 		t.Errorf("a WholeValueUnmarshaler got %q, error %v; want the answer as it is", whole.got, err)
+	}
+}
+
+// TestComfyUISelect checks Request.Select against a host that selects
+// (as easel does) and one that sends the whole answer (an older easel):
+// the plugin sees the same either way.
+func TestComfyUISelect(t *testing.T) {
+	const history = `{"j/1": {"prompt": [0, "j/1", {}, {}, []], "status": {"status_str": "success", "completed": true}}}`
+	hosts := map[string]func(fakeRequest) []byte{
+		"selecting": func(req fakeRequest) []byte {
+			value, _, err := jsonread.Select([]byte(history), req.Select)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return frame(t, responseHeader{Status: 200, ContentType: "application/json", URL: "http://h" + req.Path, Selected: true}, string(value))
+		},
+		"older": answer(t, 200, "application/json", history),
+	}
+	for name, respond := range hosts {
+		c, h := newComfyUI(t, respond)
+		var st struct {
+			StatusStr string `json:"status_str"`
+		}
+		resp, err := c.DoJSON(Request{Path: "/history/j%2F1", Select: jsonread.Pointer("j/1", "status")}, &st)
+		if err != nil || resp.Missing || st.StatusStr != "success" {
+			t.Errorf("%s host: %+v, %v, %+v; want the status", name, resp, err, st)
+		}
+		if got := h.requests[0].Select; got != "/j~11/status" {
+			t.Errorf("%s host: sent select %q", name, got)
+		}
+		st.StatusStr = "untouched"
+		resp, err = c.DoJSON(Request{Path: "/history/j2", Select: jsonread.Pointer("j2", "status")}, &st)
+		if err != nil || !resp.Missing || resp.Body != nil || st.StatusStr != "untouched" {
+			t.Errorf("%s host, no entry: %+v, %v, %+v; want Missing and out untouched", name, resp, err, st)
+		}
+	}
+	c, _ := newComfyUI(t, answer(t, 200, "text/html", "<html>login</html>"))
+	_, err := c.Do(Request{Path: "/history/j", Select: "/j"})
+	var notAPI *NotAPIError
+	if !errors.As(err, &notAPI) {
+		t.Errorf("a 2xx answer that is not JSON, with Select: %v; want a *NotAPIError", err)
+	}
+	c, _ = newComfyUI(t, answer(t, 404, "text/plain", "404: Not Found"))
+	if resp, err := c.Do(Request{Path: "/history/j", Select: "/j"}); err != nil || string(resp.Body) != "404: Not Found" {
+		t.Errorf("a 404 with Select: %+v, %v; want the answer whole", resp, err)
 	}
 }

@@ -24,6 +24,7 @@ type requestHeader struct {
 	ContentType string            `json:"content_type,omitempty"`
 	Backend     string            `json:"backend,omitempty"`
 	Job         string            `json:"job,omitempty"`
+	Select      string            `json:"select,omitempty"`
 }
 
 // responseHeader is the header of a comfyui_request response. Status 0
@@ -33,6 +34,7 @@ type responseHeader struct {
 	ContentType string `json:"content_type,omitempty"`
 	URL         string `json:"url,omitempty"`
 	Backend     string `json:"backend,omitempty"`
+	Selected    bool   `json:"selected,omitempty"`
 	Error       string `json:"error,omitempty"`
 }
 
@@ -57,7 +59,7 @@ func (h *requestHeader) appendJSON(b []byte) []byte {
 		b = append(b, '}')
 	}
 	for _, f := range [...]struct{ key, value string }{
-		{`,"content_type":`, h.ContentType}, {`,"backend":`, h.Backend}, {`,"job":`, h.Job},
+		{`,"content_type":`, h.ContentType}, {`,"backend":`, h.Backend}, {`,"job":`, h.Job}, {`,"select":`, h.Select},
 	} {
 		if f.value != "" {
 			b = append(b, f.key...)
@@ -108,6 +110,12 @@ func (h *responseHeader) UnmarshalJSON(data []byte) error {
 			err = stringMember(r, "url", &h.URL)
 		case "backend":
 			err = stringMember(r, "backend", &h.Backend)
+		case "selected":
+			if r.Kind() != jsonread.Bool {
+				err = fmt.Errorf("selected %s is not a boolean", r.Raw())
+				return
+			}
+			h.Selected = r.Bool()
 		case "error":
 			err = stringMember(r, "error", &h.Error)
 		}

@@ -20,8 +20,8 @@ func TestFrameRoundTrip(t *testing.T) {
 		{"binary body with newlines", requestHeader{Method: "POST", Path: "/upload/image", ContentType: "multipart/form-data; boundary=x"},
 			[]byte("--x\r\n\n\x00\xff\n"), `{"method":"POST","path":"/upload/image","content_type":"multipart/form-data; boundary=x"}`},
 		{"newline inside the header", requestHeader{Method: "GET", Path: "/a\nb"}, []byte("{}"), `{"method":"GET","path":"/a\nb"}`},
-		{"every member", requestHeader{Method: "GET", Path: "/view", Query: map[string]string{"filename": "a<&>\"é.png"}, ContentType: "x/y", Backend: "b1", Job: "b1.j"}, nil,
-			`{"method":"GET","path":"/view","query":{"filename":"a<&>\"é.png"},"content_type":"x/y","backend":"b1","job":"b1.j"}`},
+		{"every member", requestHeader{Method: "GET", Path: "/view", Query: map[string]string{"filename": "a<&>\"é.png"}, ContentType: "x/y", Backend: "b1", Job: "b1.j", Select: "/a~1b/0"}, nil,
+			`{"method":"GET","path":"/view","query":{"filename":"a<&>\"é.png"},"content_type":"x/y","backend":"b1","job":"b1.j","select":"/a~1b/0"}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -58,6 +58,7 @@ func TestDecodeFrameErrors(t *testing.T) {
 		{`{"status":200.5}` + "\n", `framed message header: status 200.5 is not an integer`},
 		{`{"status":200,"url":7}` + "\n", `framed message header: url 7 is not a string`},
 		{`{"status":-1}` + "\n", `framed message header: status -1 is not an integer`},
+		{`{"status":200,"selected":"yes"}` + "\n", `framed message header: selected "yes" is not a boolean`},
 		{`{"status":1000000000}` + "\n", `framed message header: status 1000000000 is not an integer`},
 		{`{"status":200,"content_type":1}` + "\n", `framed message header: content_type 1 is not a string`},
 	}

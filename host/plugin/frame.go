@@ -62,6 +62,8 @@ func (h *requestHeader) read(line []byte) error {
 			str("backend", &h.Backend)
 		case "job":
 			str("job", &h.Job)
+		case "select":
+			str("select", &h.Select)
 		case "query":
 			if r.Kind() != jsonread.Object {
 				err = fmt.Errorf("query %.20s is not an object", r.Raw())
@@ -88,14 +90,20 @@ func (h *requestHeader) read(line []byte) error {
 // frameResponse frames a comfyui_request answer: the header as
 // json.Marshal writes it, '\n', the body.
 func frameResponse(h responseHeader, body []byte) []byte {
-	b := make([]byte, 0, 64+len(h.ContentType)+len(h.URL)+len(h.Backend)+len(h.Error)+len(body))
+	b := make([]byte, 0, 80+len(h.ContentType)+len(h.URL)+len(h.Backend)+len(h.Error)+len(body))
 	b = strconv.AppendInt(append(b, `{"status":`...), int64(h.Status), 10)
 	for _, m := range [...]struct{ key, value string }{
-		{`,"content_type":`, h.ContentType}, {`,"url":`, h.URL}, {`,"backend":`, h.Backend}, {`,"error":`, h.Error},
+		{`,"content_type":`, h.ContentType}, {`,"url":`, h.URL}, {`,"backend":`, h.Backend},
 	} {
 		if m.value != "" {
 			b = jsonenc.AppendString(append(b, m.key...), m.value)
 		}
+	}
+	if h.Selected {
+		b = append(b, `,"selected":true`...)
+	}
+	if h.Error != "" {
+		b = jsonenc.AppendString(append(b, `,"error":`...), h.Error)
 	}
 	b = append(b, '}', '\n')
 	return append(b, body...)

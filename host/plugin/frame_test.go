@@ -14,6 +14,7 @@ var requestHeaderSeeds = []string{
 	`{"method":"GET","path":"/view","query":{"filename":"a<&>\"é.png","type":"output"}}`,
 	`{"method":"GET","path":"/q","query":{"a":"1"},"query":{"b":"2","a":null}}`,
 	`{"method":null,"path":"/p","unknown":[1,{"x":2}],"job":""}`,
+	`{"method":"GET","path":"/history/x","job":"x","select":"/x/status"}`, `{"select":1}`, `{"select":null}`,
 	` { "method" : "GET" , "path" : "\u002fqueue" } `,
 	`{"method":5}`, `null`, ` null x`, `{"query":[]}`, `{"query":{"a":1}}`, `[]`, `{"method":"GET"} x`, `{"method":"GET"`, `{"path":"\xff"}`,
 }
@@ -48,6 +49,8 @@ func TestFrameResponseIsJSONMarshal(t *testing.T) {
 		{Status: 200, ContentType: "application/json", URL: "http://127.0.0.1:8188/history/x"},
 		{Error: "ComfyUI unreachable at http://h:8188/queue: connection refused"},
 		{Status: 404, ContentType: "text/plain; charset=utf-8", URL: "http://h/a?b=<c>&d=\u2028", Backend: "b\"1"},
+		{Status: 200, ContentType: "application/json", URL: "http://h/history/x", Backend: "b1", Selected: true},
+		{Status: 200, Selected: true, Error: "both, which the host never sends"},
 		{},
 	} {
 		want, _ := json.Marshal(h)

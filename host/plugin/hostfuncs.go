@@ -14,6 +14,7 @@ import (
 
 	"github.com/easel-mcp/easel/host/comfyui"
 	"github.com/easel-mcp/easel/host/imaging"
+	"github.com/easel-mcp/easel/sdk/jsonread"
 	"github.com/tetratelabs/wazero/api"
 )
 
@@ -289,6 +290,9 @@ type requestHeader struct {
 	// job the request is about.
 	Backend string `json:"backend,omitempty"`
 	Job     string `json:"job,omitempty"`
+	// Select is a JSON pointer into a 2xx JSON answer: the host reads the
+	// answer natively and hands the plugin only the value it names.
+	Select string `json:"select,omitempty"`
 }
 
 // responseHeader is the header line of a comfyui_request answer.
@@ -297,7 +301,10 @@ type responseHeader struct {
 	ContentType string `json:"content_type,omitempty"`
 	URL         string `json:"url,omitempty"`
 	Backend     string `json:"backend,omitempty"`
-	Error       string `json:"error,omitempty"`
+	// Selected says the body is the value the request's select named, or
+	// empty when the answer has none.
+	Selected bool   `json:"selected,omitempty"`
+	Error    string `json:"error,omitempty"`
 }
 
 func (r *Runtime) hostComfyUIRequest(ctx context.Context, mod api.Module, stack []uint64) {
@@ -332,6 +339,9 @@ func (p *Plugin) comfyUIRequest(ctx context.Context, st *callState, msg []byte) 
 		p.logger.Warn("plugin request refused: route not granted", "method", h.Method, "path", h.Path)
 		return fail("request refused: %s %s is not granted to tool %s (tools.yaml: add it to permissions.comfyui)", h.Method, h.Path, p.name)
 	}
+	if err := jsonread.CheckPointer(h.Select); err != nil {
+		return fail("request refused: select: %v", err)
+	}
 	if err := checkViewQuery(h.Path, h.Query); err != nil {
 		p.logger.Warn("plugin request refused", "path", h.Path, "err", err)
 		return fail("request refused: %v", err)
@@ -358,7 +368,19 @@ func (p *Plugin) comfyUIRequest(ctx context.Context, st *callState, msg []byte) 
 		return fail("ComfyUI answered %d bytes from %s, over tool %s's limit of %d bytes (tools.yaml limits.max_response_bytes)",
 			len(resp.Body), resp.URL, p.name, p.maxResponse)
 	}
-	return frameResponse(responseHeader{Status: resp.Status, ContentType: resp.ContentType, URL: resp.URL, Backend: resp.Backend}, resp.Body)
+	rh := responseHeader{Status: resp.Status, ContentType: resp.ContentType, URL: resp.URL, Backend: resp.Backend}
+	answer := resp.Body
+	if h.Select != "" && resp.Status >= 200 && resp.Status <= 299 {
+		// An answer that is not JSON goes whole, unselected: the plugin's
+		// decoder then says what it got.
+		if value, found, err := jsonread.Select(answer, h.Select); err == nil {
+			rh.Selected, answer = true, value
+			if !found {
+				answer = nil
+			}
+		}
+	}
+	return frameResponse(rh, answer)
 }
 
 // checkViewQuery applies the host's file-reference rules to /view, whose

@@ -179,8 +179,11 @@ func TestErrors(t *testing.T) {
 	}
 }
 
+// historyAnswer is a recorded GET /history/{id} answer, its id shortened.
+const historyAnswer = `{"24e8":{"prompt":[0,"24e8",{"1":{"class_type":"EmptyImage","inputs":{"width":64,"height":64,"batch_size":1,"color":0}},"2":{"class_type":"SaveImage","inputs":{"images":["1",0],"filename_prefix":"test"}}},{"client_id":"rec-client-a"},["2"]],"outputs":{"2":{"images":[{"filename":"test_00001_.png","subfolder":"","type":"output"}]}},"status":{"status_str":"success","completed":true,"messages":[["execution_start",{"prompt_id":"24e8","timestamp":1795750301018}],["execution_cached",{"nodes":[],"prompt_id":"24e8","timestamp":1795750301019}],["execution_success",{"prompt_id":"24e8","timestamp":1795750301025}]]}}}`
+
 func BenchmarkHistoryEntry(b *testing.B) {
-	data := []byte(`{"24e8":{"prompt":[0,"24e8",{"1":{"class_type":"EmptyImage","inputs":{"width":64,"height":64,"batch_size":1,"color":0}},"2":{"class_type":"SaveImage","inputs":{"images":["1",0],"filename_prefix":"test"}}},{"client_id":"rec-client-a"},["2"]],"outputs":{"2":{"images":[{"filename":"test_00001_.png","subfolder":"","type":"output"}]}},"status":{"status_str":"success","completed":true,"messages":[["execution_start",{"prompt_id":"24e8","timestamp":1795750301018}],["execution_cached",{"nodes":[],"prompt_id":"24e8","timestamp":1795750301019}],["execution_success",{"prompt_id":"24e8","timestamp":1795750301025}]]}}}`)
+	data := []byte(historyAnswer)
 	b.ReportAllocs()
 	for b.Loop() {
 		r := New(data)
@@ -194,7 +197,7 @@ func BenchmarkHistoryEntry(b *testing.B) {
 // BenchmarkSkip skips the history answer of BenchmarkHistoryEntry, as a
 // reader does with every member it does not read.
 func BenchmarkSkip(b *testing.B) {
-	data := []byte(`{"24e8":{"prompt":[0,"24e8",{"1":{"class_type":"EmptyImage","inputs":{"width":64,"height":64,"batch_size":1,"color":0}},"2":{"class_type":"SaveImage","inputs":{"images":["1",0],"filename_prefix":"test"}}},{"client_id":"rec-client-a"},["2"]],"outputs":{"2":{"images":[{"filename":"test_00001_.png","subfolder":"","type":"output"}]}},"status":{"status_str":"success","completed":true,"messages":[["execution_start",{"prompt_id":"24e8","timestamp":1795750301018}],["execution_cached",{"nodes":[],"prompt_id":"24e8","timestamp":1795750301019}],["execution_success",{"prompt_id":"24e8","timestamp":1795750301025}]]}}}`)
+	data := []byte(historyAnswer)
 	b.ReportAllocs()
 	for b.Loop() {
 		r := New(data)

@@ -79,6 +79,28 @@ func (*History) UnmarshalsWholeValue() {}
 // UnmarshalsWholeValue: see History's.
 func (*JobHistory) UnmarshalsWholeValue() {}
 
+// EntryStatus is one history entry's status on its own, as a request
+// that selects it gets it (sdk.Request.Select with jsonread.Pointer(id,
+// "status")): the host then reads the entry's prompt and outputs natively,
+// and the plugin only the status. Status is nil for a null status.
+type EntryStatus struct{ Status *HistoryStatus }
+
+// UnmarshalJSON reads a status object, or null.
+func (s *EntryStatus) UnmarshalJSON(b []byte) error {
+	r := jsonread.New(b)
+	s.Status = nil
+	if !r.Null() {
+		if k := r.Kind(); k != jsonread.Object {
+			return fmt.Errorf("status is a JSON %s, not an object", kindName(k))
+		}
+		s.Status = readHistoryStatus(r)
+	}
+	return r.End()
+}
+
+// UnmarshalsWholeValue: see History's.
+func (*EntryStatus) UnmarshalsWholeValue() {}
+
 // unmarshal reads a history answer; full keeps prompts and outputs.
 func (h *History) unmarshal(b []byte, full bool) error {
 	r := jsonread.New(b)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/easel-mcp/easel/host/comfyui/comfyuitest"
 	"github.com/easel-mcp/easel/sdk"
+	"github.com/easel-mcp/easel/sdk/jsonread"
 )
 
 // recordings is where the shared ComfyUI 0.3.64 recordings live, beside the
@@ -243,6 +244,12 @@ func TestJobHistoryKeepsOnlyStatus(t *testing.T) {
 			if !reflect.DeepEqual(a, b) {
 				t.Errorf("%s: entry %s: status from JobHistory %+v, from History %+v", file, id, b, a)
 			}
+			// What get_job_status asks the host for: the status alone.
+			value, found, err := jsonread.Select(body, jsonread.Pointer(id, "status"))
+			var sel EntryStatus
+			if err != nil || !found || sel.UnmarshalJSON(value) != nil || !reflect.DeepEqual(sel.Status, want.Status) {
+				t.Errorf("%s: entry %s: selected status %+v (%v, %v), want %+v", file, id, sel.Status, found, err, want.Status)
+			}
 		}
 	}
 }
@@ -282,6 +289,25 @@ func TestHistoryRefusesAnythingButOneValue(t *testing.T) {
 		}
 		if err := jh.UnmarshalJSON([]byte(body)); err == nil {
 			t.Errorf("JobHistory accepted %q", body)
+		}
+	}
+}
+
+// TestEntryStatus reads a selected status: an object, null (a status
+// ComfyUI recorded as None), and never anything but one status value.
+func TestEntryStatus(t *testing.T) {
+	var _ sdk.WholeValueUnmarshaler = (*EntryStatus)(nil)
+	s := EntryStatus{Status: &HistoryStatus{}}
+	if err := s.UnmarshalJSON([]byte(` null `)); err != nil || s.Status != nil {
+		t.Errorf("null: %+v, %v; want a nil status", s.Status, err)
+	}
+	body := `{"status_str": "error", "completed": false, "messages": [["execution_error", {"node_id": "3", "exception_type": "RuntimeError"}]]}`
+	if err := s.UnmarshalJSON([]byte(body)); err != nil || s.Status == nil || s.Status.StatusStr != "error" || len(s.Status.Messages) != 1 || s.Status.Messages[0].NodeID != "3" {
+		t.Errorf("%s: %+v, %v", body, s.Status, err)
+	}
+	for _, bad := range []string{``, `1`, `[]`, `"success"`, `{} {}`, `{"messages": [tru]}`, `null x`} {
+		if err := s.UnmarshalJSON([]byte(bad)); err == nil {
+			t.Errorf("EntryStatus accepted %q", bad)
 		}
 	}
 }
