@@ -87,6 +87,12 @@ type Request struct {
 	// its whole workflow, never reads the rest in WebAssembly. The answer
 	// is still checked to be one JSON value.
 	Select string
+	// Omit names values of the answer (of the value Select names, when it
+	// is set) that the plugin will not read: JSON Pointers whose token "*"
+	// stands for every member or item, as in "/queue_pending/*/2", the
+	// workflow of every pending job. The host sends null in their place,
+	// so decoders keep working; the rest comes as ComfyUI sent it.
+	Omit []string
 }
 
 // Response is ComfyUI's answer to a Request.
@@ -109,7 +115,7 @@ type Response struct {
 
 // Do sends a request and returns the response whatever its status. The
 // only error is *UnavailableError (no response), *NotAPIError for a 2xx
-// answer to a request with Select that is not JSON, or a plain error if
+// answer to a request with Select or Omit that is not JSON, or a plain error if
 // the request cannot be encoded or the host's answer is malformed. Use Do for
 // what the helpers do not cover, such as a multipart upload to
 // /upload/image.
@@ -118,7 +124,7 @@ func (c *ComfyUI) Do(req Request) (*Response, error) {
 	if method == "" {
 		method = "GET"
 	}
-	msg := encodeRequest(&requestHeader{Method: method, Path: req.Path, Query: req.Query, ContentType: req.ContentType, Backend: c.backend, Job: c.job, Select: req.Select}, req.Body)
+	msg := encodeRequest(&requestHeader{Method: method, Path: req.Path, Query: req.Query, ContentType: req.ContentType, Backend: c.backend, Job: c.job, Select: req.Select, Omit: req.Omit}, req.Body)
 	var h responseHeader
 	body, err := decodeResponse(c.host.comfyuiRequest(msg), &h)
 	if err != nil {
@@ -134,18 +140,24 @@ func (c *ComfyUI) Do(req Request) (*Response, error) {
 		h.URL = req.Path
 	}
 	resp := &Response{Status: h.Status, ContentType: h.ContentType, URL: h.URL, Body: body, Backend: h.Backend}
-	if req.Select != "" && resp.Status >= 200 && resp.Status <= 299 {
-		return resp, selectBody(resp, req.Select, h.Selected)
+	if (req.Select != "" || len(req.Omit) > 0) && resp.Status >= 200 && resp.Status <= 299 {
+		return resp, shapeBody(resp, &req, h.Selected)
 	}
 	return resp, nil
 }
 
-// selectBody leaves resp.Body the value that pointer names. A host that
-// selected has done so; an older one sent the whole answer, and the value
-// is found here instead.
-func selectBody(resp *Response, pointer string, selected bool) error {
+// shapeBody leaves resp.Body the value req.Select names, without what
+// req.Omit names. A host that selected has done so; an older one sent the
+// whole answer, and the shaping is done here instead, slower.
+func shapeBody(resp *Response, req *Request, selected bool) error {
 	if !selected {
-		value, _, err := jsonread.Select(resp.Body, pointer) // nil when not found
+		value, err := resp.Body, error(nil)
+		if req.Select != "" {
+			value, _, err = jsonread.Select(value, req.Select) // nil when not found
+		}
+		if err == nil && value != nil && len(req.Omit) > 0 {
+			value, err = jsonread.Omit(value, req.Omit)
+		}
 		if err != nil {
 			return &NotAPIError{URL: resp.URL, ContentType: resp.ContentType, Snippet: excerpt(resp.Body, 200), Err: err}
 		}

@@ -201,6 +201,9 @@ func TestComfyUISelect(t *testing.T) {
 	hosts := map[string]func(fakeRequest) []byte{
 		"selecting": func(req fakeRequest) []byte {
 			value, _, err := jsonread.Select([]byte(history), req.Select)
+			if err == nil && value != nil && len(req.Omit) > 0 {
+				value, err = jsonread.Omit(value, req.Omit)
+			}
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -217,8 +220,14 @@ func TestComfyUISelect(t *testing.T) {
 		if err != nil || resp.Missing || st.StatusStr != "success" {
 			t.Errorf("%s host: %+v, %v, %+v; want the status", name, resp, err, st)
 		}
-		if got := h.requests[0].Select; got != "/j~11/status" {
+		if got := h.requests[0].Select; got != "/j~11/status" || h.requests[0].Omit != nil {
 			t.Errorf("%s host: sent select %q", name, got)
+		}
+		var entry struct {
+			Prompt json.RawMessage `json:"prompt"`
+		}
+		if _, err := c.DoJSON(Request{Path: "/history/j%2F1", Select: "/j~11", Omit: []string{"/prompt/*"}}, &entry); err != nil || string(entry.Prompt) != "[null, null, null, null, null]" {
+			t.Errorf("%s host, omit: %s, %v; want the prompt's items left out", name, entry.Prompt, err)
 		}
 		st.StatusStr = "untouched"
 		resp, err = c.DoJSON(Request{Path: "/history/j2", Select: jsonread.Pointer("j2", "status")}, &st)

@@ -25,6 +25,7 @@ type requestHeader struct {
 	Backend     string            `json:"backend,omitempty"`
 	Job         string            `json:"job,omitempty"`
 	Select      string            `json:"select,omitempty"`
+	Omit        []string          `json:"omit,omitempty"`
 }
 
 // responseHeader is the header of a comfyui_request response. Status 0
@@ -65,6 +66,16 @@ func (h *requestHeader) appendJSON(b []byte) []byte {
 			b = append(b, f.key...)
 			b = appendJSONString(b, f.value)
 		}
+	}
+	if len(h.Omit) > 0 {
+		b = append(b, `,"omit":[`...)
+		for i, p := range h.Omit {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, p)
+		}
+		b = append(b, ']')
 	}
 	return append(b, '}')
 }

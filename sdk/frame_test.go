@@ -20,8 +20,8 @@ func TestFrameRoundTrip(t *testing.T) {
 		{"binary body with newlines", requestHeader{Method: "POST", Path: "/upload/image", ContentType: "multipart/form-data; boundary=x"},
 			[]byte("--x\r\n\n\x00\xff\n"), `{"method":"POST","path":"/upload/image","content_type":"multipart/form-data; boundary=x"}`},
 		{"newline inside the header", requestHeader{Method: "GET", Path: "/a\nb"}, []byte("{}"), `{"method":"GET","path":"/a\nb"}`},
-		{"every member", requestHeader{Method: "GET", Path: "/view", Query: map[string]string{"filename": "a<&>\"é.png"}, ContentType: "x/y", Backend: "b1", Job: "b1.j", Select: "/a~1b/0"}, nil,
-			`{"method":"GET","path":"/view","query":{"filename":"a<&>\"é.png"},"content_type":"x/y","backend":"b1","job":"b1.j","select":"/a~1b/0"}`},
+		{"every member", requestHeader{Method: "GET", Path: "/view", Query: map[string]string{"filename": "a<&>\"é.png"}, ContentType: "x/y", Backend: "b1", Job: "b1.j", Select: "/a~1b/0", Omit: []string{"/*/2", "/x\"y"}}, nil,
+			`{"method":"GET","path":"/view","query":{"filename":"a<&>\"é.png"},"content_type":"x/y","backend":"b1","job":"b1.j","select":"/a~1b/0","omit":["/*/2","/x\"y"]}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

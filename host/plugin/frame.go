@@ -64,6 +64,19 @@ func (h *requestHeader) read(line []byte) error {
 			str("job", &h.Job)
 		case "select":
 			str("select", &h.Select)
+		case "omit":
+			if r.Kind() != jsonread.Array {
+				err = fmt.Errorf("omit %.20s is not an array", r.Raw())
+				return
+			}
+			h.Omit = []string{}
+			r.Array(func(int) {
+				var v string // a null item is "", as encoding/json makes it
+				if err == nil && !r.Null() {
+					str("omit item", &v)
+				}
+				h.Omit = append(h.Omit, v)
+			})
 		case "query":
 			if r.Kind() != jsonread.Object {
 				err = fmt.Errorf("query %.20s is not an object", r.Raw())

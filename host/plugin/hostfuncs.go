@@ -290,9 +290,11 @@ type requestHeader struct {
 	// job the request is about.
 	Backend string `json:"backend,omitempty"`
 	Job     string `json:"job,omitempty"`
-	// Select is a JSON pointer into a 2xx JSON answer: the host reads the
-	// answer natively and hands the plugin only the value it names.
-	Select string `json:"select,omitempty"`
+	// Select is a JSON pointer into a 2xx JSON answer, Omit patterns of
+	// values to leave out of it (jsonread.Omit): the host reads the answer
+	// natively and hands the plugin only what it will read.
+	Select string   `json:"select,omitempty"`
+	Omit   []string `json:"omit,omitempty"`
 }
 
 // responseHeader is the header line of a comfyui_request answer.
@@ -301,8 +303,9 @@ type responseHeader struct {
 	ContentType string `json:"content_type,omitempty"`
 	URL         string `json:"url,omitempty"`
 	Backend     string `json:"backend,omitempty"`
-	// Selected says the body is the value the request's select named, or
-	// empty when the answer has none.
+	// Selected says the host applied the request's select and omit: the
+	// body is the value select named (empty when the answer has none),
+	// without what omit named.
 	Selected bool   `json:"selected,omitempty"`
 	Error    string `json:"error,omitempty"`
 }
@@ -342,6 +345,9 @@ func (p *Plugin) comfyUIRequest(ctx context.Context, st *callState, msg []byte) 
 	if err := jsonread.CheckPointer(h.Select); err != nil {
 		return fail("request refused: select: %v", err)
 	}
+	if err := jsonread.CheckPatterns(h.Omit); err != nil {
+		return fail("request refused: omit: %v", err)
+	}
 	if err := checkViewQuery(h.Path, h.Query); err != nil {
 		p.logger.Warn("plugin request refused", "path", h.Path, "err", err)
 		return fail("request refused: %v", err)
@@ -370,17 +376,31 @@ func (p *Plugin) comfyUIRequest(ctx context.Context, st *callState, msg []byte) 
 	}
 	rh := responseHeader{Status: resp.Status, ContentType: resp.ContentType, URL: resp.URL, Backend: resp.Backend}
 	answer := resp.Body
-	if h.Select != "" && resp.Status >= 200 && resp.Status <= 299 {
+	if (h.Select != "" || len(h.Omit) > 0) && resp.Status >= 200 && resp.Status <= 299 {
 		// An answer that is not JSON goes whole, unselected: the plugin's
 		// decoder then says what it got.
-		if value, found, err := jsonread.Select(answer, h.Select); err == nil {
-			rh.Selected, answer = true, value
-			if !found {
-				answer = nil
-			}
+		if shaped, err := shapeAnswer(answer, h.Select, h.Omit); err == nil {
+			rh.Selected, answer = true, shaped
 		}
 	}
 	return frameResponse(rh, answer)
+}
+
+// shapeAnswer applies a request's select, then its omit to the value
+// selected; nil when select names nothing. Each reads the whole of what it
+// is given, so an empty select (the whole answer) is not applied.
+func shapeAnswer(body []byte, pointer string, omit []string) ([]byte, error) {
+	if pointer != "" {
+		value, found, err := jsonread.Select(body, pointer)
+		if err != nil || !found {
+			return value, err
+		}
+		body = value
+	}
+	if len(omit) == 0 {
+		return body, nil
+	}
+	return jsonread.Omit(body, omit)
 }
 
 // checkViewQuery applies the host's file-reference rules to /view, whose

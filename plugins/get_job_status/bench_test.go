@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -80,11 +81,20 @@ func native(ctx context.Context, r plugin.Requester, args json.RawMessage) (json
 		}
 		st.FromHistory(&comfy.HistoryEntry{Status: s.Status})
 	} else {
-		var q comfy.Queue
-		if err := getJSON(ctx, r, "/queue", &q); err != nil {
+		// The queue without its workflows, as the host omits them.
+		resp, err := r.Do(ctx, comfyui.Request{Method: "GET", Path: "/queue"})
+		if err != nil {
 			return nil, err
 		}
-		st.FromQueue(&q, in.PromptID)
+		body, err := jsonread.Omit(resp.Body, queueOmit)
+		if err != nil {
+			return nil, err
+		}
+		var q comfy.JobQueue
+		if err := q.UnmarshalJSON(body); err != nil {
+			return nil, err
+		}
+		st.FromQueue((*comfy.Queue)(&q), in.PromptID)
 	}
 	text, err := json.Marshal(st)
 	if err != nil {
@@ -94,17 +104,6 @@ func native(ctx context.Context, r plugin.Requester, args json.RawMessage) (json
 		"content":           []map[string]string{{"type": "text", "text": string(text)}},
 		"structuredContent": json.RawMessage(text),
 	})
-}
-
-func getJSON(ctx context.Context, r plugin.Requester, path string, v any) error {
-	resp, err := r.Do(ctx, comfyui.Request{Method: "GET", Path: path})
-	if err != nil {
-		return err
-	}
-	if resp.Status != 200 {
-		return fmt.Errorf("GET %s: %d", path, resp.Status)
-	}
-	return json.Unmarshal(resp.Body, v)
 }
 
 // loadWasm loads this folder's plugin with the grants tools.yaml gives it.
@@ -149,25 +148,63 @@ func loadWasm(b *testing.B, r plugin.Requester) *plugin.Plugin {
 // in the same run (reported as native-ns/op and x-native). Both answer from
 // recorded ComfyUI responses, so the difference is easel's: the call into
 // wazero, the comfyui_request host call, JSON in and out of the guest, and
-// the Go runtime inside the plugin. Two answers: the job as the emulator
-// records it (927 bytes of history), and the same job as ComfyUI's web UI
-// queues it, with the front end's graph of a 60-node workflow in the
-// prompt's extra_data (about 29 KB), which the host skips for the plugin.
+// the Go runtime inside the plugin. Three cases:
 //
-//	go test ./plugins/get_job_status -run xxx -bench PluginOverhead -benchmem
+//   - emulator: the finished job as the emulator records it (927 bytes of
+//     history);
+//
+//   - web_ui_60_nodes: the same job as ComfyUI's web UI queues it, with
+//     the front end's graph of a 60-node workflow in the prompt's
+//     extra_data (about 29 KB of history), which the host skips for the
+//     plugin (select);
+//
+//   - pending_in_web_ui_queue: a job third in line behind five such jobs
+//     (an empty history, then 169 KB of /queue, whose workflows the host
+//     leaves out for the plugin: omit).
+//
+//     go test ./plugins/get_job_status -run xxx -bench PluginOverhead -benchmem
 func BenchmarkPluginOverhead(b *testing.B) {
 	for _, bc := range []struct {
-		name  string
-		graph int // nodes of the front end's graph in extra_data
-	}{{"emulator", 0}, {"web_ui_60_nodes", 60}} {
+		name    string
+		graph   int  // nodes of the front end's graph in extra_data
+		pending bool // ask for a job pending behind copies of the finished one
+	}{{"emulator", 0, false}, {"web_ui_60_nodes", 60, false}, {"pending_in_web_ui_queue", 60, true}} {
 		b.Run(bc.name, func(b *testing.B) {
 			r, id := record(b)
 			if bc.graph > 0 {
 				withGraph(b, r, id, bc.graph)
 			}
+			if bc.pending {
+				id = queueBehind(b, r, id)
+			}
 			benchmarkOverhead(b, r, id)
 		})
 	}
+}
+
+// queueBehind fills the recorded /queue with one running and five pending
+// copies of job id's prompt, and returns the id of the third pending one,
+// which has no history yet.
+func queueBehind(b *testing.B, r recorded, id string) string {
+	var h map[string]struct {
+		Prompt []any `json:"prompt"`
+	}
+	if err := json.Unmarshal(r["/history/"+id], &h); err != nil {
+		b.Fatal(err)
+	}
+	items := make([]any, 6)
+	for i := range items {
+		item := slices.Clone(h[id].Prompt)
+		item[0], item[1] = 10+i, fmt.Sprintf("queued-%d", i)
+		items[i] = item
+	}
+	q, err := json.Marshal(map[string]any{"queue_running": items[:1], "queue_pending": items[1:]})
+	if err != nil {
+		b.Fatal(err)
+	}
+	r["/queue"] = q
+	r["/history/queued-3"] = []byte(`{}`)
+	return "queued-3"
 }
 
 func benchmarkOverhead(b *testing.B, r recorded, id string) {
@@ -198,7 +235,7 @@ func benchmarkOverhead(b *testing.B, r recorded, id string) {
 	}
 	benchtest.Report(b, base, "native")
 	b.ReportMetric((benchtest.PerOp(b)-base.NsPerOp)/1e3, "overhead-µs/op")
-	b.ReportMetric(float64(len(r["/history/"+id])), "history-bytes")
+	b.ReportMetric(float64(len(r["/history/"+id])+len(r["/queue"])), "answer-bytes")
 }
 
 // withGraph puts into the job's recorded history what ComfyUI's web UI

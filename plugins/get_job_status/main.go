@@ -58,11 +58,11 @@ func handle(c *sdk.Call, in Input) (comfy.JobStatus, error) {
 		st.FromHistory(entry)
 		return st, nil
 	}
-	var q comfy.Queue
+	var q comfy.JobQueue
 	if err := queue(api, &st, &q); err != nil {
 		return st, err
 	}
-	if st.FromQueue(&q, in.PromptID) {
+	if st.FromQueue((*comfy.Queue)(&q), in.PromptID) {
 		return st, nil
 	}
 	entry, err = history(api, &st)
@@ -78,7 +78,7 @@ func handle(c *sdk.Call, in Input) (comfy.JobStatus, error) {
 		if err := queue(api, &st, &q); err != nil {
 			return st, err
 		}
-		if !st.FromQueue(&q, in.PromptID) {
+		if !st.FromQueue((*comfy.Queue)(&q), in.PromptID) {
 			st.Backend = ""
 		}
 		return st, nil
@@ -87,9 +87,14 @@ func handle(c *sdk.Call, in Input) (comfy.JobStatus, error) {
 	return st, nil
 }
 
+// queueOmit leaves out of /queue what finding a job in it does not read:
+// every queued job's workflow and extra data (the web UI's graph), often
+// tens of kilobytes each.
+var queueOmit = []string{"/queue_running/*/2", "/queue_running/*/3", "/queue_pending/*/2", "/queue_pending/*/3"}
+
 // queue fetches /queue into q and notes the server that answered.
-func queue(api *sdk.ComfyUI, st *comfy.JobStatus, q *comfy.Queue) error {
-	resp, err := api.DoJSON(sdk.Request{Method: "GET", Path: "/queue"}, q)
+func queue(api *sdk.ComfyUI, st *comfy.JobStatus, q *comfy.JobQueue) error {
+	resp, err := api.DoJSON(sdk.Request{Method: "GET", Path: "/queue", Omit: queueOmit}, q)
 	if err == nil {
 		st.Backend = resp.Backend
 	}

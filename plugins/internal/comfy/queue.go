@@ -38,8 +38,79 @@ func (q *QueueItem) UnmarshalJSON(b []byte) error {
 	return err
 }
 
+// UnmarshalJSON decodes a /queue answer in one pass (package jsonread),
+// as encoding/json would into the struct with keys matched exactly: a
+// queue of a few jobs queued from ComfyUI's web UI is hundreds of
+// kilobytes of workflows, which encoding/json's scanner reads several
+// times slower in WebAssembly.
+func (q *Queue) UnmarshalJSON(b []byte) error { return q.unmarshal(b, true) }
+
+// JobQueue is GET /queue read for where a job is: each item's number and
+// prompt id. Its prompts and extra data are checked like Queue's but not
+// kept. get_job_status reads one on every poll of a job not finished.
+type JobQueue Queue
+
+// UnmarshalJSON decodes a /queue answer like Queue.UnmarshalJSON, with
+// the items' prompts and extra data skipped.
+func (q *JobQueue) UnmarshalJSON(b []byte) error { return (*Queue)(q).unmarshal(b, false) }
+
+// UnmarshalsWholeValue tells sdk.ComfyUI.DoJSON that UnmarshalJSON checks
+// the whole answer itself.
+func (*Queue) UnmarshalsWholeValue() {}
+
+// UnmarshalsWholeValue: see Queue's.
+func (*JobQueue) UnmarshalsWholeValue() {}
+
+// unmarshal reads a /queue answer; full keeps prompts and extra data.
+func (q *Queue) unmarshal(b []byte, full bool) error {
+	r := jsonread.New(b)
+	if r.Null() {
+		return r.End() // nothing, as encoding/json reads it
+	}
+	if k := r.Kind(); k != jsonread.Object {
+		return fmt.Errorf("the queue is a JSON %s, not an object", kindName(k))
+	}
+	var err error
+	items := func(name string) []QueueItem {
+		if r.Null() {
+			return nil
+		}
+		if k := r.Kind(); k != jsonread.Array {
+			err = fmt.Errorf("%s is a JSON %s, not an array", name, kindName(k))
+			return nil
+		}
+		list := []QueueItem{}
+		r.Array(func(int) {
+			var it QueueItem
+			if err == nil {
+				err = it.readAs(r, full)
+			}
+			list = append(list, it)
+		})
+		return list
+	}
+	r.ObjectBytes(func(key []byte) {
+		if err != nil {
+			return
+		}
+		switch string(key) {
+		case "queue_running":
+			q.Running = items("queue_running")
+		case "queue_pending":
+			q.Pending = items("queue_pending")
+		}
+	})
+	if rerr := r.End(); rerr != nil {
+		return rerr
+	}
+	return err
+}
+
 // read reads the array form at r; see UnmarshalJSON.
-func (q *QueueItem) read(r *jsonread.Reader) error {
+func (q *QueueItem) read(r *jsonread.Reader) error { return q.readAs(r, true) }
+
+// readAs reads the array form at r, its prompt and extra data only if full.
+func (q *QueueItem) readAs(r *jsonread.Reader, full bool) error {
 	if k := r.Kind(); k != jsonread.Array {
 		return fmt.Errorf("a queue item is a JSON %s, not an array", kindName(k))
 	}
@@ -52,9 +123,13 @@ func (q *QueueItem) read(r *jsonread.Reader) error {
 		case 1:
 			q.PromptID = readString(r)
 		case 2:
-			q.Prompt = slices.Clone(r.Raw())
+			if full {
+				q.Prompt = slices.Clone(r.Raw())
+			}
 		case 3:
-			q.ExtraData = slices.Clone(r.Raw())
+			if full {
+				q.ExtraData = slices.Clone(r.Raw())
+			}
 		case 4:
 			q.Outputs = readStrings(r)
 		}
