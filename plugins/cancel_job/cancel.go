@@ -166,8 +166,8 @@ func (j *job) result(result, format string, args ...any) Cancel {
 
 // inQueue reports whether the job is in /queue, and whether it runs.
 func (j *job) inQueue() (running, found bool, err error) {
-	var q comfy.Queue
-	if err := j.api.GetJSON("/queue", nil, &q); err != nil {
+	q, _, err := comfy.GetJobQueue(j.api)
+	if err != nil {
 		return false, false, err
 	}
 	running, _, found = q.Find(j.id)
@@ -176,9 +176,6 @@ func (j *job) inQueue() (running, found bool, err error) {
 
 // history fetches /history/{id}; nil means ComfyUI has no entry for it.
 func (j *job) history() (*comfy.HistoryEntry, error) {
-	var h map[string]*comfy.HistoryEntry
-	if err := j.api.GetJSON(sdk.Path("history", j.id), nil, &h); err != nil {
-		return nil, err
-	}
-	return h[j.id], nil
+	entry, _, err := comfy.GetHistoryEntry(j.api, j.id)
+	return entry, err
 }

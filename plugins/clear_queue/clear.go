@@ -29,8 +29,8 @@ type snapshot struct {
 }
 
 func readQueue(api *sdk.ComfyUI) (snapshot, error) {
-	var q comfy.Queue
-	if err := api.GetJSON("/queue", nil, &q); err != nil {
+	q, _, err := comfy.GetJobQueue(api)
+	if err != nil {
 		return snapshot{}, err
 	}
 	var s snapshot

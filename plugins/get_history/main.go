@@ -97,8 +97,8 @@ func lookup(api *sdk.ComfyUI, id string) (History, error) {
 	if err != nil || entry != nil {
 		return finished(out, id, entry, backend), err
 	}
-	var q comfy.Queue
-	if err := api.GetJSON("/queue", nil, &q); err != nil {
+	q, _, err := comfy.GetJobQueue(api)
+	if err != nil {
 		return out, err
 	}
 	if running, position, found := q.Find(id); found {

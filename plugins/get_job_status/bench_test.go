@@ -86,7 +86,7 @@ func native(ctx context.Context, r plugin.Requester, args json.RawMessage) (json
 		if err != nil {
 			return nil, err
 		}
-		body, err := jsonread.Omit(resp.Body, queueOmit)
+		body, err := jsonread.Omit(resp.Body, comfy.QueueWorkflows())
 		if err != nil {
 			return nil, err
 		}

@@ -58,11 +58,11 @@ func handle(c *sdk.Call, in Input) (comfy.JobStatus, error) {
 		st.FromHistory(entry)
 		return st, nil
 	}
-	var q comfy.JobQueue
-	if err := queue(api, &st, &q); err != nil {
+	q, err := queue(api, &st)
+	if err != nil {
 		return st, err
 	}
-	if st.FromQueue((*comfy.Queue)(&q), in.PromptID) {
+	if st.FromQueue(q, in.PromptID) {
 		return st, nil
 	}
 	entry, err = history(api, &st)
@@ -75,10 +75,10 @@ func handle(c *sdk.Call, in Input) (comfy.JobStatus, error) {
 	}
 	if entry == nil {
 		// Last look at the queue: the id may have been queued meanwhile.
-		if err := queue(api, &st, &q); err != nil {
+		if q, err = queue(api, &st); err != nil {
 			return st, err
 		}
-		if !st.FromQueue((*comfy.Queue)(&q), in.PromptID) {
+		if !st.FromQueue(q, in.PromptID) {
 			st.Backend = ""
 		}
 		return st, nil
@@ -87,18 +87,15 @@ func handle(c *sdk.Call, in Input) (comfy.JobStatus, error) {
 	return st, nil
 }
 
-// queueOmit leaves out of /queue what finding a job in it does not read:
-// every queued job's workflow and extra data (the web UI's graph), often
-// tens of kilobytes each.
-var queueOmit = []string{"/queue_running/*/2", "/queue_running/*/3", "/queue_pending/*/2", "/queue_pending/*/3"}
-
-// queue fetches /queue into q and notes the server that answered.
-func queue(api *sdk.ComfyUI, st *comfy.JobStatus, q *comfy.JobQueue) error {
-	resp, err := api.DoJSON(sdk.Request{Method: "GET", Path: "/queue", Omit: queueOmit}, q)
-	if err == nil {
-		st.Backend = resp.Backend
+// queue fetches /queue without its workflows and notes the server that
+// answered.
+func queue(api *sdk.ComfyUI, st *comfy.JobStatus) (*comfy.Queue, error) {
+	q, resp, err := comfy.GetJobQueue(api)
+	if err != nil {
+		return nil, err
 	}
-	return err
+	st.Backend = resp.Backend
+	return q, nil
 }
 
 // historyStatus fetches /history/{id} with the host selecting the entry's

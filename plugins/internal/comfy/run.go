@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/easel-mcp/easel/sdk"
-	"github.com/easel-mcp/easel/sdk/jsonread"
 )
 
 // WaitOutcome is a job's state once the host's wait for it ended, with the
@@ -53,14 +52,11 @@ func AfterWait(api *sdk.ComfyUI, id string, job sdk.JobResult) (WaitOutcome, err
 		}
 		return out, nil
 	}
-	// The job's entry without its prompt (the workflow, and for a job
-	// queued from the web UI its graph too), which the host skips natively.
-	entry := &HistoryEntry{}
-	resp, err := api.DoJSON(sdk.Request{Method: "GET", Path: sdk.Path("history", id), Select: jsonread.Pointer(id), Omit: []string{"/prompt"}}, entry)
+	entry, resp, err := GetHistoryEntry(api, id)
 	if err != nil {
 		return out, err
 	}
-	if resp.Missing {
+	if entry == nil {
 		out.Found = true
 		return out, fmt.Errorf("ComfyUI reported job %s finished but has no history entry for it (was history cleared?)", id)
 	}
