@@ -39,7 +39,7 @@ func runAgainst(ctx context.Context, c config) error {
 	if c.tools, err = filepath.Abs(c.tools); err != nil {
 		return err
 	}
-	slow, err := startChildEmulator(ctx, c.serviceTime)
+	slow, err := startChildEmulator(ctx, c.serviceTime, c.graph)
 	if err != nil {
 		return err
 	}

@@ -235,7 +235,7 @@ func (e *easel) waiters(ctx context.Context, emu *emulator, n int, r *report) er
 	ids := make([]string, jobs)
 	for i := range ids {
 		var err error
-		if ids[i], err = emu.submit(ctx); err != nil {
+		if ids[i], err = emu.submit(ctx, 0); err != nil {
 			emu.srv.ResumeWorker()
 			return err
 		}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -35,14 +36,15 @@ var benchPrompt = map[string]any{
 }
 
 // startEmulator starts the emulator, answering HTTP requests with the
-// given service time (see comfyuitest.WithServiceTime), and runs one job.
-func startEmulator(ctx context.Context, serviceTime time.Duration) (*emulator, error) {
+// given service time (see comfyuitest.WithServiceTime), and runs one job,
+// with a web UI graph of graph nodes (see submit).
+func startEmulator(ctx context.Context, serviceTime time.Duration, graph int) (*emulator, error) {
 	srv, err := comfyuitest.StartServer(comfyuitest.WithServiceTime(serviceTime))
 	if err != nil {
 		return nil, err
 	}
 	e := &emulator{srv: srv, url: srv.URL, http: newHTTPClient()}
-	if e.doneID, err = e.submit(ctx); err != nil {
+	if e.doneID, err = e.submit(ctx, graph); err != nil {
 		srv.Close()
 		return nil, err
 	}
@@ -55,10 +57,10 @@ func startEmulator(ctx context.Context, serviceTime time.Duration) (*emulator, e
 
 // useComfyUI runs one job on a real ComfyUI at url and waits until its
 // history is written.
-func useComfyUI(ctx context.Context, url string) (*emulator, error) {
+func useComfyUI(ctx context.Context, url string, graph int) (*emulator, error) {
 	e := &emulator{url: strings.TrimSuffix(url, "/"), http: newHTTPClient()}
 	var err error
-	if e.doneID, err = e.submit(ctx); err != nil {
+	if e.doneID, err = e.submit(ctx, graph); err != nil {
 		return nil, fmt.Errorf("ComfyUI at %s: %w", e.url, err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
@@ -96,12 +98,12 @@ func (e *emulator) close() {
 // requests are answered without waking another process, which on a busy
 // machine is most of a request's cost, and the comparison would be
 // between a goroutine hand-off and a process wake-up.)
-func startChildEmulator(ctx context.Context, serviceTime time.Duration) (*emulator, error) {
+func startChildEmulator(ctx context.Context, serviceTime time.Duration, graph int) (*emulator, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.CommandContext(ctx, exe, "-emulator-child", "-service-time", serviceTime.String())
+	cmd := exec.CommandContext(ctx, exe, "-emulator-child", "-service-time", serviceTime.String(), "-graph", strconv.Itoa(graph))
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -124,8 +126,8 @@ func startChildEmulator(ctx context.Context, serviceTime time.Duration) (*emulat
 
 // serveEmulator is the child's side of startChildEmulator: it prints the
 // emulator's URL and finished job, and serves until stdin closes.
-func serveEmulator(ctx context.Context, serviceTime time.Duration) error {
-	e, err := startEmulator(ctx, serviceTime)
+func serveEmulator(ctx context.Context, serviceTime time.Duration, graph int) error {
+	e, err := startEmulator(ctx, serviceTime, graph)
 	if err != nil {
 		return err
 	}
@@ -135,9 +137,17 @@ func serveEmulator(ctx context.Context, serviceTime time.Duration) error {
 	return err
 }
 
-// submit queues benchPrompt as a client would (POST /prompt).
-func (e *emulator) submit(ctx context.Context) (string, error) {
-	body, _ := json.Marshal(map[string]any{"prompt": benchPrompt, "client_id": "easelbench"})
+// submit queues benchPrompt as a client would (POST /prompt). With graph
+// nodes, it sends what ComfyUI's web UI sends with every prompt besides:
+// the front end's graph of the workflow (extra_data.extra_pnginfo), which
+// ComfyUI keeps in the job's queue item and history entry (60 nodes make
+// about 30 KB of history).
+func (e *emulator) submit(ctx context.Context, graph int) (string, error) {
+	prompt := map[string]any{"prompt": benchPrompt, "client_id": "easelbench"}
+	if graph > 0 {
+		prompt["extra_data"] = map[string]any{"extra_pnginfo": map[string]any{"workflow": comfyuitest.WebUIGraph(graph)}}
+	}
+	body, _ := json.Marshal(prompt)
 	req, _ := http.NewRequestWithContext(ctx, "POST", e.url+"/prompt", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := e.http.Do(req)

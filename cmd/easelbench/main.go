@@ -58,6 +58,7 @@ type config struct {
 	serviceTime time.Duration // the emulator's service time for the ComfyUI-speed measurement
 	floorP50    time.Duration // if set, search the service time that gives the floor this p50
 	comfyURL    string        // a real ComfyUI for it instead of the emulator
+	graph       int           // nodes of a web UI graph in the measured job's extra_data
 
 	against string // a baseline easel binary: measure the two side by side (against.go)
 	pairs   int    // compares to run with against
@@ -88,6 +89,7 @@ func main() {
 	flag.DurationVar(&c.serviceTime, "service-time", defaultServiceTime, "the emulator's busy time per HTTP request for the ComfyUI-speed measurement")
 	flag.DurationVar(&c.floorP50, "floor", 0, "instead of -service-time, search the service time at which the direct-HTTP floor's p50 is this (the issue's was 0.58 ms against ComfyUI 0.3.64)")
 	flag.StringVar(&c.comfyURL, "comfyui", "", "measure the ComfyUI-speed rows against the real ComfyUI at `URL` instead of the emulator (it runs one small EmptyImage → SaveImage job)")
+	flag.IntVar(&c.graph, "graph", 0, "give the job get_job_status asks about what ComfyUI's web UI sends with a prompt: the front end's graph of `N` nodes (60 make about 30 KB of history); 0 sends the small workflow alone")
 	flag.Var(&c.env, "env", "`KEY=VALUE` added to easel's environment, e.g. GODEBUG=gctrace=1 or GOMEMLIMIT=off (repeatable)")
 	flag.StringVar(&c.against, "against", "", "instead of the table, measure -easel side by side with the baseline easel `BINARY` at ComfyUI speed and print their ratios (with -config host/bundled/tools.yaml each runs its own embedded plugins)")
 	flag.IntVar(&c.pairs, "pairs", 4, "side-by-side measurements to run with -against")
@@ -96,7 +98,7 @@ func main() {
 	run := run
 	switch {
 	case c.emulatorChild:
-		run = func(ctx context.Context, c config) error { return serveEmulator(ctx, c.serviceTime) }
+		run = func(ctx context.Context, c config) error { return serveEmulator(ctx, c.serviceTime, c.graph) }
 	case c.against != "":
 		if c.easel == "" {
 			fmt.Fprintln(os.Stderr, "easelbench: -against needs -easel, the binary to measure against the baseline")
@@ -130,12 +132,12 @@ func run(ctx context.Context, c config) error {
 	}
 	// The status measurements reach an emulator in a process of its own,
 	// as ComfyUI is; the waiters need one this process controls.
-	fast, err := startChildEmulator(ctx, 0)
+	fast, err := startChildEmulator(ctx, 0, c.graph)
 	if err != nil {
 		return err
 	}
 	defer fast.close()
-	emu, err := startEmulator(ctx, 0)
+	emu, err := startEmulator(ctx, 0, 0)
 	if err != nil {
 		return err
 	}
@@ -235,7 +237,7 @@ func measureAtComfyUISpeed(ctx context.Context, c config, cache string, r *repor
 	)
 	if c.comfyURL != "" {
 		logf("ComfyUI at %s", c.comfyURL)
-		slow, err = useComfyUI(ctx, c.comfyURL)
+		slow, err = useComfyUI(ctx, c.comfyURL, c.graph)
 		r.slowName = "ComfyUI at " + c.comfyURL
 	} else {
 		slow, err = slowEmulator(ctx, c, r)
@@ -276,13 +278,13 @@ func slowEmulator(ctx context.Context, c config, r *report) (*emulator, error) {
 	st := c.serviceTime
 	if c.floorP50 > 0 {
 		var err error
-		if st, err = calibrate(ctx, c.floorP50, r.floorLat.pct(0.5)); err != nil {
+		if st, err = calibrate(ctx, c.floorP50, r.floorLat.pct(0.5), c.graph); err != nil {
 			return nil, err
 		}
 	}
 	logf("the emulator at ComfyUI's speed (%v per request)", st)
 	r.slowName = fmt.Sprintf("emulator at %d µs/request", st.Microseconds())
-	return startChildEmulator(ctx, st)
+	return startChildEmulator(ctx, st, c.graph)
 }
 
 // calibrate finds the emulator's service time at which the direct-HTTP
@@ -291,10 +293,10 @@ func slowEmulator(ctx context.Context, c config, r *report) (*emulator, error) {
 // by what the floor then measures. On a machine slower than the issue's,
 // or a busy one, it lands lower than ComfyUI would be there (zero when the
 // Go-speed floor is already past target).
-func calibrate(ctx context.Context, target, fast time.Duration) (time.Duration, error) {
+func calibrate(ctx context.Context, target, fast time.Duration, graph int) (time.Duration, error) {
 	st := max((target-fast)/2, 0)
 	for i := 0; i < 5; i++ {
-		e, err := startChildEmulator(ctx, st)
+		e, err := startChildEmulator(ctx, st, graph)
 		if err != nil {
 			return 0, err
 		}

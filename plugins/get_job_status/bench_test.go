@@ -239,31 +239,15 @@ func benchmarkOverhead(b *testing.B, r recorded, id string) {
 }
 
 // withGraph puts into the job's recorded history what ComfyUI's web UI
-// sends with every prompt: the front end's graph (extra_pnginfo.workflow),
-// here of n KSampler nodes as the UI saves them.
+// sends with every prompt: the front end's graph of n nodes.
 func withGraph(b *testing.B, r recorded, id string, n int) {
 	var h map[string]map[string]any
 	if err := json.Unmarshal(r["/history/"+id], &h); err != nil {
 		b.Fatal(err)
 	}
-	nodes := make([]any, n)
-	for i := range nodes {
-		nodes[i] = map[string]any{
-			"id": i + 1, "type": "KSampler", "pos": []float64{1290.5, 180.25}, "size": []float64{315, 262},
-			"flags": map[string]any{}, "order": i, "mode": 0,
-			"inputs": []any{
-				map[string]any{"name": "model", "type": "MODEL", "link": 3 * i},
-				map[string]any{"name": "positive", "type": "CONDITIONING", "link": 3*i + 1},
-			},
-			"outputs":        []any{map[string]any{"name": "LATENT", "type": "LATENT", "links": []int{3*i + 2}, "slot_index": 0}},
-			"properties":     map[string]any{"Node name for S&R": "KSampler"},
-			"widgets_values": []any{156680208700286, "randomize", 20, 8, "euler", "normal", 1, "a photo of a cat on a windowsill, golden hour, highly detailed"},
-		}
-	}
-	graph := map[string]any{"last_node_id": n, "last_link_id": 3 * n, "nodes": nodes, "links": [][]any{{1, 4, 0, 3, 0, "MODEL"}}, "groups": []any{}, "version": 0.4}
 	entry := h[id]
 	prompt := entry["prompt"].([]any)
-	prompt[3] = map[string]any{"client_id": "web-ui", "extra_pnginfo": map[string]any{"workflow": graph}}
+	prompt[3] = map[string]any{"client_id": "web-ui", "extra_pnginfo": map[string]any{"workflow": comfyuitest.WebUIGraph(n)}}
 	body, err := json.Marshal(h)
 	if err != nil {
 		b.Fatal(err)
