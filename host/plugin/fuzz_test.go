@@ -65,7 +65,9 @@ type recordingRequester struct{ last *comfyui.Request }
 
 func (r *recordingRequester) Do(ctx context.Context, req comfyui.Request) (*comfyui.Response, error) {
 	r.last = &req
-	return &comfyui.Response{Status: 200, URL: "http://comfy.test" + req.Path, Body: bytes.Repeat([]byte("x"), len(req.Body))}, nil
+	// The request's body comes back as the answer, so that the fuzzer also
+	// shapes answers of its own making (select, omit).
+	return &comfyui.Response{Status: 200, URL: "http://comfy.test" + req.Path, Body: bytes.Clone(req.Body)}, nil
 }
 
 // hostCall runs a host function's Go side and turns its ABI violation into
@@ -96,6 +98,11 @@ func FuzzComfyUIRequest(f *testing.F) {
 		`{"method":"GET","path":"/history/x?y"}` + "\n",
 		`{"method":"TRACE","path":"/"}` + "\n",
 		`{"method":"POST","path":"/upload/image","content_type":"multipart/form-data; boundary=x"}` + "\n--x--",
+		`{"method":"POST","path":"/prompt","select":"/a/1","omit":["/b"]}` + "\n" + `{"a":[0,{"b":[1,2],"c":3}]}`,
+		`{"method":"POST","path":"/prompt","omit":["/*/*/2","/q/0"]}` + "\n" + `{"q":[[1,"x",{"big":"graph"}]]}`,
+		`{"method":"POST","path":"/prompt","select":"a"}` + "\n" + `{}`,
+		`{"method":"POST","path":"/prompt","omit":[""]}` + "\n" + `{}`,
+		`{"method":"POST","path":"/prompt","select":"/x"}` + "\n" + `not json`,
 		"no header line",
 		"{\n",
 	} {
@@ -112,10 +119,13 @@ func FuzzComfyUIRequest(f *testing.F) {
 			}
 			return
 		}
-		head, _, ok := bytes.Cut(answer, []byte{'\n'})
+		head, body, ok := bytes.Cut(answer, []byte{'\n'})
 		var h responseHeader
 		if !ok || json.Unmarshal(head, &h) != nil {
 			t.Fatalf("answer %q is not a framed response", answer)
+		}
+		if h.Selected && len(body) > 0 && !json.Valid(body) {
+			t.Fatalf("a selected answer %q is not one JSON value", body)
 		}
 		if rec.last == nil {
 			if h.Status != 0 || h.Error == "" {

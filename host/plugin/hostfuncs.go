@@ -345,6 +345,9 @@ func (p *Plugin) comfyUIRequest(ctx context.Context, st *callState, msg []byte) 
 	if err := jsonread.CheckPointer(h.Select); err != nil {
 		return fail("request refused: select: %v", err)
 	}
+	if len(h.Omit) > maxOmitPatterns {
+		return fail("request refused: omit has %d patterns, more than the %d the host reads", len(h.Omit), maxOmitPatterns)
+	}
 	if err := jsonread.CheckPatterns(h.Omit); err != nil {
 		return fail("request refused: omit: %v", err)
 	}
@@ -385,6 +388,11 @@ func (p *Plugin) comfyUIRequest(ctx context.Context, st *callState, msg []byte) 
 	}
 	return frameResponse(rh, answer)
 }
+
+// maxOmitPatterns bounds a request's omit: the host's work to apply it
+// grows with the answer times the patterns that have a "*", and a plugin
+// must not be able to spend the host's CPU without bound.
+const maxOmitPatterns = 32
 
 // shapeAnswer applies a request's select, then its omit to the value
 // selected; nil when select names nothing. Each reads the whole of what it

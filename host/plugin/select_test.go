@@ -33,6 +33,8 @@ func TestComfyUIRequestSelect(t *testing.T) {
 		{"/history/j1", `"select":"","omit":["/*/prompt"]`, `{"status":200,"content_type":"application/json","url":"http://comfy.test/history/j1","selected":true}` + "\n" +
 			`{"j1": {"prompt": null, "outputs": {}, "status": {"status_str": "success", "completed": true, "messages": []}}}`},
 		{"/history/j2", `"select":"/j2","omit":["/prompt"]`, `{"status":200,"content_type":"application/json","url":"http://comfy.test/history/j2","selected":true}` + "\n"},
+		{"/history/j1", `"omit":["/a","/a","/a","/a","/a","/a","/a","/a","/a","/a","/a","/a","/a","/a","/a","/a","/a","/a","/a","/a","/a","/a","/a","/a","/a","/a","/a","/a","/a","/a","/a","/a","/a"]`,
+			`{"status":0,"error":"request refused: omit has 33 patterns, more than the 32 the host reads"}` + "\n"},
 		{"/history/j1", `"select":"","omit":[""]`, `{"status":0,"error":"request refused: omit: omit pattern \"\" names the whole value"}` + "\n"},
 		{"/history/j1", `"select":"/j1/status"`, `{"status":200,"content_type":"application/json","url":"http://comfy.test/history/j1","selected":true}` + "\n" +
 			`{"status_str": "success", "completed": true, "messages": []}`},
