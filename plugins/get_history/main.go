@@ -15,6 +15,7 @@ import (
 
 	"github.com/easel-mcp/easel/plugins/internal/comfy"
 	"github.com/easel-mcp/easel/sdk"
+	"github.com/easel-mcp/easel/sdk/jsonread"
 )
 
 // Input is the tool's arguments.
@@ -42,9 +43,12 @@ func handle(c *sdk.Call, in Input) (History, error) {
 		// With several ComfyUI servers, every request goes to the job's.
 		return lookup(c.ComfyUI().ForJob(in.PromptID), in.PromptID)
 	}
-	q := map[string]string{"max_items": strconv.Itoa(in.MaxItems)}
-	answers, err := c.ComfyUI().EachBackend("/history", q)
-	if err != nil {
+	// Each server's answer without the jobs' extra data (for a job queued
+	// from the web UI, the front end's graph: tens of kilobytes a job),
+	// which the tool never shows.
+	var answers []sdk.BackendAnswer
+	req := sdk.Request{Method: "GET", Path: "/history", Query: map[string]string{"max_items": strconv.Itoa(in.MaxItems)}, Omit: []string{"/*/body/*/prompt/3"}}
+	if _, err := c.ComfyUI().OnBackend("*").DoJSON(req, &answers); err != nil {
 		return History{}, err
 	}
 	if len(answers) == 1 {
@@ -132,10 +136,14 @@ func finished(out History, id string, entry *comfy.HistoryEntry, backend string)
 // historyEntry fetches /history/{id}; nil means ComfyUI has no entry for
 // it. backend names the server that answered, when there are several.
 func historyEntry(api *sdk.ComfyUI, id string) (entry *comfy.HistoryEntry, backend string, err error) {
-	var h map[string]*comfy.HistoryEntry
-	resp, err := api.DoJSON(sdk.Request{Method: "GET", Path: sdk.Path("history", id)}, &h)
+	entry = &comfy.HistoryEntry{}
+	// The entry alone, without the job's extra data (see handle).
+	resp, err := api.DoJSON(sdk.Request{Method: "GET", Path: sdk.Path("history", id), Select: jsonread.Pointer(id), Omit: []string{"/prompt/3"}}, entry)
 	if err != nil {
 		return nil, "", err
 	}
-	return h[id], resp.Backend, nil
+	if resp.Missing {
+		return nil, resp.Backend, nil
+	}
+	return entry, resp.Backend, nil
 }

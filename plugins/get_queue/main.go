@@ -30,7 +30,8 @@ func init() {
 func main() {}
 
 func handle(c *sdk.Call, in Input) (Queue, error) {
-	answers, err := c.ComfyUI().EachBackend("/queue", nil)
+	var answers []sdk.BackendAnswer
+	_, err := c.ComfyUI().OnBackend("*").DoJSON(sdk.Request{Method: "GET", Path: "/queue", Omit: unread(in.IncludeWorkflows)}, &answers)
 	if err != nil {
 		return Queue{}, err
 	}
@@ -42,4 +43,17 @@ func handle(c *sdk.Call, in Input) (Queue, error) {
 		return Queue{}, err
 	}
 	return fromQueue(&q, in.IncludeWorkflows), nil
+}
+
+// unread is what the host leaves out of every server's /queue (an answer
+// of backend "*" is a list: /*/body is one server's): the web UI's graph
+// in each job's extra data, tens of kilobytes a job that the tool never
+// shows, and without workflows each node's inputs too (the node count
+// needs only the keys).
+func unread(withWorkflows bool) []string {
+	omit := []string{"/*/body/queue_running/*/3/extra_pnginfo", "/*/body/queue_pending/*/3/extra_pnginfo"}
+	if !withWorkflows {
+		omit = append(omit, "/*/body/queue_running/*/2/*", "/*/body/queue_pending/*/2/*")
+	}
+	return omit
 }

@@ -151,3 +151,35 @@ func TestFailures(t *testing.T) {
 	}
 	t.Log(res.Text())
 }
+
+// BenchmarkWebUIQueue lists a queue of six jobs queued as ComfyUI's web UI
+// queues them, each with the front end's graph of a 60-node workflow in
+// its extra data (about 170 KB of /queue), through the plugin and the
+// host, against the emulator in this process.
+//
+//	go test ./plugins/get_queue -run xxx -bench WebUIQueue
+func BenchmarkWebUIQueue(b *testing.B) {
+	srv := comfyuitest.NewServer(b)
+	tool := plugintest.Load(b, ".", plugintest.WithComfyUI(srv.URL))
+	srv.HoldJob("run")
+	graph := comfyuitest.WithExtraData(map[string]any{"extra_pnginfo": map[string]any{"workflow": comfyuitest.WebUIGraph(60)}, "client_id": "web"})
+	srv.Submit(b, workflow(1), comfyuitest.WithPromptID("run"), graph)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := srv.WaitHeld(ctx, "run"); err != nil {
+		b.Fatal(err)
+	}
+	srv.PauseWorker()
+	for i := 2; i <= 6; i++ {
+		srv.Submit(b, workflow(i), graph)
+	}
+	for b.Loop() {
+		res := tool.Call(b, map[string]any{})
+		var out Queue
+		res.Decode(b, &out)
+		if out.PendingCount != 5 || out.Jobs[0].NodeCount != 2 || out.Jobs[0].ClientID != "web" {
+			b.Fatalf("queue = %+v", out)
+		}
+	}
+	srv.ReleaseJob("run")
+}
