@@ -94,12 +94,24 @@ func searchClasses(api *sdk.ComfyUI, query string, limit int) (*Search, error) {
 	return search(all, query, limit), nil
 }
 
+// unsummarized are the members of every class that a summary does not
+// read; the host leaves them out of a search's /object_info. The inputs
+// alone, with every combo's choices (each model file, each sampler), are
+// most of the answer.
+func unsummarized() []string {
+	return []string{"/*/input", "/*/input_order", "/*/output", "/*/output_is_list", "/*/output_name", "/*/output_tooltips", "/*/description"}
+}
+
 // fullList reads GET /object_info into a summary per class, and the whole
 // value of the class named want, if any. The answer is several hundred
 // kilobytes (megabytes with many custom nodes) and WebAssembly decodes
 // slowly, so it is read in one streaming pass rather than into a map first.
 func fullList(api *sdk.ComfyUI, want string) ([]summary, json.RawMessage, error) {
-	resp, err := api.Do(sdk.Request{Path: "/object_info"})
+	req := sdk.Request{Path: "/object_info"}
+	if want == "" {
+		req.Omit = unsummarized()
+	}
+	resp, err := api.Do(req)
 	if err != nil {
 		return nil, nil, err
 	}

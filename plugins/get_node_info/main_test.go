@@ -153,3 +153,19 @@ func TestFullListNotJSON(t *testing.T) {
 		t.Fatalf("got %s", res.Raw)
 	}
 }
+
+// BenchmarkSearch searches the emulator's full /object_info (376 classes,
+// about 290 KB) through the plugin and the host, the emulator in this
+// process.
+//
+//	go test ./plugins/get_node_info -run xxx -bench Search
+func BenchmarkSearch(b *testing.B) {
+	srv := comfyuitest.NewServer(b)
+	tool := plugintest.Load(b, ".", plugintest.WithComfyUI(srv.URL))
+	for b.Loop() {
+		res := tool.Call(b, map[string]any{"search": "sampler"})
+		if res.IsError || !strings.Contains(res.Text(), "KSampler") {
+			b.Fatalf("search: %s", res.Text())
+		}
+	}
+}

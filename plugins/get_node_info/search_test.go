@@ -1,6 +1,12 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -9,7 +15,12 @@ import (
 
 func recordedSummaries(t *testing.T) []summary {
 	t.Helper()
-	all, _, err := summarize(comfyuitest.Recording(t, "get_object_info_full.json"), "")
+	body := comfyuitest.Recording(t, "get_object_info_full.json")
+	ref, refRaw, refErr := summarizeByEncodingJSON(body, "KSampler")
+	all, raw, err := summarize(body, "KSampler")
+	if err != nil || refErr != nil || !reflect.DeepEqual(all, ref) || !bytes.Equal(raw, refRaw) {
+		t.Fatalf("summarize and encoding/json disagree on the recorded /object_info (%v, %v)", err, refErr)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,4 +122,91 @@ func TestSummarizeOddAnswers(t *testing.T) {
 			t.Errorf("summarize(%q) accepted it", bad)
 		}
 	}
+}
+
+// summarizeByEncodingJSON is summarize as encoding/json's streaming decoder
+// does it (the plugin's code before session 10): the reference that
+// FuzzSummarizeIsEncodingJSON holds summarize to.
+func summarizeByEncodingJSON(body []byte, want string) ([]summary, json.RawMessage, error) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, nil, fmt.Errorf("not a JSON object of node classes")
+	}
+	var all []summary
+	var wanted json.RawMessage
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, nil, err
+		}
+		s := summary{Name: tok.(string)}
+		if s.Name == want {
+			if err := dec.Decode(&wanted); err != nil {
+				return nil, nil, err
+			}
+			_ = json.Unmarshal(wanted, &s)
+		} else if err := dec.Decode(&s); err != nil {
+			var typeErr *json.UnmarshalTypeError
+			if !errors.As(err, &typeErr) {
+				return nil, nil, err
+			}
+		}
+		if s.DisplayName == "" {
+			s.DisplayName = flexString(s.Name)
+		}
+		all = append(all, s)
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, nil, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, nil, errors.New("unexpected data after the JSON object")
+	}
+	return all, wanted, nil
+}
+
+// memberInOtherCase reports whether a class in body has a member whose
+// key has an upper-case letter, which encoding/json may match to a field.
+func memberInOtherCase(body []byte) bool {
+	var classes map[string]json.RawMessage
+	if json.Unmarshal(body, &classes) != nil {
+		return false
+	}
+	for _, c := range classes {
+		var members map[string]json.RawMessage
+		if json.Unmarshal(c, &members) != nil {
+			continue
+		}
+		for k := range members {
+			if strings.ToLower(k) != k {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// FuzzSummarizeIsEncodingJSON holds summarize to encoding/json's reading
+// of the same answer: the same answers accepted, to the same summaries and
+// wanted class. (encoding/json also matches members' keys in other cases,
+// which ComfyUI never sends; such inputs are only checked not to crash.)
+func FuzzSummarizeIsEncodingJSON(f *testing.F) {
+	f.Add([]byte(`{"A": 5, "B": {"display_name": null, "category": "x", "output_node": true, "input": {"required": {}}}, "C": {"display_name": "See", "deprecated": "maybe"}}`), "C")
+	f.Add([]byte(`{"KSampler": {"display_name": "KSampler", "category": "sampling", "output_node": false, "display_name": 7}, "X": [], "Y": null, "X": {}}`), "X")
+	f.Add([]byte(`{"A": {"category": "\u00e9", "deprecated": true, "output_node": "true"}}`), "")
+	f.Add([]byte(`<html>`), "")
+	f.Add([]byte(`{"A": {}} x`), "A")
+	f.Fuzz(func(t *testing.T, body []byte, want string) {
+		got, gotRaw, err := summarize(body, want)
+		ref, refRaw, refErr := summarizeByEncodingJSON(body, want)
+		if memberInOtherCase(body) {
+			return
+		}
+		if (err == nil) != (refErr == nil) {
+			t.Fatalf("%q: summarize %v, encoding/json %v", body, err, refErr)
+		}
+		if err == nil && (!reflect.DeepEqual(got, ref) || string(gotRaw) != string(refRaw)) {
+			t.Fatalf("%q: summarize %+v %s, encoding/json %+v %s", body, got, gotRaw, ref, refRaw)
+		}
+	})
 }
