@@ -9,6 +9,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/easel-mcp/easel/sdk"
 	"github.com/easel-mcp/easel/sdk/jsonread"
 )
 
@@ -78,6 +79,19 @@ func (*History) UnmarshalsWholeValue() {}
 
 // UnmarshalsWholeValue: see History's.
 func (*JobHistory) UnmarshalsWholeValue() {}
+
+// GetHistoryEntry fetches job id's history entry without its prompt,
+// which the host skips (sdk.Request.Select and Omit): the workflow, and
+// for a job queued from the web UI its graph too. Missing in the response
+// means ComfyUI has no entry for the job; the entry is then nil.
+func GetHistoryEntry(api *sdk.ComfyUI, id string) (*HistoryEntry, *sdk.Response, error) {
+	entry := &HistoryEntry{}
+	resp, err := api.DoJSON(sdk.Request{Method: "GET", Path: sdk.Path("history", id), Select: jsonread.Pointer(id), Omit: []string{"/prompt"}}, entry)
+	if err != nil || resp.Missing {
+		return nil, resp, err
+	}
+	return entry, resp, nil
+}
 
 // EntryStatus is one history entry's status on its own, as a request
 // that selects it gets it (sdk.Request.Select with jsonread.Pointer(id,

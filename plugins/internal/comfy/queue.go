@@ -59,6 +59,9 @@ func (q *JobQueue) UnmarshalJSON(b []byte) error { return (*Queue)(q).unmarshal(
 // the whole answer itself.
 func (*Queue) UnmarshalsWholeValue() {}
 
+// UnmarshalsWholeValue: see Queue's.
+func (*JobQueue) UnmarshalsWholeValue() {}
+
 // GetJobQueue fetches /queue for where its jobs are: their numbers and
 // prompt ids. The host leaves every job's workflow and extra data out of
 // the answer (sdk.Request.Omit); for jobs queued from ComfyUI's web UI
@@ -75,22 +78,6 @@ func GetJobQueue(api *sdk.ComfyUI) (*Queue, *sdk.Response, error) {
 func QueueWorkflows() []string {
 	return []string{"/queue_running/*/2", "/queue_running/*/3", "/queue_pending/*/2", "/queue_pending/*/3"}
 }
-
-// GetHistoryEntry fetches job id's history entry without its prompt,
-// which the host skips (sdk.Request.Select and Omit): the workflow, and
-// for a job queued from the web UI its graph too. Missing in the response
-// means ComfyUI has no entry for the job; the entry is then nil.
-func GetHistoryEntry(api *sdk.ComfyUI, id string) (*HistoryEntry, *sdk.Response, error) {
-	entry := &HistoryEntry{}
-	resp, err := api.DoJSON(sdk.Request{Method: "GET", Path: sdk.Path("history", id), Select: jsonread.Pointer(id), Omit: []string{"/prompt"}}, entry)
-	if err != nil || resp.Missing {
-		return nil, resp, err
-	}
-	return entry, resp, nil
-}
-
-// UnmarshalsWholeValue: see Queue's.
-func (*JobQueue) UnmarshalsWholeValue() {}
 
 // unmarshal reads a /queue answer; full keeps prompts and extra data.
 func (q *Queue) unmarshal(b []byte, full bool) error {
