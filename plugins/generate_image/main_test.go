@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -24,14 +25,23 @@ func TestGenerateImage(t *testing.T) {
 	if !out.Done || out.Outcome != "success" || out.Checkpoint != "sd15.safetensors" || out.Seed != 18446744073709551615 || len(out.Outputs) == 0 {
 		t.Fatalf("out = %+v", out)
 	}
-	var steps int
+	// The host forwards the latest progress and drops a report that a newer
+	// one overtakes before the client is sent it (host/jobs: the watcher
+	// never waits on a slow client), so under load a step may be skipped.
+	// What must hold: sampler steps are reported, in order, out of 4.
+	var steps []int
 	for _, p := range tool.Progress() {
-		if strings.Contains(p.Message, "(KSampler): step") {
-			steps++
+		if _, after, ok := strings.Cut(p.Message, "(KSampler): step "); ok {
+			var step, total int
+			if _, err := fmt.Sscanf(after, "%d/%d", &step, &total); err != nil || total != 4 || step < 1 || step > 4 ||
+				len(steps) > 0 && step <= steps[len(steps)-1] {
+				t.Fatalf("progress %q after steps %v: want step k/4, k rising", p.Message, steps)
+			}
+			steps = append(steps, step)
 		}
 	}
-	if steps != 4 {
-		t.Errorf("%d sampler-step progress reports, want 4: %+v", steps, tool.Progress())
+	if len(steps) == 0 {
+		t.Errorf("no sampler-step progress reports: %+v", tool.Progress())
 	}
 }
 
