@@ -68,3 +68,39 @@ func TestComfyUIDown(t *testing.T) {
 		t.Fatalf("got %q, want the unreachable message", res.Text())
 	}
 }
+
+// TestWebUIJobs follows jobs queued as ComfyUI's web UI queues them, each
+// with the front end's graph in its extra data: the host selects a
+// finished job's status and omits the queued workflows for the plugin,
+// and the answers are the same as for any job.
+func TestWebUIJobs(t *testing.T) {
+	srv := comfyuitest.NewServer(t)
+	tool := plugintest.Load(t, ".", plugintest.WithComfyUI(srv.URL))
+	graph := comfyuitest.WithExtraData(map[string]any{"extra_pnginfo": map[string]any{"workflow": comfyuitest.WebUIGraph(60)}})
+	srv.HoldJob("first")
+	srv.Submit(t, prompt, comfyuitest.WithPromptID("first"), graph)
+	if _, err := srv.WaitHeld(context.Background(), "first"); err != nil {
+		t.Fatal(err)
+	}
+	srv.PauseWorker()
+	for _, id := range []string{"second", "third"} {
+		srv.Submit(t, prompt, comfyuitest.WithPromptID(id), graph)
+	}
+	if st := status(t, tool, "first"); !st.Running {
+		t.Fatalf("first: %+v, want running", st)
+	}
+	if st := status(t, tool, "third"); !st.Pending || st.QueuePosition != 2 {
+		t.Fatalf("third: %+v, want pending at position 2", st)
+	}
+	srv.ReleaseJob("first")
+	srv.ResumeWorker()
+	for _, id := range []string{"first", "second", "third"} {
+		if err := srv.WaitJob(context.Background(), id); err != nil {
+			t.Fatal(err)
+		}
+		st := status(t, tool, id)
+		if !st.Done || st.Outcome != "success" || st.ExecutionStats == nil || st.ExecutionStats.EndTimestamp < st.ExecutionStats.StartTimestamp {
+			t.Fatalf("%s: %+v, want done with its timings", id, st)
+		}
+	}
+}
