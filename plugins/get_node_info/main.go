@@ -14,6 +14,7 @@ import (
 
 	"github.com/easel-mcp/easel/plugins/internal/comfy"
 	"github.com/easel-mcp/easel/sdk"
+	"github.com/easel-mcp/easel/sdk/jsonread"
 )
 
 // Input is the tool's arguments. Exactly one of ClassType and Search is
@@ -76,18 +77,27 @@ func describeClass(api *sdk.ComfyUI, name string) (*Node, error) {
 	if raw, ok := one[name]; ok {
 		return parseNode(name, raw)
 	}
-	all, raw, err := fullList(api, name)
+	// The class in the full list, picked out by the host (which also
+	// keeps the list a while, for the summaries below if it is not there).
+	resp, err := api.Do(sdk.Request{Path: "/object_info", Select: jsonread.Pointer(name)})
 	if err != nil {
 		return nil, err
 	}
-	if raw != nil {
-		return parseNode(name, raw)
+	if resp.Status < 200 || resp.Status > 299 {
+		return nil, &sdk.StatusError{Method: "GET", URL: resp.URL, Status: resp.Status, Body: resp.Body}
+	}
+	if !resp.Missing {
+		return parseNode(name, resp.Body)
+	}
+	all, err := fullList(api)
+	if err != nil {
+		return nil, err
 	}
 	return nil, unknownClass(name, all)
 }
 
 func searchClasses(api *sdk.ComfyUI, query string, limit int) (*Search, error) {
-	all, _, err := fullList(api, "")
+	all, err := fullList(api)
 	if err != nil {
 		return nil, err
 	}
@@ -102,27 +112,23 @@ func unsummarized() []string {
 	return []string{"/*/input", "/*/input_order", "/*/output", "/*/output_is_list", "/*/output_name", "/*/output_tooltips", "/*/description"}
 }
 
-// fullList reads GET /object_info into a summary per class, and the whole
-// value of the class named want, if any. The answer is several hundred
+// fullList reads GET /object_info into a summary per class, without what
+// a summary does not read (unsummarized). The answer is several hundred
 // kilobytes (megabytes with many custom nodes) and WebAssembly decodes
-// slowly, so it is read in one streaming pass rather than into a map first.
-func fullList(api *sdk.ComfyUI, want string) ([]summary, json.RawMessage, error) {
-	req := sdk.Request{Path: "/object_info"}
-	if want == "" {
-		req.Omit = unsummarized()
-	}
-	resp, err := api.Do(req)
+// slowly, so it is read in one pass rather than into a map first.
+func fullList(api *sdk.ComfyUI) ([]summary, error) {
+	resp, err := api.Do(sdk.Request{Path: "/object_info", Omit: unsummarized()})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if resp.Status < 200 || resp.Status > 299 {
-		return nil, nil, &sdk.StatusError{Method: "GET", URL: resp.URL, Status: resp.Status, Body: resp.Body}
+		return nil, &sdk.StatusError{Method: "GET", URL: resp.URL, Status: resp.Status, Body: resp.Body}
 	}
-	all, raw, err := summarize(resp.Body, want)
+	all, err := summarize(resp.Body)
 	if err != nil {
-		return nil, nil, &sdk.NotAPIError{URL: resp.URL, ContentType: resp.ContentType, Snippet: comfy.Snippet(resp.Body), Err: err}
+		return nil, &sdk.NotAPIError{URL: resp.URL, ContentType: resp.ContentType, Snippet: comfy.Snippet(resp.Body), Err: err}
 	}
-	return all, raw, nil
+	return all, nil
 }
 
 func unknownClass(name string, all []summary) error {

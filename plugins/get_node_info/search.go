@@ -1,9 +1,7 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
-	"slices"
 	"sort"
 	"strings"
 
@@ -39,25 +37,20 @@ type summary struct {
 }
 
 // summarize decodes the few fields a search needs from every class of an
-// /object_info answer, and keeps the whole value of the class named want.
-// A class whose value is not an object still counts, by its name. The
-// answer is hundreds of kilobytes, so it is read in one pass with jsonread
-// (encoding/json's decoder took 47 ms a search in WebAssembly); members
-// are read as encoding/json reads them into summary, keys matched exactly.
-func summarize(body []byte, want string) ([]summary, json.RawMessage, error) {
+// /object_info answer. A class whose value is not an object still counts,
+// by its name. The answer is hundreds of kilobytes, so it is read in one
+// pass with jsonread (encoding/json's decoder took 47 ms a search in
+// WebAssembly); members are read as encoding/json reads them into
+// summary, keys matched exactly.
+func summarize(body []byte) ([]summary, error) {
 	r := jsonread.New(body)
 	if r.Kind() != jsonread.Object {
-		return nil, nil, errors.New("not a JSON object of node classes")
+		return nil, errors.New("not a JSON object of node classes")
 	}
 	var all []summary
-	var wanted json.RawMessage
 	r.Object(func(name string) {
 		s := summary{Name: name}
-		switch {
-		case name == want:
-			wanted = slices.Clone(r.Raw())
-			_ = json.Unmarshal(wanted, &s)
-		case r.Kind() == jsonread.Object:
+		if r.Kind() == jsonread.Object {
 			readSummary(r, &s)
 		}
 		if s.DisplayName == "" {
@@ -66,9 +59,9 @@ func summarize(body []byte, want string) ([]summary, json.RawMessage, error) {
 		all = append(all, s)
 	})
 	if err := r.End(); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return all, wanted, nil
+	return all, nil
 }
 
 // readSummary reads a class's members into s as flexString and flexBool
