@@ -151,13 +151,7 @@ func (c *ComfyUI) Do(req Request) (*Response, error) {
 // whole answer, and the shaping is done here instead, slower.
 func shapeBody(resp *Response, req *Request, selected bool) error {
 	if !selected {
-		value, err := resp.Body, error(nil)
-		if req.Select != "" {
-			value, _, err = jsonread.Select(value, req.Select) // nil when not found
-		}
-		if err == nil && value != nil && len(req.Omit) > 0 {
-			value, err = jsonread.Omit(value, req.Omit)
-		}
+		value, err := jsonread.Shape(resp.Body, req.Select, req.Omit)
 		if err != nil {
 			return &NotAPIError{URL: resp.URL, ContentType: resp.ContentType, Snippet: excerpt(resp.Body, 200), Err: err}
 		}

@@ -200,10 +200,7 @@ func TestComfyUISelect(t *testing.T) {
 	const history = `{"j/1": {"prompt": [0, "j/1", {}, {}, []], "status": {"status_str": "success", "completed": true}}}`
 	hosts := map[string]func(fakeRequest) []byte{
 		"selecting": func(req fakeRequest) []byte {
-			value, _, err := jsonread.Select([]byte(history), req.Select)
-			if err == nil && value != nil && len(req.Omit) > 0 {
-				value, err = jsonread.Omit(value, req.Omit)
-			}
+			value, err := jsonread.Shape([]byte(history), req.Select, req.Omit)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -47,6 +47,15 @@ func (h *requestHeader) read(line []byte) error {
 		}
 		*dst = r.String()
 	}
+	// item reads a string of a list or map, where a null is "", as
+	// encoding/json makes it.
+	item := func(key string) string {
+		var v string
+		if err == nil && !r.Null() {
+			str(key, &v)
+		}
+		return v
+	}
 	r.ObjectBytes(func(key []byte) {
 		if err != nil || r.Null() {
 			return
@@ -70,13 +79,7 @@ func (h *requestHeader) read(line []byte) error {
 				return
 			}
 			h.Omit = []string{}
-			r.Array(func(int) {
-				var v string // a null item is "", as encoding/json makes it
-				if err == nil && !r.Null() {
-					str("omit item", &v)
-				}
-				h.Omit = append(h.Omit, v)
-			})
+			r.Array(func(int) { h.Omit = append(h.Omit, item("omit item")) })
 		case "query":
 			if r.Kind() != jsonread.Object {
 				err = fmt.Errorf("query %.20s is not an object", r.Raw())
@@ -85,13 +88,7 @@ func (h *requestHeader) read(line []byte) error {
 			if h.Query == nil {
 				h.Query = map[string]string{}
 			}
-			r.Object(func(name string) {
-				var v string // a null value is "", as encoding/json makes it
-				if err == nil && !r.Null() {
-					str("query "+strconv.Quote(name), &v)
-				}
-				h.Query[name] = v
-			})
+			r.Object(func(name string) { h.Query[name] = item("query " + strconv.Quote(name)) })
 		}
 	})
 	if rerr := r.End(); rerr != nil {

@@ -382,7 +382,7 @@ func (p *Plugin) comfyUIRequest(ctx context.Context, st *callState, msg []byte) 
 	if (h.Select != "" || len(h.Omit) > 0) && resp.Status >= 200 && resp.Status <= 299 {
 		// An answer that is not JSON goes whole, unselected: the plugin's
 		// decoder then says what it got.
-		if shaped, err := shapeAnswer(answer, h.Select, h.Omit); err == nil {
+		if shaped, err := jsonread.Shape(answer, h.Select, h.Omit); err == nil {
 			rh.Selected, answer = true, shaped
 		}
 	}
@@ -393,23 +393,6 @@ func (p *Plugin) comfyUIRequest(ctx context.Context, st *callState, msg []byte) 
 // grows with the answer times the patterns that have a "*", and a plugin
 // must not be able to spend the host's CPU without bound.
 const maxOmitPatterns = 32
-
-// shapeAnswer applies a request's select, then its omit to the value
-// selected; nil when select names nothing. Each reads the whole of what it
-// is given, so an empty select (the whole answer) is not applied.
-func shapeAnswer(body []byte, pointer string, omit []string) ([]byte, error) {
-	if pointer != "" {
-		value, found, err := jsonread.Select(body, pointer)
-		if err != nil || !found {
-			return value, err
-		}
-		body = value
-	}
-	if len(omit) == 0 {
-		return body, nil
-	}
-	return jsonread.Omit(body, omit)
-}
 
 // checkViewQuery applies the host's file-reference rules to /view, whose
 // file lives in the query: a plugin cannot read outside ComfyUI's output,

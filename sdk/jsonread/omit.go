@@ -36,6 +36,25 @@ func Omit(data []byte, patterns []string) ([]byte, error) {
 	return append(out, data[from:]...), nil
 }
 
+// Shape is a comfyui_request's select and omit (docs/abi.md) applied to
+// data: the value pointer names (all of data for ""), without what the
+// omit patterns name in it; nil when pointer names nothing. The host
+// shapes answers with it, and the SDK too when an older host did not.
+// Each step reads all it is given, so an empty pointer is not applied.
+func Shape(data []byte, pointer string, omit []string) ([]byte, error) {
+	if pointer != "" {
+		value, found, err := Select(data, pointer)
+		if err != nil || !found {
+			return nil, err
+		}
+		data = value
+	}
+	if len(omit) == 0 {
+		return data, nil
+	}
+	return Omit(data, omit)
+}
+
 // CheckPatterns reports whether each pattern is one Omit takes.
 func CheckPatterns(patterns []string) error {
 	_, err := splitPatterns(patterns)

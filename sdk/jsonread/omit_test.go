@@ -93,3 +93,26 @@ func omitTree(v any, pats [][]string) any {
 	}
 	return v
 }
+
+func TestShape(t *testing.T) {
+	const doc = `{"j": {"prompt": [0, "j", {"1": {}}], "status": {"completed": true}}}`
+	for _, tc := range []struct {
+		pointer string
+		omit    []string
+		want    string
+	}{
+		{"", nil, doc},
+		{"/j/status", nil, `{"completed": true}`},
+		{"/j", []string{"/prompt/2"}, `{"prompt": [0, "j", null], "status": {"completed": true}}`},
+		{"", []string{"/*/prompt"}, `{"j": {"prompt": null, "status": {"completed": true}}}`},
+		{"/k", []string{"/prompt"}, ``},
+	} {
+		got, err := Shape([]byte(doc), tc.pointer, tc.omit)
+		if err != nil || string(got) != tc.want || tc.want == "" && got != nil {
+			t.Errorf("Shape(%q, %q) = %q, %v; want %q", tc.pointer, tc.omit, got, err, tc.want)
+		}
+	}
+	if _, err := Shape([]byte(`<html>`), "/j", nil); err == nil {
+		t.Error("Shape accepted an answer that is not JSON")
+	}
+}
