@@ -138,6 +138,23 @@ func TestToolsCommand(t *testing.T) {
 		r.expect(t, exitFailure, []string{"get_job_status"}, []string{"tools.yaml:8", "tool broken: build", "not inside a Go module"})
 	})
 
+	t.Run("a tools.yaml naming a missing plugin is an error, not the bundled tools", func(t *testing.T) {
+		for _, entry := range []string{"plugin: nope", "plugin: builtin:workflow\n    files: {workflow: missing.json}"} {
+			dir := t.TempDir()
+			yaml := "tools:\n  - name: count_jobs\n    " + entry + "\n"
+			if err := os.WriteFile(filepath.Join(dir, "tools.yaml"), []byte(yaml), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			r := easel(t, dir, nil, "tools")
+			r.expect(t, exitUsage, nil, []string{"tools.yaml:", "does not exist"})
+			if strings.Contains(r.stderr, "using the bundled tools") || strings.Contains(r.stdout, "clear_queue") {
+				t.Errorf("%s: easel fell back to the bundled tools:\n%s%s", entry, r.stdout, r.stderr)
+			}
+			r = easel(t, dir, nil, "doctor")
+			r.expect(t, exitFailure, []string{"configuration is invalid", "does not exist"}, nil)
+		}
+	})
+
 	t.Run("no tools.yaml here: the bundled tools", func(t *testing.T) {
 		dir := t.TempDir()
 		r := easel(t, dir, nil, "tools")

@@ -3,10 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"net/url"
 	"os"
 	"os/exec"
@@ -114,7 +112,7 @@ func (c *checklist) finish() int {
 func doctorConfig(c *checklist, path string) *config.Config {
 	cfg, err := config.Load(path, os.LookupEnv)
 	switch {
-	case errors.Is(err, fs.ErrNotExist):
+	case config.IsNotFound(err):
 		c.fail(fmt.Sprintf("configuration: %s does not exist", path),
 			"run easel in the folder that holds tools.yaml, pass --config FILE, or start from the repository's tools.yaml")
 		return nil

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"os"
 
@@ -81,7 +79,7 @@ func (s *setup) load(args []string, io stdio, minOps, maxOps int) (st started, c
 // loadConfig loads the configuration, printing why it cannot to stderr.
 func loadConfig(path string, io stdio) (*config.Config, bool) {
 	cfg, err := config.Load(path, os.LookupEnv)
-	if errors.Is(err, fs.ErrNotExist) && path == defaultConfig {
+	if config.IsNotFound(err) && path == defaultConfig {
 		// An installed binary run anywhere: serve the bundled tools, as a
 		// checkout's tools.yaml would, and say how to change them.
 		fmt.Fprintf(io.err, "easel: no %s in the working directory: using the bundled tools (easel init writes them to %s to edit; --config FILE reads another)\n", defaultConfig, defaultConfig)

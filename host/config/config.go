@@ -2,7 +2,9 @@ package config
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"time"
@@ -189,12 +191,37 @@ type Tool struct {
 // Load reads and parses the configuration file at path; see Parse. Relative plugin
 // paths are resolved against the file's folder, not the working directory, so
 // easel can be started from anywhere.
+//
+// A configuration file that does not exist yields a *NotFoundError, so a
+// caller can tell it from a file the configuration names that does not
+// exist (a plugin folder, a workflow): both wrap fs.ErrNotExist, and only
+// the first may mean "use a default configuration".
 func Load(path string, env Env) (*Config, error) {
 	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("load configuration: %w", &NotFoundError{Path: path, Err: err})
+	}
 	if err != nil {
 		return nil, fmt.Errorf("load configuration: %w", err)
 	}
 	return Parse(data, path, env)
+}
+
+// NotFoundError is Load's error for a configuration file that does not
+// exist.
+type NotFoundError struct {
+	Path string
+	Err  error // the error reading it, wrapping fs.ErrNotExist
+}
+
+func (e *NotFoundError) Error() string { return e.Err.Error() }
+func (e *NotFoundError) Unwrap() error { return e.Err }
+
+// IsNotFound reports whether err says the configuration file itself does
+// not exist (not a file it names).
+func IsNotFound(err error) bool {
+	var nf *NotFoundError
+	return errors.As(err, &nf)
 }
 
 // Parse decodes and validates a tools.yaml document. file names the document in

@@ -636,8 +636,18 @@ func TestLoad(t *testing.T) {
 	}
 
 	_, err = Load(filepath.Join(dir, "missing.yaml"), nil)
-	if !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), "missing.yaml") {
-		t.Errorf("Load(missing) = %v, want a not-exist error naming the file", err)
+	if !errors.Is(err, fs.ErrNotExist) || !IsNotFound(err) || !strings.Contains(err.Error(), "missing.yaml") {
+		t.Errorf("Load(missing) = %v, want a NotFoundError naming the file", err)
+	}
+
+	// A plugin the file names that does not exist is a problem with the
+	// file, not a missing configuration: callers must not replace it.
+	if err := os.WriteFile(file, []byte("tools:\n  - name: a\n    plugin: plugins/nope\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Load(file, nil)
+	if err == nil || IsNotFound(err) || !strings.Contains(err.Error(), "tools.yaml:3") {
+		t.Errorf("Load(missing plugin) = %v (IsNotFound %v), want an error at tools.yaml:3 that is not IsNotFound", err, IsNotFound(err))
 	}
 }
 
