@@ -146,8 +146,16 @@ func TestBackgroundLoadFailureIsReported(t *testing.T) {
 		t.Fatalf("New = %v, want the tool served from its tool.json", err)
 	}
 	defer a.Close(context.Background())
+	// Waiting for its first call, the plugin keeps nobody from calling it:
+	// a replica behind a readiness probe must get that call.
+	if err := a.pluginsReady(); err != nil {
+		t.Fatalf("before the first call: pluginsReady = %v, want ready", err)
+	}
 	_, err = a.tools[0].Call(context.Background(), json.RawMessage(`{}`), nil)
 	if err == nil || !strings.Contains(err.Error(), "could not be loaded") || !strings.Contains(err.Error(), "go build failed") {
 		t.Fatalf("call error = %v, want the build failure", err)
+	}
+	if err := a.pluginsReady(); err == nil || !strings.Contains(err.Error(), "broken failed to load (") {
+		t.Fatalf("after the failed load: pluginsReady = %v, want the tool named", err)
 	}
 }

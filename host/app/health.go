@@ -12,10 +12,13 @@ import (
 )
 
 // Readiness reports, for /readyz, whether this server can do its job: its
-// configuration is loaded, every plugin is loaded, and a ComfyUI backend
+// configuration is loaded, no plugin failed to load, and a ComfyUI backend
 // answers.
 // A plugin that failed to load makes the server not ready: its tool is
-// listed but every call fails, which an operator must see.
+// listed but every call fails, which an operator must see. A plugin that
+// loads on its first call (its description is known) does not: were it to
+// count, a replica behind a readiness probe would never get the call that
+// loads it.
 func (a *App) Readiness(ctx context.Context) []httpserver.Check {
 	return []httpserver.Check{
 		{Name: "config", Err: nil}, // an App exists only for a valid configuration
@@ -24,7 +27,9 @@ func (a *App) Readiness(ctx context.Context) []httpserver.Check {
 	}
 }
 
-// pluginsReady names the plugins still loading and those that failed.
+// pluginsReady names the plugins that failed to load and those loading
+// before they can serve; a plugin waiting for, or loading for, its first
+// call is ready: the call waits for it.
 func (a *App) pluginsReady() error {
 	var loading []string
 	var failed []error
@@ -36,7 +41,9 @@ func (a *App) pluginsReady() error {
 				failed = append(failed, fmt.Errorf("%s failed to load (%s): %w", t.cfg.Name, t.cfg.Pos, t.err))
 			}
 		default:
-			loading = append(loading, t.cfg.Name)
+			if t.loader == nil {
+				loading = append(loading, t.cfg.Name)
+			}
 		}
 	}
 	if len(loading) > 0 {
