@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/easel-mcp/easel/host/plugin"
+	"github.com/easel-mcp/easel/internal/toolsdoc"
 )
 
 var toolsCommand = manPage{
@@ -174,12 +175,10 @@ func schemaType(t any) string {
 	return ""
 }
 
-// firstSentence shortens a description for the table.
+// firstSentence shortens a description for the table: its first
+// sentence, as the README's table has it, cut at 100 characters.
 func firstSentence(d string) string {
-	d = strings.Join(strings.Fields(d), " ")
-	if i := strings.Index(d, ". "); i >= 0 {
-		d = d[:i+1]
-	}
+	d = toolsdoc.FirstSentence(d)
 	const max = 100
 	if r := []rune(d); len(r) > max {
 		d = string(r[:max-1]) + "…"

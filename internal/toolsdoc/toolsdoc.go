@@ -63,7 +63,7 @@ func Table(pluginsDir string) (string, error) {
 	var b strings.Builder
 	b.WriteString("| tool | arguments (optional in brackets) | effect | what it does |\n| --- | --- | --- | --- |\n")
 	for _, t := range tools {
-		fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", t.Name, arguments(t), effect(t), cell(firstSentence(t.Description)))
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", t.Name, arguments(t), effect(t), cell(FirstSentence(t.Description)))
 	}
 	return b.String(), nil
 }
@@ -99,14 +99,41 @@ func effect(t tool) string {
 	return "changes state"
 }
 
-// firstSentence is the description up to its first ". ".
-func firstSentence(d string) string {
+// FirstSentence is a description up to the end of its first sentence,
+// with runs of white space made one space: the first ". " that is outside
+// parentheses and does not end an abbreviation such as "e.g.", which
+// descriptions use often enough that cutting there would leave a table
+// saying "drop cached node results, e.g.".
+func FirstSentence(d string) string {
 	d = strings.Join(strings.Fields(d), " ")
-	if i := strings.Index(d, ". "); i >= 0 {
-		return d[:i+1]
+	depth := 0
+	for i := 0; i < len(d); i++ {
+		switch d[i] {
+		case '(':
+			depth++
+		case ')':
+			depth = max(depth-1, 0)
+		case '.':
+			if depth == 0 && strings.HasPrefix(d[i+1:], " ") && !endsAbbreviation(d[:i+1]) {
+				return d[:i+1]
+			}
+		}
 	}
 	return d
 }
+
+// endsAbbreviation reports whether s ends with an abbreviation whose
+// period does not end the sentence.
+func endsAbbreviation(s string) bool {
+	for _, a := range []string{"e.g.", "i.e.", "vs.", "cf."} {
+		if strings.HasSuffix(s, a) && (len(s) == len(a) || !isLetter(s[len(s)-len(a)-1])) {
+			return true
+		}
+	}
+	return false
+}
+
+func isLetter(b byte) bool { return b|0x20 >= 'a' && b|0x20 <= 'z' }
 
 // cell escapes what would end a Markdown table cell.
 func cell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }

@@ -58,3 +58,21 @@ func TestReplace(t *testing.T) {
 		t.Errorf("Replace without markers: %v", err)
 	}
 }
+
+func TestFirstSentence(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"Checks ONE job. Then more.", "Checks ONE job."},
+		{"No period at all", "No period at all"},
+		{"Drops cached results, e.g. before a big job. ComfyUI only sets flags.", "Drops cached results, e.g. before a big job."},
+		{"Each name (e.g. sd15.safetensors. Or not) it takes. Rest.", "Each name (e.g. sd15.safetensors. Or not) it takes."},
+		{"That is, i.e. this one. Next.", "That is, i.e. this one."},
+		{"A v. short one. Next.", "A v."}, // only known abbreviations are skipped
+		{"Ends here.", "Ends here."},
+		{"  Spaces\n  are   one.  Next.", "Spaces are one."},
+		{"Unbalanced ) paren. Next.", "Unbalanced ) paren."},
+	} {
+		if got := FirstSentence(tc.in); got != tc.want {
+			t.Errorf("FirstSentence(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
