@@ -335,6 +335,13 @@ func TestSingleBackendPassesThrough(t *testing.T) {
 	if raw, err := p.WaitJob(context.Background(), id, 10*time.Second, nil); err != nil || !strings.Contains(string(raw), `"done"`) {
 		t.Errorf("WaitJob = %s, %v", raw, err)
 	}
+	if resp, err := p.For(nil).Do(context.Background(), comfyui.Request{Method: "GET", Path: "/queue", Backend: "comfyui"}); err != nil || resp.Status != 200 {
+		t.Errorf("GET /queue on backend comfyui, its name: %v, %v", resp, err)
+	}
+	_, err = p.For(nil).Do(context.Background(), comfyui.Request{Method: "GET", Path: "/queue", Backend: "nope"})
+	if err == nil || !strings.Contains(err.Error(), `no ComfyUI backend is named "nope" (backends: comfyui)`) {
+		t.Errorf("GET /queue on an unknown backend: err = %v, want it named", err)
+	}
 }
 
 // BenchmarkJobLookup compares a request about a job made directly to its

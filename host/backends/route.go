@@ -55,6 +55,11 @@ func (r *Router) Do(ctx context.Context, req comfyui.Request) (*comfyui.Response
 		return nil, fmt.Errorf("request refused: only GET requests go to every backend at once, not %s %s", req.Method, req.Path)
 	case req.Backend == "*":
 		return p.fanOut(ctx, req)
+	case req.Backend != "" && p.byName[req.Backend] == nil:
+		// Even with one backend: a name that is not there is a mistake
+		// (a stale or invented one), and the answer must not pretend
+		// that backend was asked.
+		return nil, fmt.Errorf("no ComfyUI backend is named %q (backends: %s)", req.Backend, strings.Join(p.Names(), ", "))
 	case p.Single():
 		return p.backends[0].doer.Do(ctx, req)
 	}
@@ -62,8 +67,6 @@ func (r *Router) Do(ctx context.Context, req comfyui.Request) (*comfyui.Response
 	case req.Backend != "":
 		b := p.byName[req.Backend]
 		switch {
-		case b == nil:
-			return nil, fmt.Errorf("no ComfyUI backend is named %q (backends: %s)", req.Backend, strings.Join(p.Names(), ", "))
 		case route == routeSubmit && !matches(b.Labels, r.labels):
 			return nil, fmt.Errorf("request refused: backend %s lacks the labels %s this tool's jobs need", b.Name, formatLabels(r.labels))
 		case route == routeSubmit:
