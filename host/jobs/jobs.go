@@ -111,6 +111,7 @@ type Watcher struct {
 	mu        sync.Mutex
 	connected bool
 	jobs      map[string]*job
+	early     earlyCached
 
 	fetchMu   sync.Mutex
 	fetching  bool        // a fetchQueues goroutine is running
@@ -213,10 +214,11 @@ func (wt *waiter) send(p Progress) {
 var ErrInvalid = errors.New("invalid wait")
 
 // Wait blocks until the prompt ends, timeout passes or ctx ends, sending
-// progress (if not nil) as ComfyUI reports it. An error means ComfyUI could
-// not be asked at the start (it is unreachable, for instance); later
-// failures to reach it only delay the answer, because the job may still
-// finish.
+// progress (if not nil) as ComfyUI reports it, strictly increasing with a
+// stable total as MCP requires. An error means ComfyUI could not be asked
+// at the start (it is unreachable, or its /history fails, for instance);
+// later failures to reach it only delay the answer, because the job may
+// still finish.
 func (w *Watcher) Wait(ctx context.Context, promptID string, timeout time.Duration, progress func(Progress)) (Result, error) {
 	start := time.Now()
 	res := Result{PromptID: promptID}
@@ -227,45 +229,31 @@ func (w *Watcher) Wait(ctx context.Context, promptID string, timeout time.Durati
 	j := w.register(promptID, wt)
 	defer w.unregister(j, wt)
 
-	// Look before waiting: the job may be finished or unknown. A job seen
-	// nowhere gets two more looks, since newer ComfyUI versions can show a
-	// just-finished job in neither /queue nor /history for a moment.
-	for i, pause := range []time.Duration{0, 100 * time.Millisecond, 400 * time.Millisecond} {
-		if i > 0 && !sleep(ctx, pause) {
-			return res, ctx.Err()
-		}
-		snap, err := w.snapshot(ctx)
-		if err != nil {
-			return res, err
-		}
-		if status, final := w.apply(ctx, snap, map[string]*job{promptID: j}); final {
-			res.Status, res.WaitedMS = status, time.Since(start).Milliseconds()
-			return res, nil
-		}
-		if w.isSeen(j) {
-			break
-		}
-		if i == 2 {
-			res.Status, res.WaitedMS = StatusUnknown, time.Since(start).Milliseconds()
-			return res, nil
-		}
+	if status, err := w.firstLook(ctx, j); err != nil || status != "" {
+		res.Status, res.WaitedMS = status, time.Since(start).Milliseconds()
+		return res, err
 	}
 
+	var steps ladder
+	forward := func(p Progress) {
+		if progress == nil {
+			return
+		}
+		if p, ok := steps.next(p); ok {
+			progress(p)
+		}
+	}
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()
 	for res.Status == "" {
 		select {
 		case p := <-wt.prog:
-			if progress != nil {
-				progress(p)
-			}
+			forward(p)
 		case status := <-wt.done:
 			res.Status = status
 			select { // the last report before the end, if it is still unread
 			case p := <-wt.prog:
-				if progress != nil {
-					progress(p)
-				}
+				forward(p)
 			default:
 			}
 		case <-timer.C:
@@ -297,6 +285,35 @@ func (w *Watcher) WaitJob(ctx context.Context, promptID string, timeout time.Dur
 	return json.Marshal(res)
 }
 
+// firstLook looks at the job before waiting: it may be finished or
+// unknown, and then its status is the answer. A job seen nowhere gets two
+// more looks, since newer ComfyUI versions can show a just-finished job in
+// neither /queue nor /history for a moment. "Unknown" is a verdict only
+// ComfyUI can give: when the last look could not read /history, the
+// answer is that error, never an unknown job (a finished job whose
+// history fails to load is not a job that does not exist).
+func (w *Watcher) firstLook(ctx context.Context, j *job) (status string, err error) {
+	for i, pause := range []time.Duration{0, 100 * time.Millisecond, 400 * time.Millisecond} {
+		if i > 0 && !sleep(ctx, pause) {
+			return "", ctx.Err()
+		}
+		snap, err := w.snapshot(ctx)
+		if err != nil {
+			return "", err
+		}
+		status, final, histErr := w.apply(ctx, snap, map[string]*job{j.id: j})
+		switch {
+		case final:
+			return status, nil
+		case w.isSeen(j):
+			return "", nil
+		case i == 2 && histErr != nil:
+			return "", fmt.Errorf("cannot tell whether ComfyUI has job %s: %w", j.id, histErr)
+		}
+	}
+	return StatusUnknown, nil
+}
+
 func (w *Watcher) isSeen(j *job) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -321,6 +338,9 @@ func (w *Watcher) register(id string, wt *waiter) *job {
 	j := w.jobs[id]
 	if j == nil {
 		j = &job{id: id, waiters: map[*waiter]struct{}{}}
+		if nodes, ok := w.early.take(id); ok {
+			j.track.markCached(nodes)
+		}
 		w.jobs[id] = j
 	}
 	j.waiters[wt] = struct{}{}
@@ -334,6 +354,44 @@ func (w *Watcher) unregister(j *job, wt *waiter) {
 	if len(j.waiters) == 0 && w.jobs[j.id] == j {
 		delete(w.jobs, j.id)
 	}
+}
+
+// earlyCached keeps the execution_cached lists of the last few prompts
+// nobody waited for yet. A tool queues a prompt and only then asks the host
+// to wait; ComfyUI can start it in between, and a prompt with cached nodes
+// sends that list once, at its start: without it, every later report would
+// count the cached nodes as not done.
+type earlyCached struct {
+	nodes map[string][]string
+	order []string // oldest first
+}
+
+// maxEarly bounds earlyCached: a wait begins milliseconds after its queuing.
+const maxEarly = 64
+
+func (e *earlyCached) remember(id string, nodes []string) {
+	if len(nodes) == 0 {
+		return
+	}
+	if e.nodes == nil {
+		e.nodes = map[string][]string{}
+	}
+	if len(e.order) == maxEarly {
+		delete(e.nodes, e.order[0])
+		e.order = e.order[1:]
+	}
+	if _, ok := e.nodes[id]; !ok {
+		e.order = append(e.order, id)
+	}
+	e.nodes[id] = nodes
+}
+
+func (e *earlyCached) take(id string) ([]string, bool) {
+	nodes, ok := e.nodes[id]
+	if ok {
+		delete(e.nodes, id) // order keeps the id until it ages out: harmless
+	}
+	return nodes, ok
 }
 
 // finish ends every wait on j with status; call with w.mu held.
@@ -456,31 +514,20 @@ func (w *Watcher) inHistory(ctx context.Context, id string) (bool, error) {
 
 // apply updates jobs from a snapshot and ends the waits that it settles,
 // asking /history (under ctx) about the jobs not in the queue. It reports
-// the status for a single job when that job is settled.
-func (w *Watcher) apply(ctx context.Context, s *snapshot, jobs map[string]*job) (status string, final bool) {
+// the status for a single job when that job is settled, and the last
+// failure to read /history: such a job got no verdict.
+func (w *Watcher) apply(ctx context.Context, s *snapshot, jobs map[string]*job) (status string, final bool, histErr error) {
 	for id, j := range jobs {
-		var st string
-		switch {
-		case s.running[id]:
-			st = "running"
-		case s.pending[id] > 0:
-			st = "pending"
-		}
-		if st != "" {
+		if s.running[id] || s.pending[id] > 0 {
 			w.mu.Lock()
-			j.seen, j.missing, j.state = true, 0, st
-			if !j.track.started {
-				j.track.setPrompt(s.prompts[id])
-			}
-			if st == "pending" {
-				w.report(j, j.track.pendingProgress(s.pending[id]))
-			}
+			w.applyQueued(j, s)
 			w.mu.Unlock()
 			continue
 		}
 		inHistory, err := w.inHistory(ctx, id)
 		if err != nil {
-			continue // ComfyUI unreachable for now: no verdict
+			histErr = err // ComfyUI unreachable for now: no verdict
+			continue
 		}
 		w.mu.Lock()
 		switch {
@@ -503,7 +550,26 @@ func (w *Watcher) apply(ctx context.Context, s *snapshot, jobs map[string]*job) 
 		}
 		w.mu.Unlock()
 	}
-	return status, final
+	return status, final, histErr
+}
+
+// applyQueued updates a job /queue shows running or pending, and reports
+// its progress; call with w.mu held.
+func (w *Watcher) applyQueued(j *job, s *snapshot) {
+	learned := j.track.setPrompt(s.prompts[j.id])
+	j.seen, j.missing = true, 0
+	var p Progress
+	var ok bool
+	if s.running[j.id] || j.track.running { // a snapshot older than an event
+		j.state = "running"
+		p, ok = j.track.seenRunning(learned)
+	} else {
+		j.state = "pending"
+		p, ok = j.track.queued(s.pending[j.id])
+	}
+	if ok {
+		w.report(j, p)
+	}
 }
 
 // maxRequests bounds the watcher's requests to ComfyUI in flight at once.

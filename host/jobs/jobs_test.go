@@ -100,8 +100,8 @@ func TestWaitFollowsOurPromptWithProgress(t *testing.T) {
 	}
 	var sawNode bool
 	for i, p := range ps {
-		if i > 0 && p.Progress < ps[i-1].Progress {
-			t.Errorf("progress went backwards: %+v after %+v", p, ps[i-1])
+		if i > 0 && p.Progress <= ps[i-1].Progress {
+			t.Errorf("progress did not increase (MCP requires it): %+v after %+v", p, ps[i-1])
 		}
 		if strings.Contains(p.Message, "(ImageInvert)") {
 			sawNode = true
@@ -384,5 +384,116 @@ func TestWaitsOnFinishedJobsBoundTheirRequests(t *testing.T) {
 	waits.Wait()
 	if m := most.Load(); m > 8 || m < 2 {
 		t.Errorf("%d requests to /history at once, want 2 to 8 (maxRequests)", m)
+	}
+}
+
+// A finished job whose /history fails to load is not a job that does not
+// exist: the wait is an error naming the URL and the cause, not "unknown".
+func TestWaitOnAFinishedJobWhoseHistoryFails(t *testing.T) {
+	srv := comfyuitest.NewServer(t)
+	w := startWatcher(t, srv)
+	// Queued by the web UI: no event about it reaches the watcher, which
+	// learns of it only from /queue and /history.
+	id := srv.Submit(t, prompt, comfyuitest.WithClientID("webui-tab"))
+	if err := srv.WaitJob(context.Background(), id); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		fault comfyuitest.Fault
+		want  string
+	}{
+		{"502 from a proxy", comfyuitest.Fault{Status: 502, Body: "<html>Bad Gateway</html>", ContentType: "text/html"}, "ComfyUI answered 502 to GET " + srv.URL + "/history/" + id},
+		{"500", comfyuitest.Fault{Status: 500, Body: "oops"}, "ComfyUI answered 500 to GET " + srv.URL + "/history/" + id},
+		{"dropped connection", comfyuitest.Fault{CloseConnection: true}, "/history/" + id},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv.SetFault("GET /history/*", tt.fault)
+			defer srv.ClearFaults()
+			res, err := w.Wait(context.Background(), id, 5*time.Second, nil)
+			if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), id) {
+				t.Fatalf("Wait = %+v, %v; want an error containing %q", res, err, tt.want)
+			}
+		})
+	}
+	t.Run("a single failure is retried", func(t *testing.T) {
+		srv.SetFault("GET /history/*", comfyuitest.Fault{Status: 502, Times: 1})
+		defer srv.ClearFaults()
+		if res, err := w.Wait(context.Background(), id, 5*time.Second, nil); err != nil || res.Status != StatusDone {
+			t.Fatalf("Wait = %+v, %v; want done", res, err)
+		}
+	})
+}
+
+// Nodes ComfyUI reports cached before the wait begins (a tool queues, then
+// asks the host to wait) still count as done.
+func TestWaitCountsNodesCachedBeforeItBegan(t *testing.T) {
+	srv := comfyuitest.NewServer(t)
+	w := startWatcher(t, srv)
+	waitFor(t, w.Connected)
+	if err := srv.WaitJob(context.Background(), srv.Submit(t, prompt)); err != nil {
+		t.Fatal(err)
+	}
+	again := map[string]any{"1": prompt["1"], "2": prompt["2"], // cached now
+		"3": map[string]any{"class_type": "SaveImage", "inputs": map[string]any{"images": []any{"2", 0}, "filename_prefix": "again"}}}
+	id := "held-cached"
+	srv.HoldJob(id)
+	srv.Submit(t, again, comfyuitest.WithPromptID(id), comfyuitest.WithClientID(w.ClientID()))
+	if _, err := srv.WaitHeld(context.Background(), id); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { // the watcher has read execution_cached
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		_, ok := w.early.nodes[id]
+		return ok
+	})
+	var log progressLog
+	done := make(chan Result, 1)
+	go func() {
+		res, _ := w.Wait(context.Background(), id, 30*time.Second, log.add)
+		done <- res
+	}()
+	waitFor(t, func() bool { return len(log.all()) > 0 })
+	srv.ReleaseJob(id)
+	if res := <-done; res.Status != StatusDone {
+		t.Fatalf("Wait = %+v, want done", res)
+	}
+	ps := log.all()
+	if p := ps[0]; p.Progress < 2 || p.Total != 3 || !strings.Contains(p.Message, "2 of 3 nodes done (2 cached)") {
+		t.Fatalf("first report %+v, want the 2 cached nodes of 3 done", p)
+	}
+}
+
+// ComfyUI sends a prompt's events only to the client that queued it: for
+// a job queued by the web UI, the wait still says when it starts running.
+func TestWaitReportsAForeignJobRunning(t *testing.T) {
+	srv := comfyuitest.NewServer(t)
+	w := startWatcherWith(t, srv, Options{PollInterval: time.Hour}) // only status broadcasts trigger looks
+	waitFor(t, w.Connected)
+	srv.PauseWorker()
+	id := "held-foreign"
+	srv.HoldJob(id)
+	srv.Submit(t, prompt, comfyuitest.WithPromptID(id), comfyuitest.WithClientID("webui-tab"))
+	var log progressLog
+	done := make(chan Result, 1)
+	go func() {
+		res, _ := w.Wait(context.Background(), id, 30*time.Second, log.add)
+		done <- res
+	}()
+	waitFor(t, func() bool { return len(log.all()) > 0 })
+	srv.ResumeWorker()
+	waitFor(t, func() bool {
+		ps := log.all()
+		return strings.HasPrefix(ps[len(ps)-1].Message, "running;")
+	})
+	srv.ReleaseJob(id)
+	if res := <-done; res.Status != StatusDone {
+		t.Fatalf("Wait = %+v, want done", res)
+	}
+	ps := log.all()
+	if len(ps) != 2 || !strings.HasPrefix(ps[0].Message, "queued, position 1") || ps[1].Progress <= ps[0].Progress || ps[1].Total != 3 {
+		t.Fatalf("reports %+v, want queued then running once, increasing", ps)
 	}
 }

@@ -148,6 +148,9 @@ func (w *Watcher) handle(typ string, data eventData) {
 	defer w.mu.Unlock()
 	j := w.jobs[data.PromptID]
 	if j == nil {
+		if typ == "execution_cached" {
+			w.early.remember(data.PromptID, data.Nodes)
+		}
 		return
 	}
 	j.seen, j.missing = true, 0

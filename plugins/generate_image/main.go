@@ -29,7 +29,7 @@ type Input struct {
 	CFG            float64 `json:"cfg,omitempty" default:"7" minimum:"0" maximum:"30" description:"Prompt adherence (classifier-free guidance)"`
 	Sampler        string  `json:"sampler,omitempty" default:"euler" description:"KSampler sampler_name, e.g. euler, dpmpp_2m"`
 	Scheduler      string  `json:"scheduler,omitempty" default:"normal" description:"KSampler scheduler, e.g. normal, karras"`
-	Seed           *uint64 `json:"seed,omitempty" description:"Random when absent; the one used is returned"`
+	Seed           *uint64 `json:"seed,omitempty" description:"Random when absent (0 to 2^53-1, exact in JSON); the one used is returned"`
 	BatchSize      int     `json:"batch_size,omitempty" default:"1" minimum:"1" maximum:"8"`
 	FilenamePrefix string  `json:"filename_prefix,omitempty" default:"easel"`
 	TimeoutS       int     `json:"timeout_s,omitempty" default:"300" minimum:"1" maximum:"600" description:"On timeout, follow the job with wait_for_job"`
@@ -65,7 +65,7 @@ func handle(c *sdk.Call, in Input) (*sdk.Result, error) {
 		if err := r.State(&out); err != nil {
 			return nil, err
 		}
-		outcome, err := comfy.AfterWait(api, out.PromptID, r.Job)
+		outcome, err := comfy.AfterRun(api, out.PromptID, r.Job)
 		if err != nil {
 			return nil, err
 		}
@@ -200,7 +200,15 @@ func checkpoint(api *sdk.ComfyUI, want string) (string, error) {
 	return "", fmt.Errorf("argument \"checkpoint\": %q is not installed; available checkpoints: %s", want, strings.Join(files, ", "))
 }
 
-// seed is the requested seed, or a random one within the node's bounds.
+// maxRandomSeed is the largest seed drawn at random: 2^53−1, the largest
+// integer below which every integer survives a trip through a JSON client
+// that reads numbers as doubles (JavaScript). A larger random seed would
+// come back rounded, and the seed returned would not reproduce the image.
+// A seed the caller chose is used as given, up to the node's maximum.
+const maxRandomSeed = 1<<53 - 1
+
+// seed is the requested seed, or a random one within the node's bounds and
+// maxRandomSeed.
 func seed(requested *uint64, max uint64) (uint64, error) {
 	if requested != nil {
 		if *requested > max {
@@ -210,11 +218,13 @@ func seed(requested *uint64, max uint64) (uint64, error) {
 	}
 	var b [8]byte
 	if _, err := rand.Read(b[:]); err != nil {
-		return 0, err
+		return 0, fmt.Errorf("drawing a random seed: %w", err)
 	}
-	v := binary.LittleEndian.Uint64(b[:])
-	if max < math.MaxUint64 {
-		v %= max + 1
-	}
-	return v, nil
+	return randomSeed(binary.LittleEndian.Uint64(b[:]), max), nil
+}
+
+// randomSeed maps 64 random bits to [0, min(max, maxRandomSeed)]. The
+// modulo has no bias at the usual bound: 2^64 is a multiple of 2^53.
+func randomSeed(bits, max uint64) uint64 {
+	return bits % (min(max, maxRandomSeed) + 1)
 }

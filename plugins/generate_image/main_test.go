@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -29,8 +30,14 @@ func TestGenerateImage(t *testing.T) {
 	// one overtakes before the client is sent it (host/jobs: the watcher
 	// never waits on a slow client), so under load a step may be skipped.
 	// What must hold: sampler steps are reported, in order, out of 4.
+	ps := tool.Progress()
+	for i, p := range ps {
+		if p.Total != 7 || i > 0 && p.Progress <= ps[i-1].Progress {
+			t.Errorf("progress %+v (report %d): want strictly increasing, out of the 7 nodes", p, i)
+		}
+	}
 	var steps []int
-	for _, p := range tool.Progress() {
+	for _, p := range ps {
 		if _, after, ok := strings.Cut(p.Message, "(KSampler): step "); ok {
 			var step, total int
 			if _, err := fmt.Sscanf(after, "%d/%d", &step, &total); err != nil || total != 4 || step < 1 || step > 4 ||
@@ -54,6 +61,9 @@ func TestGenerateImageRandomSeedAndChoices(t *testing.T) {
 	res = tool.Call(t, map[string]any{"prompt": "x", "steps": 1})
 	var b Output
 	res.Decode(t, &b)
+	if a.Seed > 1<<53-1 || b.Seed > 1<<53-1 {
+		t.Errorf("random seeds %d, %d: above 2^53-1, which JSON clients cannot read back exactly", a.Seed, b.Seed)
+	}
 	if a.Seed == b.Seed {
 		t.Errorf("two random seeds are equal (%d): is the random source wired?", a.Seed)
 	}
@@ -82,5 +92,36 @@ func TestGenerateImageWithoutCheckpoints(t *testing.T) {
 	res := tool.Call(t, map[string]any{"prompt": "x"})
 	if !res.IsError || !strings.Contains(res.Text(), "has no checkpoint models") {
 		t.Fatalf("got %q", res.Text())
+	}
+}
+
+// Random seeds stay within 2^53−1, so that a JSON client reading numbers
+// as doubles gets back the exact seed that reproduces the image; a chosen
+// seed keeps the node's whole range.
+func TestRandomSeedIsExactInJSON(t *testing.T) {
+	tests := []struct {
+		bits, max, want uint64
+	}{
+		{bits: 11492529030583857495, max: math.MaxUint64, want: 11492529030583857495 % (1 << 53)},
+		{bits: math.MaxUint64, max: math.MaxUint64, want: 1<<53 - 1},
+		{bits: 1 << 53, max: math.MaxUint64, want: 0},
+		{bits: 12345, max: math.MaxUint64, want: 12345},
+		{bits: 1000, max: 99, want: 0}, // the node's own smaller maximum
+		{bits: 1001, max: 99, want: 1},
+	}
+	for _, tt := range tests {
+		if got := randomSeed(tt.bits, tt.max); got != tt.want {
+			t.Errorf("randomSeed(%d, %d) = %d, want %d", tt.bits, tt.max, got, tt.want)
+		}
+	}
+	for range 1000 {
+		s, err := seed(nil, math.MaxUint64)
+		if err != nil || s > 1<<53-1 || float64(s) != float64(int64(s)) || uint64(float64(s)) != s {
+			t.Fatalf("seed() = %d, %v: above 2^53-1 or not exact as a double", s, err)
+		}
+	}
+	chosen := uint64(math.MaxUint64)
+	if s, err := seed(&chosen, math.MaxUint64); err != nil || s != chosen {
+		t.Fatalf("seed(%d) = %d, %v: a chosen seed must be kept", chosen, s, err)
 	}
 }

@@ -59,7 +59,7 @@ func handle(c *sdk.Call, in Input) (*sdk.Result, error) {
 	if err := r.State(&out); err != nil {
 		return nil, err
 	}
-	outcome, err := comfy.AfterWait(api, out.PromptID, r.Job)
+	outcome, err := comfy.AfterRun(api, out.PromptID, r.Job)
 	if err != nil {
 		return nil, err
 	}

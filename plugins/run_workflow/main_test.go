@@ -48,8 +48,12 @@ func TestRunWorkflow(t *testing.T) {
 		t.Errorf("%d images and %d links, want 1 thumbnail (max_images) and 2 links", images, links)
 	}
 	var sawProgress bool
-	for _, p := range tool.Progress() {
+	ps := tool.Progress()
+	for i, p := range ps {
 		sawProgress = sawProgress || strings.Contains(p.Message, "(ImageInvert)")
+		if p.Total != 3 || i > 0 && p.Progress <= ps[i-1].Progress {
+			t.Errorf("progress %+v (report %d): want strictly increasing, out of the 3 nodes", p, i)
+		}
 	}
 	if !sawProgress {
 		t.Errorf("no progress named a running node: %+v", tool.Progress())
@@ -93,6 +97,16 @@ func TestRunWorkflowFailures(t *testing.T) {
 		res.Decode(t, &out)
 		if res.IsError || !out.TimedOut || !out.Pending || out.PromptID == "" {
 			t.Fatalf("got %s, want timed_out while pending", res.Raw)
+		}
+	})
+	// The job ran, but its history cannot be read: an error naming the
+	// request, not a success without outputs.
+	t.Run("history fails", func(t *testing.T) {
+		srv.SetFault("GET /history/*", comfyuitest.Fault{Status: 502, Body: "<html>Bad Gateway</html>", ContentType: "text/html"})
+		defer srv.ClearFaults()
+		res := tool.Call(t, map[string]any{"workflow": workflow, "timeout_s": 5})
+		if text := res.Text(); !res.IsError || !strings.Contains(text, "ComfyUI answered 502") || !strings.Contains(text, "/history/") {
+			t.Fatalf("got %q (isError %v), want the history error", text, res.IsError)
 		}
 	})
 	t.Run("ComfyUI down", func(t *testing.T) {

@@ -65,17 +65,66 @@ func TestWaitForJob(t *testing.T) {
 			t.Fatalf("unknown job: %+v, want found=false", out)
 		}
 	})
+	// A finished job whose history ComfyUI fails to serve is an error
+	// naming the request, never found=false: the job exists.
+	t.Run("history fails", func(t *testing.T) {
+		id := srv.Submit(t, prompt, comfyuitest.WithClientID("webui-tab"))
+		if err := srv.WaitJob(context.Background(), id); err != nil {
+			t.Fatal(err)
+		}
+		tests := []struct {
+			name  string
+			fault comfyuitest.Fault
+			want  string
+		}{
+			{"502", comfyuitest.Fault{Status: 502, Body: "<html>Bad Gateway</html>", ContentType: "text/html"}, "ComfyUI answered 502"},
+			{"500", comfyuitest.Fault{Status: 500}, "ComfyUI answered 500"},
+			{"dropped connection", comfyuitest.Fault{CloseConnection: true}, srv.URL},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				srv.SetFault("GET /history/*", tt.fault)
+				defer srv.ClearFaults()
+				res := tool.Call(t, map[string]any{"prompt_id": id, "timeout_s": 5})
+				if text := res.Text(); !res.IsError || !strings.Contains(text, tt.want) || !strings.Contains(text, "/history/"+id) {
+					t.Fatalf("got %q (isError %v), want an error with %q and the URL", text, res.IsError, tt.want)
+				}
+			})
+		}
+	})
+	// The job ends during the wait, but its history fails until the
+	// timeout: the answer is that error, not found=false.
+	t.Run("history fails until the timeout", func(t *testing.T) {
+		id := "held-then-no-history"
+		srv.HoldJob(id)
+		srv.Submit(t, prompt, comfyuitest.WithPromptID(id), comfyuitest.WithClientID("webui-tab"))
+		if _, err := srv.WaitHeld(context.Background(), id); err != nil {
+			t.Fatal(err)
+		}
+		srv.SetFault("GET /history/*", comfyuitest.Fault{Status: 502})
+		defer srv.ClearFaults()
+		time.AfterFunc(300*time.Millisecond, func() { srv.ReleaseJob(id) })
+		res := tool.Call(t, map[string]any{"prompt_id": id, "timeout_s": 1})
+		if text := res.Text(); !res.IsError || !strings.Contains(text, "ComfyUI answered 502") || !strings.Contains(text, "/history/"+id) {
+			t.Fatalf("got %q (isError %v), want the history error", text, res.IsError)
+		}
+	})
 	t.Run("progress", func(t *testing.T) {
 		srv.PauseWorker()
 		id := srv.Submit(t, prompt)
 		time.AfterFunc(300*time.Millisecond, srv.ResumeWorker)
+		before := len(tool.Progress()) // the tool keeps every call's reports
 		wait(t, tool, id, 30)
 		var queued bool
-		for _, p := range tool.Progress() {
+		ps := tool.Progress()[before:]
+		for i, p := range ps {
 			queued = queued || strings.Contains(p.Message, "queued")
+			if i > 0 && (p.Progress <= ps[i-1].Progress || p.Total != ps[0].Total) {
+				t.Errorf("progress %+v after %+v: want strictly increasing, same total", p, ps[i-1])
+			}
 		}
 		if !queued {
-			t.Errorf("no progress reported while the job was queued: %+v", tool.Progress())
+			t.Errorf("no progress reported while the job was queued: %+v", ps)
 		}
 	})
 	t.Run("ComfyUI down", func(t *testing.T) {

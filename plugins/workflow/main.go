@@ -62,7 +62,7 @@ func run(c *sdk.Call, args map[string]any) (*sdk.Result, error) {
 		if err := r.State(&out); err != nil {
 			return nil, err
 		}
-		outcome, err := comfy.AfterWait(c.ComfyUI(), out.PromptID, r.Job)
+		outcome, err := comfy.AfterRun(c.ComfyUI(), out.PromptID, r.Job)
 		if err != nil {
 			return nil, err
 		}

@@ -27,7 +27,8 @@ const VanishedNote = "The job was in ComfyUI's queue, then disappeared without a
 
 // AfterWait turns the host's verdict on a wait into the job's outcome,
 // asking ComfyUI for the details. It never reports a job done that ComfyUI
-// has no history for.
+// has no history for, nor a job not found that ComfyUI did not say is in
+// neither its queue nor its history: a /history that fails is an error.
 func AfterWait(api *sdk.ComfyUI, id string, job sdk.JobResult) (WaitOutcome, error) {
 	api = api.ForJob(id)
 	out := WaitOutcome{WaitedMS: job.WaitedMS}
@@ -41,16 +42,7 @@ func AfterWait(api *sdk.ComfyUI, id string, job sdk.JobResult) (WaitOutcome, err
 		out.Vanished, out.Note = true, VanishedNote
 		return out, nil
 	case sdk.JobTimedOut:
-		out.TimedOut = true
-		var q Queue
-		resp, err := api.DoJSON(sdk.Request{Method: "GET", Path: "/queue"}, &q)
-		if err != nil {
-			return out, err
-		}
-		if out.FromQueue(&q, id) {
-			out.Backend = resp.Backend
-		}
-		return out, nil
+		return afterTimeout(api, out)
 	}
 	entry, resp, err := GetHistoryEntry(api, id)
 	if err != nil {
@@ -60,18 +52,60 @@ func AfterWait(api *sdk.ComfyUI, id string, job sdk.JobResult) (WaitOutcome, err
 		out.Found = true
 		return out, fmt.Errorf("ComfyUI reported job %s finished but has no history entry for it (was history cleared?)", id)
 	}
-	out.FromHistory(entry)
-	out.Backend = resp.Backend
+	out.fromHistory(entry, resp)
+	return out, nil
+}
+
+// afterTimeout reports where a job is once the wait timed out: in the
+// queue, or finished just now (the wait's end and the job's can cross), or
+// nowhere, which only ComfyUI's answers for both queue and history may say.
+func afterTimeout(api *sdk.ComfyUI, out WaitOutcome) (WaitOutcome, error) {
+	out.TimedOut = true
+	var q Queue
+	resp, err := api.DoJSON(sdk.Request{Method: "GET", Path: "/queue"}, &q)
+	if err != nil {
+		return out, err
+	}
+	if out.FromQueue(&q, out.PromptID) {
+		out.Backend = resp.Backend
+		return out, nil
+	}
+	entry, resp, err := GetHistoryEntry(api, out.PromptID)
+	if err != nil {
+		return out, err
+	}
+	if entry != nil {
+		out.TimedOut = false
+		out.fromHistory(entry, resp)
+	}
+	return out, nil
+}
+
+// fromHistory fills a finished job's outcome and output files.
+func (o *WaitOutcome) fromHistory(entry *HistoryEntry, resp *sdk.Response) {
+	o.FromHistory(entry)
+	o.Backend = resp.Backend
 	files, texts := entry.ParseOutputs()
 	for _, f := range files {
 		f.Backend = resp.Backend
 		f.URI = FileURI(f)
-		out.Outputs = append(out.Outputs, f)
+		o.Outputs = append(o.Outputs, f)
 	}
 	for _, ts := range texts {
-		out.Texts = append(out.Texts, ts...)
+		o.Texts = append(o.Texts, ts...)
 	}
-	return out, nil
+}
+
+// AfterRun is AfterWait for a tool that queued the job itself. ComfyUI
+// accepted the job, so one it no longer knows when the wait begins was
+// deleted from the queue or lost in a restart: vanished, a failure, never
+// a plain "not found" that RunResult would show as a success.
+func AfterRun(api *sdk.ComfyUI, id string, job sdk.JobResult) (WaitOutcome, error) {
+	out, err := AfterWait(api, id, job)
+	if err == nil && job.Status == sdk.JobUnknown {
+		out.Vanished, out.Note = true, VanishedNote
+	}
+	return out, err
 }
 
 // RunOutput is what a tool that queues a job and waits for it reports.
