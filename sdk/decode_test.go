@@ -292,3 +292,82 @@ func FuzzDecodeJSONLikeEncodingJSON(f *testing.F) {
 		}
 	})
 }
+
+// Nested objects whose fields all have defaults or are optional: omitting
+// them must give the handler the advertised defaults.
+type (
+	nestedFilter struct {
+		Status   string `json:"status,omitempty" enum:"success,error,any" default:"any"`
+		MaxItems int    `json:"max_items,omitempty" default:"5" minimum:"1"`
+	}
+	nestedPaging struct {
+		Filter nestedFilter `json:"filter"` // no omitempty: still optional, {} describes it
+		Page   int          `json:"page,omitempty"`
+	}
+	nestedNeedsID struct {
+		ID string `json:"id"`
+	}
+	nestedInput struct {
+		Paging nestedPaging   `json:"paging,omitempty"`
+		Ptr    *nestedFilter  `json:"ptr,omitempty"`
+		Opt    nestedNeedsID  `json:"opt,omitempty"`
+		Req    *nestedNeedsID `json:"req,omitempty"`
+	}
+	nestedRequired struct {
+		Target nestedNeedsID `json:"target"`
+	}
+)
+
+func TestDecodeNestedDefaults(t *testing.T) {
+	defaults := nestedPaging{Filter: nestedFilter{Status: "any", MaxItems: 5}}
+	tests := []struct {
+		args string
+		want nestedInput
+	}{
+		{`{}`, nestedInput{Paging: defaults}},
+		{`{"paging":null}`, nestedInput{Paging: defaults}},
+		{`{"paging":{}}`, nestedInput{Paging: defaults}},
+		{`{"paging":{"filter":{}}}`, nestedInput{Paging: defaults}},
+		{`{"paging":{"page":2,"filter":{"status":"error"}}}`, nestedInput{Paging: nestedPaging{Page: 2, Filter: nestedFilter{Status: "error", MaxItems: 5}}}},
+		// A pointer to a struct stays nil: nil is how it says "absent".
+		{`{"ptr":{}}`, nestedInput{Paging: defaults, Ptr: &nestedFilter{Status: "any", MaxItems: 5}}},
+		// An optional object with a required field stays zero when omitted.
+		{`{"opt":{"id":"x"}}`, nestedInput{Paging: defaults, Opt: nestedNeedsID{ID: "x"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.args, func(t *testing.T) {
+			got, err := decodeInto[nestedInput](t, tt.args)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("decoded\n got: %+v\nwant: %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestDecodeNestedErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		args string
+		want string
+		dec  func(*testing.T, string) error
+	}{
+		{"default checked like a value", `{"paging":{"filter":{"max_items":0}}}`, `argument "paging.filter.max_items": must be at least 1, got 0`, decodeErr[nestedInput]},
+		{"object with a required field", `{"opt":{}}`, `argument "opt.id" is required`, decodeErr[nestedInput]},
+		{"required object", `{}`, `argument "target" is required`, decodeErr[nestedRequired]},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := tt.dec(t, tt.args); err == nil || err.Error() != tt.want {
+				t.Errorf("error\n got: %v\nwant: %s", err, tt.want)
+			}
+		})
+	}
+}
+
+func decodeErr[T any](t *testing.T, args string) error {
+	_, err := decodeInto[T](t, args)
+	return err
+}

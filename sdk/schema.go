@@ -38,6 +38,10 @@ import (
 //
 //   - A field is required unless it is tagged omitempty or omitzero, has a
 //     default, or is a pointer.
+//   - A struct field (not a pointer) none of whose own fields is required
+//     defaults to {}: it is never required, and when it is omitted its
+//     fields get their defaults, as if {} had been given. A pointer to a
+//     struct stays nil when omitted.
 //   - On a slice field, enum, minimum, maximum, minLength, maxLength and
 //     pattern constrain the items; minItems and maxItems the slice itself.
 //   - On a pointer field every tag applies to the value pointed to.
@@ -473,7 +477,31 @@ func (c *compiler) compileField(cand candidate) (*field, error) {
 		}
 		f.def, f.hasDef = v, true
 	}
+	if c.mode == modeInput && !hasDef && n.acceptsEmpty() {
+		// An object argument that {} fully describes defaults to {}: omitting
+		// it then applies its fields' defaults (and the schema says so),
+		// instead of leaving the handler a zero value that the advertised
+		// defaults and constraints never touched, or demanding an object
+		// the agent has nothing to put in.
+		f.def, f.hasDef, f.required = map[string]any{}, true, false
+	}
 	return f, nil
+}
+
+// acceptsEmpty reports whether n is a struct (not a pointer to one: nil
+// is how a pointer says "absent") that decodes from {}: none of its fields
+// is required. Fields are compiled before their parent, so a nested struct
+// that itself defaults to {} already counts as not required.
+func (n *node) acceptsEmpty() bool {
+	if n.kind != kStruct {
+		return false
+	}
+	for _, f := range n.fields {
+		if f.required {
+			return false
+		}
+	}
+	return true
 }
 
 // parseDefault turns a default tag into the JSON value it stands for and

@@ -46,15 +46,20 @@ func (p manPage) write(w io.Writer, fs *flag.FlagSet) {
 	fmt.Fprintf(w, "\nEXAMPLES\n%s", indented(p.examples))
 }
 
-// writeOptions lists fs's flags as --name ARG, with the usage text and
-// default below.
+// writeOptions lists fs's flags as --name ARG (a one-letter flag as -o
+// ARG, as synopses and examples write it), with the usage text and default
+// below.
 func writeOptions(w io.Writer, fs *flag.FlagSet) {
 	n := 0
 	if fs != nil {
 		fs.VisitAll(func(f *flag.Flag) {
 			n++
 			arg, usage := flag.UnquoteUsage(f)
-			fmt.Fprintf(w, "%s--%s", indent, f.Name)
+			dashes := "--"
+			if len(f.Name) == 1 {
+				dashes = "-"
+			}
+			fmt.Fprintf(w, "%s%s%s", indent, dashes, f.Name)
 			if arg != "" {
 				fmt.Fprintf(w, " %s", strings.ToUpper(arg))
 			}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"text/template"
 
@@ -43,7 +44,7 @@ github.com/easel-mcp/easel; easel says what to run when it is not.`,
 	exitStatus: [3]string{
 		"the plugin was created",
 		"a file could not be written",
-		"usage error: a bad NAME, DIR exists already, or an invalid tools.yaml",
+		"usage error: a bad NAME, a NAME tools.yaml declares already, DIR exists already, or an invalid tools.yaml (nothing is created)",
 	},
 	examples: `
 easel new count_jobs
@@ -78,6 +79,9 @@ func runNew(_ context.Context, io stdio, args []string) int {
 	}
 	if _, err := os.Stat(*dir); err == nil {
 		return usageError(newCommand, io, fmt.Sprintf("%s exists already; pick another NAME or --dir", *dir))
+	}
+	if code := checkNameFree(io, *configPath, name); code != exitOK {
+		return code
 	}
 	files, err := writeScaffold(*dir, name)
 	if err != nil {
@@ -126,6 +130,32 @@ func writeScaffold(dir, name string) ([]string, error) {
 		files = append(files, path)
 	}
 	return files, nil
+}
+
+// checkNameFree refuses, before anything is written, a NAME that the
+// configuration declares already, and a configuration that does not load
+// (the entry could not be added to it): otherwise the files would be
+// created and easel new would still fail.
+func checkNameFree(io stdio, configPath, name string) int {
+	data, err := os.ReadFile(configPath)
+	if errors.Is(err, fs.ErrNotExist) {
+		return exitOK // the entry is printed for the user's own tools.yaml
+	}
+	if err != nil {
+		fmt.Fprintln(io.err, "easel new:", err)
+		return exitFailure
+	}
+	cfg, err := config.Parse(data, configPath, os.LookupEnv)
+	if err != nil {
+		fmt.Fprintf(io.err, "easel new: %s is not valid, so the tool could not be declared in it; nothing was created:\n%v\n", configPath, err)
+		return exitUsage
+	}
+	for _, t := range cfg.Tools {
+		if t.Name == name {
+			return usageError(newCommand, io, fmt.Sprintf("%s declares a tool named %s already (%s, plugin %s); pick another NAME", configPath, name, t.Pos, t.Plugin))
+		}
+	}
+	return exitOK
 }
 
 // scaffoldPermissions is the grant the generated code needs.
@@ -206,6 +236,9 @@ func relPlugin(configPath, dir string) string {
 	return abs
 }
 
+// easelModule is the module path a plugin's go.mod must require.
+const easelModule = "github.com/easel-mcp/easel"
+
 // moduleAdvice says what to run when dir is not in a Go module that can
 // import the SDK.
 func moduleAdvice(io stdio, dir string) {
@@ -216,14 +249,100 @@ func moduleAdvice(io stdio, dir string) {
 	for d := abs; ; d = filepath.Dir(d) {
 		data, err := os.ReadFile(filepath.Join(d, "go.mod"))
 		if err == nil {
-			if !strings.Contains(string(data), "github.com/easel-mcp/easel") {
-				fmt.Fprintf(io.out, "\n%s/go.mod does not require easel yet; run:\n  go get github.com/easel-mcp/easel@latest\n", d)
+			if advice := goModAdvice(string(data)); advice != "" {
+				fmt.Fprintf(io.out, "\n%s/go.mod %s\n", d, advice)
 			}
 			return
 		}
 		if filepath.Dir(d) == d {
-			fmt.Fprintf(io.out, "\n%s is not inside a Go module; run:\n  cd %s && go mod init example.com/%s && go get github.com/easel-mcp/easel@latest\n", dir, dir, filepath.Base(abs))
+			fmt.Fprintf(io.out, "\n%s is not inside a Go module; run:\n  cd %s && go mod init example.com/%s && go get %s@latest\n", dir, dir, filepath.Base(abs), easelModule)
 			return
 		}
 	}
+}
+
+// goModAdvice is what to tell the author of a module with this go.mod, or
+// "" when it can build the plugin: it is easel itself or requires it. A
+// replace directive alone is not enough ("replaced but not required"),
+// which is why the go.mod is parsed rather than searched.
+func goModAdvice(gomod string) string {
+	mod := parseGoMod(gomod)
+	switch {
+	case mod.module == easelModule || mod.requires[easelModule]:
+		return ""
+	case mod.replaces[easelModule]:
+		// go get would look easel up in the proxy, past the replacement;
+		// tidy adds the requirement the replacement satisfies.
+		return "replaces easel but does not require it yet; run:\n  go mod tidy"
+	}
+	return "does not require easel yet; run:\n  go get " + easelModule + "@latest"
+}
+
+// goMod is what goModAdvice needs of a go.mod file.
+type goMod struct {
+	module   string
+	requires map[string]bool // module paths of require directives
+	replaces map[string]bool // module paths replaced (the left-hand side)
+}
+
+// parseGoMod reads the module, require and replace directives of a go.mod,
+// single-line or in ( ) blocks, ignoring comments and other directives.
+// (golang.org/x/mod/modfile would do it, but easel does not depend on it;
+// these three directives are a few lines of grammar.)
+func parseGoMod(text string) goMod {
+	mod := goMod{requires: map[string]bool{}, replaces: map[string]bool{}}
+	block := "" // the directive of the ( ) block being read, if any
+	for line := range strings.SplitSeq(text, "\n") {
+		if i := strings.Index(line, "//"); i >= 0 {
+			line = line[:i]
+		}
+		fields := strings.Fields(line)
+		if len(fields) == 0 {
+			continue
+		}
+		if block != "" {
+			if fields[0] == ")" {
+				block = ""
+				continue
+			}
+			mod.add(block, fields)
+			continue
+		}
+		verb, rest := fields[0], fields[1:]
+		if v, open := strings.CutSuffix(verb, "("); open && v != "" {
+			verb, rest = v, append([]string{"("}, rest...) // require(
+		}
+		if len(rest) > 0 && rest[0] == "(" {
+			block = verb
+			continue
+		}
+		mod.add(verb, rest)
+	}
+	return mod
+}
+
+// add records one directive: its verb and the fields after it.
+func (mod *goMod) add(verb string, args []string) {
+	if len(args) == 0 {
+		return
+	}
+	path := unquoteModPath(args[0])
+	switch verb {
+	case "module":
+		mod.module = path
+	case "require":
+		mod.requires[path] = true
+	case "replace":
+		mod.replaces[path] = true
+	}
+}
+
+// unquoteModPath undoes the quoting go.mod allows around a module path.
+func unquoteModPath(s string) string {
+	if len(s) >= 2 && (s[0] == '"' || s[0] == '`') {
+		if u, err := strconv.Unquote(s); err == nil {
+			return u
+		}
+	}
+	return s
 }

@@ -128,7 +128,7 @@ func (in *instance) call(ctx context.Context, input []byte, progress func(Progre
 func (in *instance) readResult(export string, packed uint64) ([]byte, error) {
 	ptr, n := unpack(packed)
 	if int(n) > in.plugin.maxOutput {
-		return nil, fmt.Errorf("%s returned %d bytes, over the %d-byte limit", export, n, in.plugin.maxOutput)
+		return nil, fmt.Errorf("%s returned %d bytes, over the %d-byte limit (tools.yaml limits.max_output_bytes)", export, n, in.plugin.maxOutput)
 	}
 	b, ok := in.mod.Memory().Read(ptr, n)
 	if !ok {

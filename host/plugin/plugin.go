@@ -208,6 +208,7 @@ type Plugin struct {
 	logger        *slog.Logger
 	timeout       time.Duration
 	maxOutput     int
+	maxMemory     int64 // per instance, for the message of one that runs out
 	maxResponse   int
 	pool          *pool
 	features      Features
@@ -245,6 +246,7 @@ func (r *Runtime) Load(ctx context.Context, spec Spec) (*Plugin, error) {
 		logger:    r.logger.With("tool", spec.Name),
 		timeout:   orDefault(spec.CallTimeout, DefaultCallTimeout),
 		maxOutput: orDefault(spec.MaxOutputBytes, DefaultMaxOutputBytes),
+		maxMemory: orDefault(spec.MaxMemoryBytes, DefaultMaxMemoryBytes),
 
 		maxResponse: orDefault(spec.MaxResponseBytes, DefaultMaxResponseBytes),
 	}
@@ -366,9 +368,22 @@ type CallError struct {
 	Reason string // what went wrong, in words for an agent
 	Stderr string // the tail of the plugin's stderr during the call, if any
 	Err    error
+
+	// crashed says that Reason tells how a Go plugin crashed ("panicked:
+	// …", "ran out of memory: …") and Stderr holds just the top of its
+	// stack, so the message reads "plugin X panicked: …" with the trace
+	// after it.
+	crashed bool
 }
 
 func (e *CallError) Error() string {
+	if e.crashed {
+		msg := "plugin " + e.Tool + " " + e.Reason
+		if e.Stderr != "" {
+			msg += "\n" + e.Stderr
+		}
+		return msg
+	}
 	msg := "plugin " + e.Tool + " failed: " + e.Reason
 	if e.Stderr != "" {
 		msg += " (plugin stderr: " + e.Stderr + ")"
@@ -518,6 +533,12 @@ func (p *Plugin) callError(ctx context.Context, reason, stderr string, err error
 		reason = fmt.Sprintf("timed out after %s", p.timeout) + waited
 	case errors.Is(ctx.Err(), context.Canceled):
 		reason = "cancelled" + waited
+	default:
+		if c, ok := readCrash(stderr); ok {
+			p.logger.Warn("plugin crashed", "trap", reason, "stderr", stderr)
+			return &CallError{Tool: p.name, Reason: p.crashReason(c), Stderr: c.trace, Err: err, crashed: true}
+		}
+		reason = shortWasmTrace(reason)
 	}
 	p.logger.Warn("plugin call failed", "reason", reason, "stderr", stderr, "err", err)
 	return &CallError{Tool: p.name, Reason: reason, Stderr: stderr, Err: err}
@@ -538,7 +559,7 @@ type outcomeError struct {
 // parseOutcome checks the ABI outcome.
 func (p *Plugin) parseOutcome(out []byte) (*outcome, error) {
 	if len(out) > p.maxOutput {
-		return nil, fmt.Errorf("result is %d bytes, over the %d-byte limit", len(out), p.maxOutput)
+		return nil, fmt.Errorf("result is %d bytes, over the %d-byte limit (tools.yaml limits.max_output_bytes)", len(out), p.maxOutput)
 	}
 	o, err := readOutcome(out)
 	if err != nil {

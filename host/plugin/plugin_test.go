@@ -532,7 +532,7 @@ func TestFailuresAreContained(t *testing.T) {
 	tests := []struct {
 		args, want string
 	}{
-		{`{"mode": "panic"}`, "probe panicked on purpose"},
+		{`{"mode": "panic"}`, "plugin probe panicked: probe panicked on purpose\ngoroutine 1 [running]:\nmain.handle("},
 		{`{"mode": "spin"}`, "timed out after 2s"},
 		{`{"mode": "sleep"}`, "timed out after 2s"},
 	}
@@ -552,7 +552,7 @@ func TestOutputLimit(t *testing.T) {
 	f := newFixture(t)
 	p := f.load(t, Spec{MaxOutputBytes: 1 << 20})
 	_, err := call(t, p, `{"mode": "big", "bytes": 2000000}`)
-	if err == nil || !strings.Contains(err.Error(), "over the 1048576-byte limit") {
+	if err == nil || !strings.Contains(err.Error(), "over the 1048576-byte limit (tools.yaml limits.max_output_bytes)") {
 		t.Fatalf("error = %v, want the output limit", err)
 	}
 	mustEcho(t, p)

@@ -13,9 +13,11 @@
 // The emulator (package comfyuitest) answers as ComfyUI 0.3.64 does and
 // lets the test steer it: PauseWorker, HoldJob, FailJob, SetFault, Down.
 // Load alone points the plugin at any URL (WithComfyUI); Open does the
-// same outside a test. The plugin runs with the permissions its entry in
-// the nearest tools.yaml grants (or all, when no entry names it), so a
-// test fails when the declared grant misses a route the plugin needs.
+// same outside a test. The plugin runs under the name and with the
+// permissions of its entry in the nearest tools.yaml (the entry whose
+// plugin: points at it), so a test fails when the declared grant misses a
+// route the plugin needs; with no entry it is named after its folder and
+// gets every permission, which the test log says.
 //
 // Builds and compiled code are cached under the user cache directory (or
 // EASEL_CACHE_DIR), so only the first test run of a plugin pays for them.
@@ -60,8 +62,10 @@ type options struct {
 // comfyuitest server's URL). Without it the plugin has no ComfyUI.
 func WithComfyUI(url string) Option { return func(o *options) { o.comfyURL = url } }
 
-// WithName declares the tool under name, as a tools.yaml entry would; the
-// default is the plugin folder's base name.
+// WithName declares the tool under name, as a tools.yaml entry would. The
+// default is the name of the tools.yaml entry whose plugin: points at the
+// plugin (see WithPermissions for which tools.yaml), or the plugin folder's
+// base name when there is none.
 func WithName(name string) Option { return func(o *options) { o.name = name } }
 
 // WithConfig hands the plugin a tools.yaml `config:` mapping (any value
@@ -89,10 +93,13 @@ func WithFiles(files map[string]string) Option { return func(o *options) { o.fil
 //
 // Without it, the plugin gets the grant of its entry in the nearest
 // tools.yaml (in the plugin's folder or one above it, up to go.mod) whose
-// tool of the same name points at the plugin: so a plugin's own tests fail
-// when its declared grant misses a route it needs. A plugin that no
-// tools.yaml declares gets policy.All(), every ComfyUI route and job
-// waiting, so its tests exercise behaviour until it is declared.
+// plugin: points at the plugin (and whose name is WithName's, if given):
+// so a plugin's own tests fail when its declared grant misses a route it
+// needs. A plugin that no tools.yaml declares gets policy.All(), every
+// ComfyUI route and job waiting, so its tests exercise behaviour until it
+// is declared; the test log says so, since such a test cannot catch a
+// missing route. A tools.yaml that does not load (any invalid entry, even
+// another tool's) fails the load: the server would refuse it too.
 func WithPermissions(perms *policy.Permissions) Option {
 	return func(o *options) { o.perms = perms }
 }
@@ -124,8 +131,9 @@ type Tool struct {
 
 // Load builds the Go plugin in dir and loads it; everything is released when
 // the test ends. dir may also name a .wasm file built by other means (a
-// plugin in another language), which is loaded as it is; the tool name is
-// then the file name without .wasm. It fails the test on any build or load error.
+// plugin in another language), which is loaded as it is. The tool name is
+// that of the tools.yaml entry serving the plugin, else the folder's (or
+// the file's without .wasm). It fails the test on any build or load error.
 func Load(t testing.TB, dir string, opts ...Option) *Tool {
 	t.Helper()
 	tool, err := TryLoad(t, dir, opts...)
@@ -222,8 +230,9 @@ func build(ctx context.Context, dir, cache string) (string, []byte, error) {
 // load loads a built module as the server would. On error everything it
 // started is released again.
 func load(ctx context.Context, abs string, wasm []byte, o options) (tool *Tool, err error) {
-	if o.name == "" {
-		o.name = strings.TrimSuffix(filepath.Base(abs), filepath.Ext(abs))
+	named, err := o.resolveEntry(abs)
+	if err != nil {
+		return nil, err
 	}
 	tool = &Tool{}
 	defer func() {
@@ -237,18 +246,6 @@ func load(ctx context.Context, abs string, wasm []byte, o options) (tool *Tool, 
 		return tool, err
 	}
 	tool.closers = append(tool.closers, func() { rt.Close(context.Background()) })
-	if o.perms == nil {
-		perms, from, found, err := declaredPermissions(abs, o.name)
-		switch {
-		case err != nil:
-			return tool, fmt.Errorf("plugintest: reading the grant of %s: %w", o.name, err)
-		case found:
-			o.logger.Info("plugintest: running with the permissions of its tools.yaml entry", "tool", o.name, "at", from)
-			o.perms = perms
-		default:
-			o.perms = policy.All()
-		}
-	}
 	spec := plugin.Spec{Name: o.name, Wasm: wasm, Config: o.config, Files: o.files, CallTimeout: o.callTimeout, Permissions: o.perms}
 	if o.comfyURL != "" {
 		client, err := comfyui.New(comfyui.Config{BaseURL: o.comfyURL, Timeout: 10 * time.Second})
@@ -263,11 +260,52 @@ func load(ctx context.Context, abs string, wasm []byte, o options) (tool *Tool, 
 		spec.Requester, spec.ClientID, spec.Jobs = pool.For(nil), pool.ClientID(), pool
 	}
 	p, err := rt.Load(ctx, spec)
+	if err != nil && !named && strings.Contains(err.Error(), "describes tool") {
+		// The host's message blames tools.yaml, but no entry chose this name.
+		return tool, fmt.Errorf("%w (plugintest named the tool after its folder: no tools.yaml entry has plugin: pointing at %s; declare one, or pass plugintest.WithName)", err, abs)
+	}
 	if err != nil {
 		return tool, err
 	}
 	tool.Plugin, tool.ClientID = p, spec.ClientID
 	return tool, nil
+}
+
+// resolveEntry completes o from the tools.yaml entry serving the plugin at
+// abs: the tool name, unless WithName gave one, and the grant, unless
+// WithPermissions did. Without an entry the name is the folder's and the
+// grant is everything, which the test log says: a test then cannot catch
+// a route missing from the grant. named reports whether the name came from
+// WithName or an entry rather than the folder.
+func (o *options) resolveEntry(abs string) (named bool, err error) {
+	if o.name != "" && o.perms != nil {
+		return true, nil // nothing to take from tools.yaml
+	}
+	e, found, err := declaredEntry(abs, o.name)
+	switch {
+	case err != nil && o.perms == nil:
+		return false, fmt.Errorf("plugintest: reading the tools.yaml entry of %s: %w", abs, err)
+	case err != nil:
+		o.logger.Warn("plugintest: naming the tool after its folder: tools.yaml is unreadable", "err", err)
+	}
+	named = o.name != "" || found
+	if o.name == "" {
+		o.name = folderName(abs)
+		if found {
+			o.name = e.name
+		}
+	}
+	switch {
+	case o.perms != nil:
+	case found:
+		o.logger.Info("plugintest: running with the permissions of its tools.yaml entry", "tool", o.name, "at", e.from)
+		o.perms = e.perms
+	default:
+		o.logger.Warn("plugintest: no tools.yaml entry serves this plugin, so it runs with EVERY permission (policy.All) and a route missing from its grant cannot fail this test; declare it in tools.yaml or pass plugintest.WithPermissions",
+			"tool", o.name, "plugin", abs)
+		o.perms = policy.All()
+	}
+	return named, nil
 }
 
 // Close releases the plugin, its runtime and its job watcher. Load and
