@@ -3,6 +3,7 @@ package comfyui
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"mime"
 	"net/url"
 	"path"
@@ -79,9 +80,18 @@ func (f FileRef) Check() error {
 	return nil
 }
 
+// noFileError is View's error for a file ComfyUI does not have. It is
+// fs.ErrNotExist, so that resources/read can answer MCP's "Resource not
+// found" rather than an internal error.
+type noFileError string
+
+func (e noFileError) Error() string { return string(e) }
+
+func (noFileError) Is(target error) bool { return target == fs.ErrNotExist }
+
 // View downloads a file through /view and returns its bytes and media type
 // (from ComfyUI's Content-Type, else from the file name). A missing file is
-// an error that says so.
+// an error that says so and is fs.ErrNotExist.
 func (c *Client) View(ctx context.Context, f FileRef) ([]byte, string, error) {
 	if err := f.Check(); err != nil {
 		return nil, "", err
@@ -96,7 +106,7 @@ func (c *Client) View(ctx context.Context, f FileRef) ([]byte, string, error) {
 	}
 	switch {
 	case resp.Status == 404:
-		return nil, "", fmt.Errorf("ComfyUI has no %s file %q (404 from %s)", f.Type, path.Join(f.Subfolder, f.Filename), resp.URL)
+		return nil, "", noFileError(fmt.Sprintf("ComfyUI has no %s file %q (404 from %s)", f.Type, path.Join(f.Subfolder, f.Filename), resp.URL))
 	case resp.Status != 200:
 		return nil, "", fmt.Errorf("ComfyUI answered %d to GET %s", resp.Status, resp.URL)
 	}

@@ -2,6 +2,8 @@ package comfyui_test
 
 import (
 	"context"
+	"errors"
+	"io/fs"
 	"strings"
 	"testing"
 
@@ -51,7 +53,7 @@ func TestView(t *testing.T) {
 		t.Fatalf("View = %q, %q, %v", data, mt, err)
 	}
 	_, _, err = c.View(context.Background(), comfyui.FileRef{Type: "output", Filename: "missing.png"})
-	if err == nil || !strings.Contains(err.Error(), `no output file "missing.png"`) {
-		t.Fatalf("missing file: %v", err)
+	if err == nil || !strings.Contains(err.Error(), `no output file "missing.png"`) || !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("missing file: %v, want an error that names it and is fs.ErrNotExist", err)
 	}
 }

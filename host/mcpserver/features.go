@@ -234,6 +234,9 @@ func (c completions) CompletePromptArgument(ctx context.Context, name string, ar
 }
 
 func (c completions) CompleteResourceArgument(ctx context.Context, uri string, arg mcp.CompleteArgument, cctx mcp.CompleteContext) (*mcp.Completion, error) {
+	if uri == FileTemplate && c.s.files != nil {
+		return completeFileArgument(arg), nil
+	}
 	p := c.s.owners.template(uri)
 	if p == nil {
 		return &mcp.Completion{Values: []string{}}, nil
@@ -241,6 +244,28 @@ func (c completions) CompleteResourceArgument(ctx context.Context, uri string, a
 	var req plugin.CompleteRequest
 	req.Ref.Type, req.Ref.URI = "ref/resource", uri
 	return c.complete(ctx, p, req, arg, cctx)
+}
+
+// fileTypes are the values of the comfyui:// template's type: ComfyUI's
+// folders of outputs, uploads and previews.
+var fileTypes = []string{"input", "output", "temp"}
+
+// completeFileArgument completes the comfyui:// template: type from
+// fileTypes by prefix. path completes to nothing: the host has no cheap
+// listing of ComfyUI's folders (/view serves one file), and tools such as
+// get_history name the files a job made.
+func completeFileArgument(arg mcp.CompleteArgument) *mcp.Completion {
+	out := &mcp.Completion{Values: []string{}}
+	if arg.Name != "type" {
+		return out
+	}
+	for _, t := range fileTypes {
+		if strings.HasPrefix(t, arg.Value) {
+			out.Values = append(out.Values, t)
+		}
+	}
+	out.Total = len(out.Values)
+	return out
 }
 
 func (c completions) complete(ctx context.Context, p Provider, req plugin.CompleteRequest, arg mcp.CompleteArgument, cctx mcp.CompleteContext) (*mcp.Completion, error) {

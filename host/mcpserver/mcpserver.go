@@ -9,11 +9,13 @@
 package mcpserver
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
@@ -64,7 +66,9 @@ const (
 	OutcomeError     = "error"      // the call failed: trap, timeout, plugin not loaded, malformed result
 )
 
-// FileReader reads a comfyui:// resource.
+// FileReader reads a comfyui:// resource. An error that is
+// fs.ErrNotExist (errors.Is) says the file does not exist: the client gets
+// MCP's "Resource not found" (-32002) instead of an internal error.
 type FileReader interface {
 	ReadFile(ctx context.Context, uri string) (data []byte, mimeType string, err error)
 }
@@ -81,7 +85,8 @@ type Server struct {
 	files   *server.ServerResourceTemplate // comfyui:// files, when served
 	pending pendingRequests                // easel's requests to clients, awaiting answers
 	observe func(tool, outcome string, d time.Duration)
-	calls   calls // tool calls and resource reads in flight, for draining
+	calls   calls   // tool calls and resource reads in flight, for draining
+	posts   replies // requests POSTed over HTTP in flight, for notifications/cancelled
 
 	maxMessage      int
 	shutdownTimeout time.Duration
@@ -347,7 +352,9 @@ func readContent(raw []byte) (mcp.Content, error) {
 }
 
 // readFile serves resources/read for comfyui:// URIs, recovering panics as
-// handler does.
+// handler does. mcp-go answers every error a handler returns with an
+// internal error (-32603), so a missing file is reported to the
+// transport, which answers -32002 with data {uri} instead (cancel.go).
 func (s *Server) readFile(files FileReader) server.ResourceTemplateHandlerFunc {
 	return func(ctx context.Context, req mcp.ReadResourceRequest) (contents []mcp.ResourceContents, err error) {
 		if !s.calls.begin() {
@@ -362,6 +369,9 @@ func (s *Server) readFile(files FileReader) server.ResourceTemplateHandlerFunc {
 		}()
 		data, mimeType, err := files.ReadFile(ctx, req.Params.URI)
 		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				replyFrom(ctx).fail(ctx, resourceNotFoundCode(ctx), "Resource not found: "+err.Error(), map[string]string{"uri": req.Params.URI})
+			}
 			return nil, err
 		}
 		if strings.HasPrefix(mimeType, "text/") || mimeType == "application/json" {
@@ -369,6 +379,17 @@ func (s *Server) readFile(files FileReader) server.ResourceTemplateHandlerFunc {
 		}
 		return []mcp.ResourceContents{mcp.BlobResourceContents{URI: req.Params.URI, MIMEType: mimeType, Blob: base64.StdEncoding.EncodeToString(data)}}, nil
 	}
+}
+
+// resourceNotFoundCode is the JSON-RPC error code of a resource that does
+// not exist, as mcp-go chooses it for a URI no resource matches: MCP's
+// -32002 ("Resource not found"), which protocol 2026 replaced with invalid
+// params.
+func resourceNotFoundCode(ctx context.Context) int {
+	if mcp.IsModernProtocol(server.RequestProtocolVersion(ctx)) {
+		return mcp.INVALID_PARAMS
+	}
+	return mcp.RESOURCE_NOT_FOUND
 }
 
 // progressSender returns the function that forwards plugin progress as MCP
@@ -407,11 +428,21 @@ type HTTPOptions struct {
 	// and Origin itself (package httpguard), with a policy that can also
 	// accept the names of http.allowed_hosts.
 	HostChecked bool
+	// MaxBodyBytes caps a POST body the handler reads; zero means
+	// DefaultMaxBodyBytes. Set it to the cap in front of the handler
+	// (http.max_body_bytes), or upload_image's largest image, which
+	// tools.yaml's default cap is sized for, is refused here.
+	MaxBodyBytes int64
 }
 
+// DefaultMaxBodyBytes is HTTPOptions.MaxBodyBytes's default, the same as
+// http.max_body_bytes's: enough for upload_image's largest image (16 MiB,
+// 21.4 MiB as base64) in a JSON-RPC request.
+const DefaultMaxBodyBytes = 24 << 20
+
 // HTTPHandler serves streamable HTTP; mount it at /mcp. Stateful by
-// default: session ids are issued at initialize and a request with an
-// unknown or terminated one gets 404.
+// default: session ids are issued at initialize, a request with an
+// unknown or terminated one gets 404, and one without any gets 400.
 func (s *Server) HTTPHandler(opts HTTPOptions) http.Handler {
 	httpOpts := []server.StreamableHTTPOption{
 		server.WithEndpointPath("/mcp"),
@@ -429,5 +460,9 @@ func (s *Server) HTTPHandler(opts HTTPOptions) http.Handler {
 		}
 		httpOpts = append(httpOpts, server.WithSessionIdManager(&sessionIDs{}), server.WithSessionIdleTTL(ttl))
 	}
-	return s.streams(server.NewStreamableHTTPServer(s.mcp, httpOpts...))
+	var h http.Handler = server.NewStreamableHTTPServer(s.mcp, httpOpts...)
+	if !opts.Stateless {
+		h = requireSession(h)
+	}
+	return s.streams(h, cmp.Or(opts.MaxBodyBytes, DefaultMaxBodyBytes))
 }

@@ -123,11 +123,11 @@ type stdioConn struct {
 	session *stdioSession
 
 	workers  workers
-	direct   directCalls   // tool calls served without HandleMessage
+	requests replies       // requests in flight, for notifications/cancelled
 	client   clientContext // the client's capabilities and info, as last read
 	mu       sync.Mutex
 	stopped  bool           // no request is started any more
-	requests sync.WaitGroup // requests being served
+	running  sync.WaitGroup // requests being served
 	inFlight int
 }
 
@@ -215,11 +215,25 @@ func (c *stdioConn) start(ctx context.Context, line []byte, id json.RawMessage) 
 		return
 	}
 	c.inFlight++
-	c.requests.Add(1)
+	c.running.Add(1)
 	c.mu.Unlock()
+	// Tracked here, in the read loop, so that a notifications/cancelled
+	// read after the request always finds it.
+	rep := &reply{}
+	ctx, cancel := context.WithCancel(withReply(ctx, rep))
+	remove := func() bool { return false }
+	if key, ok := requestKey(id); ok {
+		remove = c.requests.add(key, rep, cancel)
+	}
 	c.workers.run(func() {
 		defer c.done()
-		c.out.writeMessage(c.handle(ctx, line, id))
+		defer cancel()
+		resp := c.handle(ctx, line, id)
+		if remove() {
+			c.s.logger.Debug("the client cancelled a request; it is not answered", "id", string(id))
+			return
+		}
+		c.out.writeMessage(rep.rewrite(resp))
 	})
 }
 
@@ -275,7 +289,7 @@ func (c *stdioConn) done() {
 	c.mu.Lock()
 	c.inFlight--
 	c.mu.Unlock()
-	c.requests.Done()
+	c.running.Done()
 }
 
 // stop starts no more requests and waits for those being served; their
@@ -284,7 +298,7 @@ func (c *stdioConn) stop() {
 	c.mu.Lock()
 	c.stopped = true
 	c.mu.Unlock()
-	c.requests.Wait()
+	c.running.Wait()
 	c.workers.close()
 }
 
@@ -302,9 +316,11 @@ func (c *stdioConn) handle(ctx context.Context, line []byte, id json.RawMessage)
 		}
 	}()
 	if id == nil {
-		c.direct.cancelled(line)
+		if key, ok := cancelledNotification(line); ok {
+			c.requests.cancel(key)
+		}
 	} else if tc, ok := parseToolCall(line, &c.client); ok {
-		if resp, ok := c.s.serveToolCall(ctx, &c.direct, tc); ok {
+		if resp, ok := c.s.serveToolCall(ctx, tc); ok {
 			return resp
 		}
 	}

@@ -167,7 +167,12 @@ type rawStdio struct {
 
 func newRawStdio(t *testing.T, tools ...Tool) *rawStdio {
 	t.Helper()
-	s, err := New(tools, Options{Version: "test"})
+	return newRawStdioWith(t, Options{Version: "test"}, tools...)
+}
+
+func newRawStdioWith(t *testing.T, opts Options, tools ...Tool) *rawStdio {
+	t.Helper()
+	s, err := New(tools, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

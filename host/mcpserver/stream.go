@@ -45,10 +45,15 @@ type requestStream struct {
 	// notifications is; clients then see one kind of response.
 	preferSSE bool
 
+	// rep says whether the client cancelled the request (its answer is
+	// then dropped) and what error replaces mcp-go's internal error.
+	rep *reply
+
 	mu          sync.Mutex
 	wroteHeader bool // the response's status line has been sent
 	sse         bool // ... as text/event-stream
 	reframe     bool // mcp-go is writing a JSON body into our SSE stream
+	hold        int  // mcp-go's status of a JSON answer held back to be rewritten; 0 when none is
 	body        bytes.Buffer
 	done        bool // the handler returned: nothing more can be sent
 }
@@ -100,6 +105,11 @@ func (s *requestStream) Header() http.Header { return s.w.Header() }
 // WriteHeader passes mcp-go's status on, unless the stream has already
 // started: then a JSON answer is buffered and re-framed as an SSE event, and
 // an SSE answer continues the stream.
+//
+// A JSON answer that rep may rewrite is held back until finish; one to a
+// request the client cancelled becomes an empty SSE stream when the client
+// accepts one (a JSON-only client must still get a body, and gets the
+// answer it will ignore).
 func (s *requestStream) WriteHeader(code int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -108,10 +118,15 @@ func (s *requestStream) WriteHeader(code int) {
 		s.w.Header().Set("Content-Type", "text/event-stream")
 		return
 	}
-	s.wroteHeader = true
 	h := s.w.Header()
+	isJSON := strings.HasPrefix(h.Get("Content-Type"), "application/json")
+	if isJSON && !s.preferSSE && s.rep.errorOverride() != nil {
+		s.hold = code
+		return
+	}
+	s.wroteHeader = true
 	s.sse = strings.HasPrefix(h.Get("Content-Type"), "text/event-stream")
-	if s.preferSSE && code == http.StatusOK && strings.HasPrefix(h.Get("Content-Type"), "application/json") {
+	if s.preferSSE && code == http.StatusOK && isJSON {
 		h.Set("Content-Type", "text/event-stream")
 		h.Set("Cache-Control", "no-cache")
 		s.sse, s.reframe = true, true
@@ -122,8 +137,11 @@ func (s *requestStream) WriteHeader(code int) {
 func (s *requestStream) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.reframe {
+	if s.reframe || s.hold != 0 {
 		return s.body.Write(p)
+	}
+	if s.sse && s.rep.cancelled.Load() {
+		return len(p), nil // what mcp-go streams for a cancelled request
 	}
 	if !s.wroteHeader {
 		s.wroteHeader = true
@@ -146,15 +164,23 @@ func (s *requestStream) Unwrap() http.ResponseWriter { return s.w }
 
 // finish ends the stream after mcp-go's handler returned: a buffered JSON
 // answer goes out as the last SSE event.
+// An answer held back for rep is rewritten and written whole; the answer
+// to a request the client cancelled is dropped.
 func (s *requestStream) finish() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.done = true
-	if !s.reframe || s.body.Len() == 0 {
-		return
+	switch {
+	case s.hold != 0:
+		body := s.rep.rewriteJSON(bytes.TrimSpace(s.body.Bytes()))
+		s.w.Header().Del("Content-Length")
+		s.w.WriteHeader(s.rep.httpStatus(s.hold))
+		s.w.Write(append(body, '\n'))
+	case !s.reframe || s.body.Len() == 0 || s.rep.cancelled.Load():
+	default:
+		fmt.Fprintf(s.w, "event: message\ndata: %s\n\n", s.rep.rewriteJSON(bytes.TrimSpace(s.body.Bytes())))
+		s.flusher.Flush()
 	}
-	fmt.Fprintf(s.w, "event: message\ndata: %s\n\n", bytes.TrimSpace(s.body.Bytes()))
-	s.flusher.Flush()
 }
 
 // pendingRequests are easel's server-to-client requests waiting for the
@@ -230,23 +256,30 @@ func (p *pendingRequests) deliver(id string, a clientAnswer) bool {
 	return ok
 }
 
-// maxAnswerBytes bounds a client's answer body the middleware reads to see
-// whether it answers one of easel's requests.
-const maxAnswerBytes = 16 << 20
-
 // streams is the middleware in front of mcp-go's streamable HTTP handler:
 // it gives each POST a requestStream and takes the client's answers to
 // easel's own requests.
-func (s *Server) streams(next http.Handler) http.Handler {
+//
+// It reads each POST body whole, to see whether it answers one of easel's
+// requests, so it bounds it: maxBody bytes.
+func (s *Server) streams(next http.Handler, maxBody int64) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		flusher, ok := w.(http.Flusher)
 		if r.Method != http.MethodPost || !ok {
 			next.ServeHTTP(w, r)
 			return
 		}
-		body, err := io.ReadAll(io.LimitReader(r.Body, maxAnswerBytes+1))
-		if err != nil || len(body) > maxAnswerBytes {
-			http.Error(w, "request body unreadable or too large", http.StatusRequestEntityTooLarge)
+		body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+		var tooLarge *http.MaxBytesError // the cap in front of this handler
+		switch {
+		case errors.As(err, &tooLarge):
+			maxBody = tooLarge.Limit
+			fallthrough
+		case int64(len(body)) > maxBody:
+			http.Error(w, fmt.Sprintf("request body exceeds the limit of %d bytes (http.max_body_bytes)", maxBody), http.StatusRequestEntityTooLarge)
+			return
+		case err != nil:
+			http.Error(w, "request body unreadable: "+err.Error(), http.StatusBadRequest)
 			return
 		}
 		if s.takeAnswer(body) {
@@ -254,10 +287,36 @@ func (s *Server) streams(next http.Handler) http.Handler {
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
-		st := &requestStream{w: w, flusher: flusher, preferSSE: acceptsSSE(r)}
+		st := &requestStream{w: w, flusher: flusher, preferSSE: acceptsSSE(r), rep: &reply{}}
 		defer st.finish()
-		next.ServeHTTP(st, r.WithContext(context.WithValue(r.Context(), streamKey{}, outlet(st))))
+		defer s.trackPost(r, body, st.rep)()
+		ctx := withReply(context.WithValue(r.Context(), streamKey{}, outlet(st)), st.rep)
+		next.ServeHTTP(st, r.WithContext(ctx))
 	})
+}
+
+// trackPost lets a notifications/cancelled reach a request POSTed in the
+// same session (or, stateless, by any client: mcp-go scopes its own
+// cancellation so), and marks the request a cancellation in body names.
+// mcp-go still receives the notification and stops the handler; the mark
+// makes the stream end without the answer. The returned func forgets the
+// request.
+func (s *Server) trackPost(r *http.Request, body []byte, rep *reply) (forget func()) {
+	scope := r.Header.Get("Mcp-Session-Id") + "\x00"
+	if key, ok := cancelledNotification(body); ok {
+		s.posts.cancel(scope + key)
+		return func() {}
+	}
+	e, err := readEnvelope(body)
+	if err != nil || !e.method || e.id == nil {
+		return func() {}
+	}
+	key, ok := requestKey(e.id)
+	if !ok {
+		return func() {}
+	}
+	remove := s.posts.add(scope+key, rep, nil)
+	return func() { remove() }
 }
 
 // takeAnswer delivers body if it is a JSON-RPC response to one of easel's

@@ -340,3 +340,31 @@ func TestCancelledNotificationStopsTheCallOverHTTP(t *testing.T) {
 		t.Fatalf("the call ended with %v, want context.Canceled", err)
 	}
 }
+
+// A POST body as large as http.max_body_bytes allows reaches the server
+// (upload_image's largest image is 21.4 MiB as base64), and one over the
+// handler's own cap gets 413 naming the limit.
+func TestHTTPBodyLimit(t *testing.T) {
+	ping := func(pad int) map[string]any {
+		return map[string]any{"jsonrpc": "2.0", "id": 1, "method": "ping", "params": map[string]any{"_meta": map[string]any{"pad": strings.Repeat("x", pad)}}}
+	}
+	for _, tc := range []struct {
+		name string
+		max  int64
+		pad  int
+		want int
+	}{
+		{"20 MiB under the default", 0, 20 << 20, http.StatusOK},
+		{"over the default", 0, DefaultMaxBodyBytes, http.StatusRequestEntityTooLarge},
+		{"under a configured cap", 4096, 1024, http.StatusOK},
+		{"over a configured cap", 4096, 8192, http.StatusRequestEntityTooLarge},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newRawClient(t, httpServer(t, HTTPOptions{Stateless: true, MaxBodyBytes: tc.max}))
+			resp, _ := c.post(ping(tc.pad))
+			if resp.StatusCode != tc.want {
+				t.Fatalf("HTTP %d, want %d", resp.StatusCode, tc.want)
+			}
+		})
+	}
+}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"sync"
 	"sync/atomic"
 
 	"github.com/easel-mcp/easel/sdk/jsonread"
@@ -200,16 +199,14 @@ func unmarshalNew[T any](raw []byte) (*T, bool) {
 
 // serveToolCall runs tc on its tool's handler, the one mcp-go would call,
 // with the context mcp-go would give it: the request's protocol era, the
-// session it synthesises for protocol 2026, and cancellation by
-// notifications/cancelled. ok is false, and nothing has run, when the
+// session it synthesises for protocol 2026. ctx is the request's own, which
+// notifications/cancelled ends (stdio.go). ok is false, and nothing has run, when the
 // tool is not one to serve directly.
-func (s *Server) serveToolCall(ctx context.Context, calls *directCalls, tc toolCall) (resp mcp.JSONRPCMessage, ok bool) {
+func (s *Server) serveToolCall(ctx context.Context, tc toolCall) (resp mcp.JSONRPCMessage, ok bool) {
 	tool := s.mcp.GetTool(tc.name)
 	if tool == nil || tool.Tool.Execution != nil {
 		return nil, false // mcp-go says why, or runs it as a task
 	}
-	ctx, done := calls.begin(ctx, tc.id)
-	defer done()
 	info := tc.modern
 	if info == nil {
 		info = &server.RequestProtocolInfo{}
@@ -249,14 +246,6 @@ func (s *Server) serveToolCall(ctx context.Context, calls *directCalls, tc toolC
 	return mcp.NewJSONRPCResultResponse(id, res), true
 }
 
-// directCalls are the tool calls of one stdio client being served
-// directly, so that its notifications/cancelled reach them: mcp-go's own
-// table of requests in flight only knows those HandleMessage serves.
-type directCalls struct {
-	mu     sync.Mutex
-	cancel map[string]context.CancelFunc // by callKey
-}
-
 // callKey tells a request id apart: 1 and 1.0 are one id, "1" another.
 // Ids arrive as encoding/json decodes them into an any: a string or a
 // float64.
@@ -268,44 +257,4 @@ func callKey(id any) string {
 		return "n" + strconv.FormatFloat(v, 'g', -1, 64)
 	}
 	return fmt.Sprintf("n%v", id)
-}
-
-// begin gives a call its cancellable context; done forgets it.
-func (d *directCalls) begin(ctx context.Context, id any) (_ context.Context, done func()) {
-	ctx, cancel := context.WithCancel(ctx)
-	key := callKey(id)
-	d.mu.Lock()
-	if d.cancel == nil {
-		d.cancel = map[string]context.CancelFunc{}
-	}
-	d.cancel[key] = cancel
-	d.mu.Unlock()
-	return ctx, func() {
-		d.mu.Lock()
-		delete(d.cancel, key)
-		d.mu.Unlock()
-		cancel()
-	}
-}
-
-// cancelled ends the call that a notifications/cancelled line names, if
-// it is one of these; the notification still goes to mcp-go for the rest.
-func (d *directCalls) cancelled(line []byte) {
-	var n struct {
-		Method string `json:"method"`
-		Params struct {
-			RequestID any `json:"requestId"`
-		} `json:"params"`
-	}
-	if json.Unmarshal(line, &n) != nil || n.Method != string(mcp.MethodNotificationCancelled) || n.Params.RequestID == nil {
-		return
-	}
-	key := callKey(n.Params.RequestID)
-	d.mu.Lock()
-	cancel := d.cancel[key]
-	delete(d.cancel, key)
-	d.mu.Unlock()
-	if cancel != nil {
-		cancel()
-	}
 }

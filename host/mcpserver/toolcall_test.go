@@ -80,7 +80,7 @@ func TestDirectToolCallsAnswerAsMCPGoDoes(t *testing.T) {
 			t.Errorf("%s: not read as a plain tools/call", line)
 			continue
 		}
-		direct, ok := s.serveToolCall(ctx, &directCalls{}, tc)
+		direct, ok := s.serveToolCall(ctx, tc)
 		if !ok {
 			t.Errorf("%s: not served directly", line)
 			continue
@@ -137,26 +137,8 @@ func TestOnlyPlainToolCallsAreServedDirectly(t *testing.T) {
 	if !ok {
 		t.Fatal("a call of an unknown tool is a plain tools/call")
 	}
-	if _, served := s.serveToolCall(context.Background(), &directCalls{}, tc); served {
+	if _, served := s.serveToolCall(context.Background(), tc); served {
 		t.Error("a call of an unknown tool was served directly; mcp-go's answer says the tool is not found")
-	}
-}
-
-// notifications/cancelled ends a direct call with the same id, whatever
-// the JSON spelling of the number, and no other.
-func TestDirectCallsAreCancelledByID(t *testing.T) {
-	var calls directCalls
-	one, doneOne := calls.begin(context.Background(), float64(1))
-	defer doneOne()
-	other, doneOther := calls.begin(context.Background(), "1")
-	defer doneOther()
-	calls.cancelled([]byte(`{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":1.0,"reason":"user"}}`))
-	if one.Err() == nil {
-		t.Error("call 1 was not cancelled")
-	}
-	calls.cancelled([]byte(`{"jsonrpc":"2.0","method":"notifications/progress","params":{"requestId":"1"}}`))
-	if other.Err() != nil {
-		t.Error("a notification other than notifications/cancelled cancelled a call")
 	}
 }
 
