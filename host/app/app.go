@@ -436,6 +436,7 @@ func (a *App) ServeStdio(ctx context.Context) error {
 func (a *App) MCPHandler() http.Handler {
 	opts := a.httpOpts
 	opts.HostChecked = true
+	opts.MaxBodyBytes = a.cfg.HTTP.MaxBodyBytes // zero: the same default as httpguard's
 	return a.mcp.HTTPHandler(opts)
 }
 

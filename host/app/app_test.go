@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/easel-mcp/easel/host/config"
+	"github.com/easel-mcp/easel/host/httpguard"
+	"github.com/easel-mcp/easel/host/mcpserver"
 	"github.com/easel-mcp/easel/host/plugin"
 )
 
@@ -157,5 +159,14 @@ func TestBackgroundLoadFailureIsReported(t *testing.T) {
 	}
 	if err := a.pluginsReady(); err == nil || !strings.Contains(err.Error(), "broken failed to load (") {
 		t.Fatalf("after the failed load: pluginsReady = %v, want the tool named", err)
+	}
+}
+
+// The MCP handler reads each POST whole under its own cap, behind
+// httpguard's: with http.max_body_bytes unset, both must be the same, or
+// the smaller silently becomes the limit the documentation does not give.
+func TestBodyCapsAgree(t *testing.T) {
+	if httpguard.DefaultMaxBodyBytes != mcpserver.DefaultMaxBodyBytes {
+		t.Fatalf("httpguard caps bodies at %d bytes, the MCP handler at %d", httpguard.DefaultMaxBodyBytes, mcpserver.DefaultMaxBodyBytes)
 	}
 }
