@@ -56,8 +56,9 @@ func listFolders(api *sdk.ComfyUI, in Input) (Output, error) {
 }
 
 func listFiles(api *sdk.ComfyUI, in Input) (Output, error) {
-	if in.Folder == "." || in.Folder == ".." {
-		// No folder has these names, and the host refuses them in a path.
+	if hasDotSegment(in.Folder) {
+		// No folder has such a name, and the host refuses a path with a
+		// dot segment, which would name the path, not the argument.
 		return Output{}, unknownFolder(api, in.Folder, nil)
 	}
 	var files []string
@@ -111,4 +112,15 @@ func unknownFolder(api *sdk.ComfyUI, folder string, notFound *sdk.StatusError) e
 		}
 	}
 	return fmt.Errorf("%s Valid folders: %s", msg, strings.Join(folders, ", "))
+}
+
+// hasDotSegment reports whether a name, read as a path, has a "." or ".."
+// segment.
+func hasDotSegment(name string) bool {
+	for seg := range strings.SplitSeq(name, "/") {
+		if seg == "." || seg == ".." {
+			return true
+		}
+	}
+	return false
 }

@@ -101,6 +101,8 @@ func TestUnknownFolder(t *testing.T) {
 		{"Checkpoints", []string{`did you mean "checkpoints"?`, "audio_encoders"}},
 		{"a b/c", []string{`no model folder "a b/c"`}},
 		{"..", []string{`no model folder ".."`, "checkpoints"}},
+		{"../etc", []string{`no model folder "../etc"`, "checkpoints"}},
+		{"loras/./x", []string{`no model folder "loras/./x"`, "checkpoints"}},
 	}
 	for _, tt := range tests {
 		res := tool.Call(t, map[string]any{"folder": tt.folder})
