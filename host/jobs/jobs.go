@@ -235,13 +235,22 @@ func (w *Watcher) Wait(ctx context.Context, promptID string, timeout time.Durati
 	}
 
 	var steps ladder
+	named := false
 	forward := func(p Progress) {
 		if progress == nil {
 			return
 		}
-		if p, ok := steps.next(p); ok {
-			progress(p)
+		p, ok := steps.next(p)
+		if !ok {
+			return
 		}
+		if !named {
+			// The first report names the job: a client that gives up on
+			// the call (many do after 60 s) has then seen the prompt_id
+			// to follow the job with.
+			p.Message, named = "job "+promptID+": "+p.Message, true
+		}
+		progress(p)
 	}
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()

@@ -95,7 +95,7 @@ func TestWaitFollowsOurPromptWithProgress(t *testing.T) {
 		t.Fatalf("Wait = %+v, %v; want done", a.res, a.err)
 	}
 	ps := log.all()
-	if !strings.Contains(ps[0].Message, "queued, position 1") {
+	if !strings.HasPrefix(ps[0].Message, "job "+id+": queued, position 1") { // the first report names the job
 		t.Errorf("first progress %+v, want the queue position", ps[0])
 	}
 	var sawNode bool
@@ -493,7 +493,7 @@ func TestWaitReportsAForeignJobRunning(t *testing.T) {
 		t.Fatalf("Wait = %+v, want done", res)
 	}
 	ps := log.all()
-	if len(ps) != 2 || !strings.HasPrefix(ps[0].Message, "queued, position 1") || ps[1].Progress <= ps[0].Progress || ps[1].Total != 3 {
+	if len(ps) != 2 || ps[0].Message != "job "+id+": queued, position 1; 0 of 3 nodes done" || ps[1].Progress <= ps[0].Progress || ps[1].Total != 3 {
 		t.Fatalf("reports %+v, want queued then running once, increasing", ps)
 	}
 }

@@ -18,7 +18,9 @@ import (
 	"github.com/easel-mcp/easel/sdk"
 )
 
-// Input is the tool's arguments.
+// Input is the tool's arguments. timeout_s defaults to 50 s: most MCP
+// clients give up on a call after 60 s, and the answer would be lost with
+// the prompt_id to follow the job by.
 type Input struct {
 	Prompt         string  `json:"prompt" minLength:"1" description:"What the image should show"`
 	NegativePrompt string  `json:"negative_prompt,omitempty" description:"What to avoid"`
@@ -32,7 +34,7 @@ type Input struct {
 	Seed           *uint64 `json:"seed,omitempty" description:"Random when absent (0 to 2^53-1, exact in JSON); the one used is returned"`
 	BatchSize      int     `json:"batch_size,omitempty" default:"1" minimum:"1" maximum:"8"`
 	FilenamePrefix string  `json:"filename_prefix,omitempty" default:"easel"`
-	TimeoutS       int     `json:"timeout_s,omitempty" default:"300" minimum:"1" maximum:"600" description:"On timeout, follow the job with wait_for_job"`
+	TimeoutS       int     `json:"timeout_s,omitempty" default:"50" minimum:"1" maximum:"600" description:"On timeout, follow the job with wait_for_job"`
 }
 
 // Output is the run and the parameters it used.

@@ -12,7 +12,7 @@ import (
 
 // Input names the file as ComfyUI's history does.
 type Input struct {
-	Filename     string `json:"filename" description:"File name from a job's outputs, e.g. ComfyUI_00001_.png" minLength:"1" maxLength:"255"`
+	Filename     string `json:"filename" description:"File name from a job's outputs, e.g. ComfyUI_00001_.png, or the output's comfyui:// uri" minLength:"1" maxLength:"1024"`
 	Subfolder    string `json:"subfolder,omitempty" description:"Subfolder from the job's outputs" maxLength:"1024"`
 	Type         string `json:"type,omitempty" default:"output" enum:"output,input,temp" description:"output (saved), temp (previews) or input (uploads)"`
 	MaxDimension int    `json:"max_dimension,omitempty" default:"1024" minimum:"64" maximum:"4096" description:"Longest side of the thumbnail in pixels"`
@@ -33,7 +33,7 @@ type Meta struct {
 	Note            string `json:"note,omitempty"`
 }
 
-const description = `Returns ONE image ComfyUI stored (job output, preview or upload) as an image the model can see, scaled to max_dimension and under max_bytes, plus a comfyui:// resource link to the full-size file (resources/read). Take filename, subfolder and type from wait_for_job or get_history outputs. Video and audio get the link only.`
+const description = `Returns ONE image ComfyUI stored (job output, preview or upload) as an image the model can see, scaled to max_dimension and under max_bytes, plus a comfyui:// resource link to the full-size file (resources/read). Take filename, subfolder and type from wait_for_job or get_history outputs, or pass an output's uri as filename. Video and audio get the link only.`
 
 func init() {
 	sdk.Register(sdk.Tool[Input, *sdk.Result]{
@@ -48,6 +48,9 @@ func init() {
 func main() {}
 
 func handle(c *sdk.Call, in Input) (*sdk.Result, error) {
+	if err := fromURI(&in); err != nil {
+		return nil, err
+	}
 	if err := checkName(in.Filename, in.Subfolder); err != nil {
 		return nil, err
 	}
@@ -82,6 +85,37 @@ func handle(c *sdk.Call, in Input) (*sdk.Result, error) {
 	return sdk.JSON(meta).
 		WithImage(thumb.Data, thumb.MimeType).
 		WithResourceLink(meta.URI, in.Filename, meta.MimeType), nil
+}
+
+// fromURI reads a comfyui:// URI given as the filename, as every tool
+// reports an output file, into the file's name, subfolder, type and
+// backend. A subfolder or backend given beside it must agree with it.
+func fromURI(in *Input) error {
+	if !strings.HasPrefix(in.Filename, comfy.URIScheme+"://") {
+		return nil
+	}
+	f, err := comfy.ParseFileURI(in.Filename)
+	if err != nil {
+		return fmt.Errorf(`argument "filename": %w`, err)
+	}
+	switch {
+	case in.Subfolder != "" && in.Subfolder != f.Subfolder:
+		return fmt.Errorf(`argument "subfolder": %q disagrees with the uri given as filename (subfolder %q); leave it out`, in.Subfolder, f.Subfolder)
+	case in.Backend != "" && f.Backend != "" && in.Backend != f.Backend:
+		return fmt.Errorf(`argument "backend": %q disagrees with the uri given as filename (backend %q); leave it out`, in.Backend, f.Backend)
+	}
+	if checkName(f.Filename, f.Subfolder) != nil {
+		return fmt.Errorf(`argument "filename": the uri %q names a file outside ComfyUI's folders (a . or .. segment, or a backslash)`, in.Filename)
+	}
+	in.Filename, in.Subfolder, in.Type = f.Filename, f.Subfolder, f.Type
+	if f.Backend != "" {
+		in.Backend = f.Backend
+	}
+	switch in.Type {
+	case "output", "input", "temp":
+		return nil
+	}
+	return fmt.Errorf(`argument "filename": the uri's type %q is not output, input or temp`, in.Type)
 }
 
 // checkName refuses names that could leave ComfyUI's folders before they

@@ -44,10 +44,25 @@ func TestGetImage(t *testing.T) {
 		t.Errorf("content %s lacks the thumbnail or the link", res.Raw)
 	}
 
+	// The uri every tool reports for an output names the same file.
+	byURI := tool.Call(t, map[string]any{"filename": meta.URI, "max_dimension": 128})
+	var again Meta
+	if byURI.IsError {
+		t.Fatalf("by uri: %s", byURI.Text())
+	}
+	byURI.Decode(t, &again)
+	if again != meta {
+		t.Errorf("by uri %s: %+v, want %+v", meta.URI, again, meta)
+	}
+
 	tests := []struct {
 		args map[string]any
 		want string
 	}{
+		{map[string]any{"filename": "comfyui://output/sub/img_00001_.png", "subfolder": "other"}, `argument "subfolder": "other" disagrees with the uri`},
+		{map[string]any{"filename": "comfyui://models/x.png"}, `argument "filename": the uri's type "models"`},
+		{map[string]any{"filename": "comfyui://output/%zz.png"}, `argument "filename": "comfyui://output/%zz.png": bad escape`},
+		{map[string]any{"filename": "comfyui://output/../secret.png"}, `argument "filename"`},
 		{map[string]any{"filename": "missing.png"}, `ComfyUI has no output file "missing.png" (404 from ` + srv.URL + `/view`},
 		{map[string]any{"filename": "../secret.png"}, `argument "filename"`},
 		{map[string]any{"filename": "a.png", "subfolder": "../.."}, `argument "subfolder"`},

@@ -10,11 +10,13 @@ import (
 	"github.com/easel-mcp/easel/sdk"
 )
 
-// Input is the tool's arguments.
+// Input is the tool's arguments. timeout_s defaults to 50 s: most MCP
+// clients give up on a call after 60 s, and the answer would be lost with
+// the prompt_id to follow the job by.
 type Input struct {
 	Workflow  map[string]any `json:"workflow" description:"API format ({node_id: {class_type, inputs}}) or the editor's saved format (nodes, links)"`
 	ExtraData map[string]any `json:"extra_data,omitempty" description:"ComfyUI extra_data, e.g. {\"extra_pnginfo\": {...}}"`
-	TimeoutS  int            `json:"timeout_s,omitempty" default:"120" minimum:"1" maximum:"600" description:"Seconds to wait"`
+	TimeoutS  int            `json:"timeout_s,omitempty" default:"50" minimum:"1" maximum:"600" description:"Seconds to wait"`
 	MaxImages int            `json:"max_images,omitempty" default:"4" minimum:"0" maximum:"16" description:"Output images shown as thumbnails; all outputs are linked"`
 	ImageSize int            `json:"image_size,omitempty" default:"512" minimum:"64" maximum:"2048" description:"Longest side of each thumbnail in pixels"`
 }
@@ -26,7 +28,7 @@ type Output struct {
 	ConversionNotes []string `json:"conversion_notes,omitempty"`
 }
 
-const description = `Runs a ComfyUI workflow to the end: queues it, waits (progress notifications: queue position, running node, sampler steps) and returns the outcome and output files, images as thumbnails plus comfyui:// links to the full files. A rejected workflow, or a job that fails or is interrupted, is an error result naming the node. After timeout_s the job keeps running: follow it with wait_for_job.`
+const description = `Runs a ComfyUI workflow to the end: queues it, waits (progress notifications: queue position, running node, sampler steps) and returns the outcome and output files, images as thumbnails plus comfyui:// links to the full files. A rejected workflow or a failed job is an error result naming the node; an interrupted job is an error result too. After timeout_s the job keeps running: follow it with wait_for_job.`
 
 func init() {
 	sdk.Register(sdk.Tool[Input, *sdk.Result]{

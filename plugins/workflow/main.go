@@ -20,7 +20,7 @@
 //     description and one argument per parameter. A broken config refuses
 //     the plugin when easel starts, with every problem named by its key,
 //     such as config.parameters.width.minimum.
-//   - By default the tool waits for its job (wait_s, 300 s) and answers like
+//   - By default the tool waits for its job (wait_s, 50 s) and answers like
 //     run_workflow: outcome, thumbnails and links; wait_s: 0 only queues.
 //
 // Build: GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o workflow.wasm

@@ -21,13 +21,17 @@ import (
 type Config struct {
 	Description string               `json:"description" description:"What the tool does, for the agent"`
 	Parameters  map[string]Parameter `json:"parameters,omitempty" description:"The tool's arguments, each written into workflow inputs"`
-	// WaitS makes the tool run the workflow to the end (the default, 300 s)
+	// WaitS makes the tool run the workflow to the end (the default, 50 s)
 	// and return its outputs, or with 0 only queue it.
 	WaitS *int `json:"wait_s,omitempty" minimum:"0" maximum:"3600" description:"Seconds to wait for the result; 0 only queues the job"`
 }
 
-// defaultWait is how long a workflow tool waits for its job by default.
-const defaultWait = 300 * time.Second
+// defaultWait is how long a workflow tool waits for its job by default:
+// under the 60 s after which most MCP clients give up on a request (the
+// TypeScript SDK's default), which would lose the answer and, with it, the
+// job's prompt_id. A timed-out wait answers with the prompt_id, for
+// wait_for_job.
+const defaultWait = 50 * time.Second
 
 // Parameter declares one argument of the tool: its JSON Schema (type,
 // bounds, enum, default) and the workflow inputs its value is written to.

@@ -1,6 +1,7 @@
 package comfy
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/easel-mcp/easel/sdk"
@@ -44,4 +45,69 @@ func FileURI(f File) string {
 		uri += "?backend=" + f.Backend
 	}
 	return uri
+}
+
+// ParseFileURI reads a URI FileURI made back into the File it names, so
+// that an agent can hand a job's output URI to a tool that takes a file.
+// It checks the form only; the host checks the names again before any
+// request.
+func ParseFileURI(uri string) (File, error) {
+	rest, ok := strings.CutPrefix(uri, URIScheme+"://")
+	if !ok {
+		return File{}, fmt.Errorf("%q is not a %s:// URI", uri, URIScheme)
+	}
+	rest, query, _ := strings.Cut(rest, "?")
+	segs := strings.Split(rest, "/")
+	if len(segs) < 2 || segs[len(segs)-1] == "" {
+		return File{}, fmt.Errorf("%q names no file: want %s://{type}/{subfolder/}{filename}", uri, URIScheme)
+	}
+	for i, s := range segs {
+		var err error
+		if segs[i], err = unescape(s); err != nil {
+			return File{}, fmt.Errorf("%q: %w", uri, err)
+		}
+	}
+	f := File{Type: segs[0], Subfolder: strings.Join(segs[1:len(segs)-1], "/"), Filename: segs[len(segs)-1]}
+	for kv := range strings.SplitSeq(query, "&") {
+		if b, ok := strings.CutPrefix(kv, "backend="); ok {
+			f.Backend = b
+		}
+	}
+	return f, nil
+}
+
+// unescape undoes url.PathEscape's percent-escapes.
+func unescape(s string) (string, error) {
+	if !strings.Contains(s, "%") {
+		return s, nil
+	}
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		if s[i] != '%' {
+			b = append(b, s[i])
+			continue
+		}
+		hi, lo := unhex(s, i+1), unhex(s, i+2)
+		if hi < 0 || lo < 0 {
+			return "", fmt.Errorf("bad escape %q", s[i:min(i+3, len(s))])
+		}
+		b = append(b, byte(hi<<4|lo))
+		i += 2
+	}
+	return string(b), nil
+}
+
+func unhex(s string, i int) int {
+	if i >= len(s) {
+		return -1
+	}
+	switch c := s[i]; {
+	case '0' <= c && c <= '9':
+		return int(c - '0')
+	case 'a' <= c && c <= 'f':
+		return int(c-'a') + 10
+	case 'A' <= c && c <= 'F':
+		return int(c-'A') + 10
+	}
+	return -1
 }

@@ -52,3 +52,38 @@ func TestFileURIRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// ParseFileURI is FileURI's inverse, and refuses what FileURI never makes.
+func TestParseFileURI(t *testing.T) {
+	for _, f := range []File{
+		{Filename: "dir_test_00001_.png", Subfolder: "sub/deeper", Type: "output"},
+		{Filename: "100% done #2?.png", Subfolder: "a b", Type: "temp"},
+		{Filename: "odd/name.png", Type: "output"},
+		{Filename: "é.wav", Type: "input", Backend: "gpu-2"},
+	} {
+		got, err := ParseFileURI(FileURI(f))
+		if err != nil || got != f {
+			t.Errorf("ParseFileURI(%s) = %+v, %v; want %+v", FileURI(f), got, err, f)
+		}
+	}
+	for _, bad := range []string{"output/x.png", "http://output/x.png", "comfyui://output", "comfyui://output/", "comfyui://output/%zz.png", "comfyui://output/a%2"} {
+		if f, err := ParseFileURI(bad); err == nil {
+			t.Errorf("ParseFileURI(%q) = %+v, want an error", bad, f)
+		}
+	}
+}
+
+func FuzzParseFileURI(f *testing.F) {
+	f.Add("x.png", "sub", "output", "")
+	f.Add("100% #?.png", "a b/c", "temp", "b1")
+	f.Fuzz(func(t *testing.T, name, sub, typ, backend string) {
+		if name == "" || typ == "" || strings.ContainsAny(typ+backend, "/?&=%#") || strings.Contains(sub, "//") || strings.HasPrefix(sub, "/") || strings.HasSuffix(sub, "/") {
+			return
+		}
+		want := File{Filename: name, Subfolder: sub, Type: typ, Backend: backend}
+		got, err := ParseFileURI(FileURI(want))
+		if err != nil || got != want {
+			t.Fatalf("ParseFileURI(%s) = %+v, %v; want %+v", FileURI(want), got, err, want)
+		}
+	})
+}
