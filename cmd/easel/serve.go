@@ -32,10 +32,12 @@ on the request's stream, but logging/setLevel is not remembered between
 requests and there is no standalone GET stream (no list_changed
 notifications).
 
-Plugins named by Go source are built on first start and cached by content
-hash; tools whose description is known (from the cache or a bundled
-plugin's tool.json) are listed at once while their plugins compile in the
-background.
+Plugins named by Go source are built and cached by content hash. A tool
+whose description is known (from the cache or a bundled plugin's
+tool.json) is listed at once, and its plugin is built and compiled on the
+tool's first call, which waits for it; a plugin that fails then makes that
+call and /readyz say why. Other plugins are loaded before serving starts,
+and one that fails stops serve, naming its tools.yaml line.
 
 --tools exposes a subset of tools.yaml (names or globs such as 'get_*'), for
 a shorter tools/list; a pattern that matches no tool is a usage error.

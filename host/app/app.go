@@ -108,9 +108,9 @@ type App struct {
 
 // New prepares every tool of cfg and returns as soon as each tool's
 // description is known. Tools whose description is cached (or committed
-// beside a bundled plugin as tool.json) are built and compiled in the
-// background, so that a client's tools/list is answered at once even on a
-// fresh install; the others are loaded before New returns, and New fails,
+// beside a bundled plugin as tool.json) are built and compiled on their
+// first call (see loadLater), so that a client's tools/list is answered at
+// once even on a fresh install; the others are loaded before New returns, and New fails,
 // naming the tools.yaml line, if one of those cannot be built, compiled or
 // described.
 func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {

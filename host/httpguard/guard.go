@@ -160,7 +160,7 @@ func (g *Guard) checkRequest(w http.ResponseWriter, r *http.Request) bool {
 		return false
 	}
 	if r.ContentLength > g.maxBody {
-		g.refuse(w, r, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body of %d bytes exceeds the limit of %d bytes", r.ContentLength, g.maxBody))
+		g.refuse(w, r, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body of %d bytes exceeds the limit of %d bytes (http.max_body_bytes)", r.ContentLength, g.maxBody))
 		return false
 	}
 	if r.Body != nil && r.Body != http.NoBody {
