@@ -443,6 +443,7 @@ const DefaultMaxBodyBytes = 24 << 20
 // HTTPHandler serves streamable HTTP; mount it at /mcp. Stateful by
 // default: session ids are issued at initialize, a request with an
 // unknown or terminated one gets 404, and one without any gets 400.
+// Stateless mode answers only POST: GET and DELETE get 405.
 func (s *Server) HTTPHandler(opts HTTPOptions) http.Handler {
 	httpOpts := []server.StreamableHTTPOption{
 		server.WithEndpointPath("/mcp"),
@@ -451,6 +452,7 @@ func (s *Server) HTTPHandler(opts HTTPOptions) http.Handler {
 	if opts.HostChecked {
 		httpOpts = append(httpOpts, server.WithDisableLocalhostProtection(true))
 	}
+	ids := &sessionIDs{}
 	if opts.Stateless {
 		httpOpts = append(httpOpts, server.WithStateLess(true))
 	} else {
@@ -458,11 +460,13 @@ func (s *Server) HTTPHandler(opts HTTPOptions) http.Handler {
 		if ttl <= 0 {
 			ttl = DefaultSessionIdleTTL
 		}
-		httpOpts = append(httpOpts, server.WithSessionIdManager(&sessionIDs{}), server.WithSessionIdleTTL(ttl))
+		httpOpts = append(httpOpts, server.WithSessionIdManager(ids), server.WithSessionIdleTTL(ttl))
 	}
 	var h http.Handler = server.NewStreamableHTTPServer(s.mcp, httpOpts...)
-	if !opts.Stateless {
-		h = requireSession(h)
+	if opts.Stateless {
+		h = postOnly(h)
+	} else {
+		h = requireSession(h, ids)
 	}
 	return s.streams(h, cmp.Or(opts.MaxBodyBytes, DefaultMaxBodyBytes))
 }

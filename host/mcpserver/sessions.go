@@ -63,37 +63,80 @@ const DefaultSessionIdleTTL = time.Hour
 // without a session id with.
 const errNoSession = "Bad Request: Mcp-Session-Id header is required; send initialize first to get one"
 
-// requireSession makes stateful streamable HTTP answer 400 Bad Request to a
-// request of the initialize era without an Mcp-Session-Id header, as the
-// MCP transport specification asks of a server that requires sessions;
-// 404 stays the answer to an unknown or expired id, which tells the client
-// to start over. mcp-go answers both with 404 on a POST, and opens a new
-// session for a GET without one (and a DELETE without one terminates
-// nothing), so:
+// errUnknownSessionID is the body of the 404 a stateful server answers a
+// GET or DELETE with an unknown or terminated session id with.
+const errUnknownSessionID = "Not Found: unknown or terminated Mcp-Session-Id; send initialize to start a new session"
+
+// requireSession makes stateful streamable HTTP answer as the MCP transport
+// specification asks of a server that requires sessions: 400 Bad Request
+// to a request of the initialize era without an Mcp-Session-Id header, 404
+// to one with an unknown or terminated id, which tells the client to start
+// over. mcp-go answers both with 404 on a POST; on a GET it opens a
+// stream for any id, or none, that no session ever feeds, and a DELETE
+// "terminates" any id with 200. So:
 //
-//   - a POST without the header reaches mcp-go, which alone tells an
-//     initialize, a client's answer and a protocol-2026 request (no
-//     session) apart, and its 404 is rewritten to 400;
-//   - a GET or DELETE without the header, of a protocol before 2026, is
-//     answered 400 at once.
-func requireSession(next http.Handler) http.Handler {
+//   - a POST reaches mcp-go, which alone tells an initialize, a client's
+//     answer and a protocol-2026 request (no session) apart, and which
+//     validates the id; its 404 to a POST without one is rewritten to 400;
+//   - a GET or DELETE of a protocol before 2026 is answered 400 without an
+//     id and 404 with one ids does not know, before mcp-go sees it;
+//   - a protocol-2026 GET or DELETE reaches mcp-go, which says that era
+//     has neither.
+func requireSession(next http.Handler, ids server.SessionIdManager) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get(server.HeaderKeySessionID) != "" {
-			next.ServeHTTP(w, r)
-			return
-		}
-		switch r.Method {
-		case http.MethodPost:
+		id := r.Header.Get(server.HeaderKeySessionID)
+		switch {
+		case r.Method == http.MethodPost && id == "":
 			next.ServeHTTP(&sessionRequired{ResponseWriter: w}, r)
-		case http.MethodGet, http.MethodDelete:
-			if mcp.IsModernProtocol(r.Header.Get(mcp.HeaderProtocolVersion)) {
-				next.ServeHTTP(w, r) // mcp-go says this era has no GET stream nor DELETE
-				return
-			}
+		case !bodylessSessionRequest(r):
+			next.ServeHTTP(w, r)
+		case id == "":
 			http.Error(w, errNoSession, http.StatusBadRequest)
+		case !liveSession(ids, id):
+			http.Error(w, errUnknownSessionID, http.StatusNotFound)
 		default:
 			next.ServeHTTP(w, r)
 		}
+	})
+}
+
+// bodylessSessionRequest reports whether r is a GET or DELETE of a protocol
+// before 2026, the requests that only make sense within a session: a
+// 2026 client has no session, and mcp-go answers its GET and DELETE 405.
+func bodylessSessionRequest(r *http.Request) bool {
+	switch r.Method {
+	case http.MethodGet, http.MethodDelete:
+		return !mcp.IsModernProtocol(r.Header.Get(mcp.HeaderProtocolVersion))
+	}
+	return false
+}
+
+// liveSession reports whether ids knows id and has not terminated it, as
+// mcp-go asks of a POST's id.
+func liveSession(ids server.SessionIdManager, id string) bool {
+	terminated, err := ids.Validate(id)
+	return err == nil && !terminated
+}
+
+// errPostOnly is the body of the 405 a stateless server answers a GET or
+// DELETE with.
+const errPostOnly = "Method Not Allowed: this server is stateless; send requests with POST"
+
+// postOnly makes stateless streamable HTTP answer a GET or DELETE of a
+// protocol before 2026 with 405 and Allow: POST, which the MCP transport
+// specification allows of a server without a standalone GET stream.
+// mcp-go would open a GET stream that, without a session, nothing ever
+// writes to and that stays open until the client gives up, and answer a
+// DELETE, which has no session to end, 200. A protocol-2026 GET or DELETE
+// reaches mcp-go, whose 405 says that era has neither.
+func postOnly(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !bodylessSessionRequest(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, errPostOnly, http.StatusMethodNotAllowed)
 	})
 }
 
