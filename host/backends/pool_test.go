@@ -377,3 +377,108 @@ func BenchmarkJobLookup(b *testing.B) {
 	b.Run("tagged", func(b *testing.B) { get(b, p.For(nil), tagged) })
 	b.Run("untagged", func(b *testing.B) { get(b, p.For(nil), untagged) })
 }
+
+// saveSame runs, on srv, a job that saves same_00001_.png (the first
+// output of prefix "same"), so that two backends can hold one name.
+func saveSame(t *testing.T, srv *comfyuitest.Server) {
+	t.Helper()
+	same := map[string]any{"1": prompt["1"], "2": prompt["2"],
+		"3": map[string]any{"class_type": "SaveImage", "inputs": map[string]any{"images": []any{"2", 0}, "filename_prefix": "same"}}}
+	if err := srv.WaitJob(context.Background(), srv.Submit(t, same)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A file name found on one backend while another cannot be asked may be
+// the other's file: the lookup says so instead of serving the one it found.
+func TestFileLookupWithABackendDown(t *testing.T) {
+	c := newCluster(t)
+	saveSame(t, c.a)
+	saveSame(t, c.b)
+	p := startPool(t, c.specs(t))
+	ctx := context.Background()
+	view := comfyui.Request{Method: "GET", Path: "/view", Query: url.Values{"filename": {"same_00001_.png"}, "type": {"output"}}}
+	lookups := []struct {
+		name string
+		do   func() error
+	}{
+		{"GET /view", func() error { _, err := p.For(nil).Do(ctx, view); return err }},
+		{"ReadFile", func() error { _, _, err := p.ReadFile(ctx, "comfyui://output/same_00001_.png"); return err }},
+	}
+	check := func(state string, want ...string) {
+		t.Helper()
+		for _, l := range lookups {
+			err := l.do()
+			for _, w := range want {
+				if err == nil || !strings.Contains(err.Error(), w) {
+					t.Errorf("%s, %s: err = %v, want it to say %q", state, l.name, err, w)
+				}
+			}
+		}
+	}
+	check("both up", "is on several ComfyUI backends (a, b)", "say which backend")
+	c.b.Down()
+	check("b down", "is on ComfyUI backend a", "say which backend", "?backend=", "could not be asked: backend b: ")
+
+	if data, _, err := p.ReadFile(ctx, "comfyui://output/same_00001_.png?backend=a"); err != nil || len(data) == 0 {
+		t.Errorf("b down, ReadFile with ?backend=a: %d bytes, %v", len(data), err)
+	}
+}
+
+// Merging with a backend down: a queue length counts the backends that
+// answer; a job list without a backend's jobs would lie, so it fails.
+func TestMergeWithABackendDown(t *testing.T) {
+	c := newCluster(t)
+	c.a.PauseWorker()
+	c.a.Submit(t, prompt)
+	p := startPool(t, c.specs(t))
+	ctx := context.Background()
+	c.b.Down()
+	tests := []struct {
+		path     string
+		wantBody string // "" when the merge must fail
+	}{
+		{"/prompt", `{"exec_info":{"queue_remaining":1}}`},
+		{"/api/prompt", `{"exec_info":{"queue_remaining":1}}`},
+		{"/queue", ""},
+		{"/history", ""},
+	}
+	for _, tt := range tests {
+		resp, err := p.For(nil).Do(ctx, comfyui.Request{Method: "GET", Path: tt.path})
+		switch {
+		case tt.wantBody == "" && (err == nil || !strings.Contains(err.Error(), "backend b: ")):
+			t.Errorf("GET %s with b down: err = %v, want one naming b", tt.path, err)
+		case tt.wantBody != "" && (err != nil || string(resp.Body) != tt.wantBody):
+			t.Errorf("GET %s with b down = %v, %v; want %s", tt.path, resp, err, tt.wantBody)
+		}
+	}
+	// The follow-up of an enqueue: the job went to a, the length is read.
+	if _, backend := queue(t, p.For(nil)); backend != "a" {
+		t.Errorf("with b down a job went to %s", backend)
+	}
+	if resp, err := p.For(nil).Do(ctx, comfyui.Request{Method: "GET", Path: "/prompt"}); err != nil || string(resp.Body) != `{"exec_info":{"queue_remaining":2}}` {
+		t.Errorf("GET /prompt after queuing with b down = %v, %v", resp, err)
+	}
+
+	c.a.Down()
+	_, err := p.For(nil).Do(ctx, comfyui.Request{Method: "GET", Path: "/prompt"})
+	if err == nil || !strings.Contains(err.Error(), "no ComfyUI backend could be asked") || !strings.Contains(err.Error(), "backend a: ") || !strings.Contains(err.Error(), "backend b: ") {
+		t.Errorf("GET /prompt with both down: err = %v, want one naming a and b", err)
+	}
+}
+
+// A fan-out files each backend's failure under its name, so the failure
+// itself does not name it again ("b: backend b: ...").
+func TestFanOutErrorNamesNoBackend(t *testing.T) {
+	c := newCluster(t)
+	p := startPool(t, c.specs(t))
+	c.b.Down()
+	resp, err := p.For(nil).Do(context.Background(), comfyui.Request{Method: "GET", Path: "/history", Backend: "*"})
+	var list []FanOut
+	if err != nil || json.Unmarshal(resp.Body, &list) != nil || len(list) != 2 {
+		t.Fatalf("fan-out with b down: %v, %v", resp, err)
+	}
+	if e := list[1].Error; list[1].Name != "b" || e == "" || strings.Contains(e, "backend b") || !strings.Contains(e, c.b.URL) {
+		t.Errorf("b's fan-out error = %q, want why (naming its URL) without its name", e)
+	}
+}

@@ -42,8 +42,9 @@ func (p *Pool) For(labels map[string]string) *Router {
 //     /interrupt: every backend, so that an uploaded image is there
 //     whichever backend runs the job that loads it.
 //   - GET /queue, /history and /prompt: every backend, merged into one
-//     answer of ComfyUI's shape.
-//   - GET /view: the one backend that has the file.
+//     answer of ComfyUI's shape (see merge for a backend that is down).
+//   - GET /view: the one backend that has the file, when every backend
+//     could be asked.
 //   - anything else (/object_info, /models, /system_stats, ...): the first
 //     healthy backend carrying the tool's labels.
 //
@@ -154,24 +155,36 @@ func bodyJob(body []byte) string {
 }
 
 // do sends req to b, and takes a failure to reach it as a sign of ill
-// health.
+// health. With several backends its error names b, since the caller may not
+// know which backend the request went to.
 func (p *Pool) do(ctx context.Context, b *backend, req comfyui.Request) (*comfyui.Response, error) {
+	resp, err := p.send(ctx, b, req)
+	if err != nil && !p.Single() {
+		return nil, namedErr(b, err)
+	}
+	return resp, err
+}
+
+// send is do without naming b in the error, for answers already filed
+// under b's name (a fan-out's), which would otherwise name it twice.
+func (p *Pool) send(ctx context.Context, b *backend, req comfyui.Request) (*comfyui.Response, error) {
 	resp, err := b.doer.Do(ctx, req)
 	if err != nil {
 		if comfyui.KindOf(err) == comfyui.Unreachable {
 			b.setHealth(p.logger, false, err.Error())
 			b.kickProbe()
 		}
-		if p.Single() {
-			return nil, err // as one ComfyUI would fail
-		}
-		return nil, fmt.Errorf("backend %s: %w", b.Name, err)
+		return nil, err
 	}
-	if p.Single() {
-		return resp, nil
+	if !p.Single() {
+		resp.Backend = b.Name
 	}
-	resp.Backend = b.Name
 	return resp, nil
+}
+
+// namedErr says which backend err came from.
+func namedErr(b *backend, err error) error {
+	return fmt.Errorf("backend %s: %w", b.Name, err)
 }
 
 // anyBackend is where a request about no job in particular goes: the first
@@ -245,12 +258,16 @@ func neverConnected(err error) bool {
 	return (errors.As(err, &op) && op.Op == "dial") || errors.Is(err, syscall.ECONNREFUSED)
 }
 
-// answer is one backend's reply to a request sent to several.
+// answer is one backend's reply to a request sent to several. err does
+// not name the backend; failure does.
 type answer struct {
 	b    *backend
 	resp *comfyui.Response
 	err  error
 }
+
+// failure is a's error, naming its backend.
+func (a answer) failure() error { return namedErr(a.b, a.err) }
 
 // each sends req to every backend at once and returns their answers in
 // configuration order.
@@ -261,7 +278,7 @@ func (p *Pool) each(ctx context.Context, req comfyui.Request) []answer {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			resp, err := p.do(ctx, b, req)
+			resp, err := p.send(ctx, b, req)
 			out[i] = answer{b, resp, err}
 		}()
 	}
@@ -277,7 +294,7 @@ func (p *Pool) broadcast(ctx context.Context, req comfyui.Request) (*comfyui.Res
 	answers := p.each(ctx, req)
 	for _, a := range answers {
 		if a.err != nil {
-			return nil, a.err
+			return nil, a.failure()
 		}
 		if a.resp.Status < 200 || a.resp.Status > 299 {
 			return a.resp, nil
@@ -288,65 +305,111 @@ func (p *Pool) broadcast(ctx context.Context, req comfyui.Request) (*comfyui.Res
 
 // merge answers GET /queue, /history and /prompt for every backend at once,
 // in ComfyUI's shape: queues and histories concatenated, queue lengths
-// added. A backend that fails fails the whole answer, since a merged view
-// without it would silently leave its jobs out.
+// added. For /queue and /history a backend that fails fails the whole
+// answer, since a merged view without it would silently leave its jobs out.
+// GET /prompt is the queue length a tool reads after queuing a job, on a
+// backend that answered: the backends that cannot be reached are left out
+// of the count rather than failing it, as long as one answered.
 func (p *Pool) merge(ctx context.Context, req comfyui.Request) (*comfyui.Response, error) {
-	answers := p.each(ctx, req)
 	path := strings.TrimPrefix(req.Path, "/api")
-	var queue struct {
-		Running []json.RawMessage `json:"queue_running"`
-		Pending []json.RawMessage `json:"queue_pending"`
-	}
-	var promptInfo struct {
-		ExecInfo struct {
-			QueueRemaining int `json:"queue_remaining"`
-		} `json:"exec_info"`
-	}
-	var history bytes.Buffer
-	for _, a := range answers {
-		if a.err != nil {
-			return nil, a.err
-		}
-		if a.resp.Status != http.StatusOK {
-			return a.resp, nil
-		}
-		var err error
-		switch path {
-		case "/queue":
-			var q struct {
-				Running []json.RawMessage `json:"queue_running"`
-				Pending []json.RawMessage `json:"queue_pending"`
-			}
-			err = json.Unmarshal(a.resp.Body, &q)
-			queue.Running = append(queue.Running, q.Running...)
-			queue.Pending = append(queue.Pending, q.Pending...)
-		case "/prompt":
-			var q struct {
-				ExecInfo struct {
-					QueueRemaining int `json:"queue_remaining"`
-				} `json:"exec_info"`
-			}
-			err = json.Unmarshal(a.resp.Body, &q)
-			promptInfo.ExecInfo.QueueRemaining += q.ExecInfo.QueueRemaining
-		default:
-			err = appendObject(&history, a.resp.Body)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("backend %s: the answer of GET %s is not ComfyUI's: %v", a.b.Name, a.resp.URL, err)
-		}
+	answers, refusal, err := answered(p.each(ctx, req), path == "/prompt")
+	if refusal != nil || err != nil {
+		return refusal, err
 	}
 	var body []byte
 	switch path {
 	case "/queue":
-		queue.Running, queue.Pending = nonNil(queue.Running), nonNil(queue.Pending)
-		body, _ = json.Marshal(queue)
+		body, err = mergeQueues(answers)
 	case "/prompt":
-		body, _ = json.Marshal(promptInfo)
+		body, err = mergeQueueLengths(answers)
 	default:
-		body = append(append([]byte{'{'}, history.Bytes()...), '}')
+		body, err = mergeHistories(answers)
+	}
+	if err != nil {
+		return nil, err
 	}
 	first := answers[0].resp
 	return &comfyui.Response{Status: http.StatusOK, ContentType: "application/json", Header: first.Header, Body: body, URL: first.URL}, nil
+}
+
+// answered checks the answers to a request to be merged, in configuration
+// order: the first that is not 200 OK is the refusal to pass on, and a
+// backend that could not be asked is an error, unless skipUnreached, when
+// it is left out (and an error only if no backend answered).
+func answered(answers []answer, skipUnreached bool) ([]answer, *comfyui.Response, error) {
+	var ok []answer
+	var errs []error
+	for _, a := range answers {
+		switch {
+		case a.err != nil && skipUnreached:
+			errs = append(errs, a.failure())
+		case a.err != nil:
+			return nil, nil, a.failure()
+		case a.resp.Status != http.StatusOK:
+			return nil, a.resp, nil
+		default:
+			ok = append(ok, a)
+		}
+	}
+	if len(ok) == 0 {
+		return nil, nil, fmt.Errorf("no ComfyUI backend could be asked: %w", errors.Join(errs...))
+	}
+	return ok, nil, nil
+}
+
+// mergeQueues concatenates the backends' GET /queue answers.
+func mergeQueues(answers []answer) ([]byte, error) {
+	var queue struct {
+		Running []json.RawMessage `json:"queue_running"`
+		Pending []json.RawMessage `json:"queue_pending"`
+	}
+	for _, a := range answers {
+		var q struct {
+			Running []json.RawMessage `json:"queue_running"`
+			Pending []json.RawMessage `json:"queue_pending"`
+		}
+		if err := json.Unmarshal(a.resp.Body, &q); err != nil {
+			return nil, notComfyUI(a, err)
+		}
+		queue.Running = append(queue.Running, q.Running...)
+		queue.Pending = append(queue.Pending, q.Pending...)
+	}
+	queue.Running, queue.Pending = nonNil(queue.Running), nonNil(queue.Pending)
+	return json.Marshal(queue)
+}
+
+// mergeQueueLengths adds up the backends' GET /prompt queue lengths.
+func mergeQueueLengths(answers []answer) ([]byte, error) {
+	type promptInfo struct {
+		ExecInfo struct {
+			QueueRemaining int `json:"queue_remaining"`
+		} `json:"exec_info"`
+	}
+	var sum promptInfo
+	for _, a := range answers {
+		var q promptInfo
+		if err := json.Unmarshal(a.resp.Body, &q); err != nil {
+			return nil, notComfyUI(a, err)
+		}
+		sum.ExecInfo.QueueRemaining += q.ExecInfo.QueueRemaining
+	}
+	return json.Marshal(sum)
+}
+
+// mergeHistories joins the backends' GET /history objects.
+func mergeHistories(answers []answer) ([]byte, error) {
+	var history bytes.Buffer
+	for _, a := range answers {
+		if err := appendObject(&history, a.resp.Body); err != nil {
+			return nil, notComfyUI(a, err)
+		}
+	}
+	return append(append([]byte{'{'}, history.Bytes()...), '}'), nil
+}
+
+// notComfyUI is the error for an answer that cannot be merged.
+func notComfyUI(a answer, err error) error {
+	return fmt.Errorf("backend %s: the answer of GET %s is not ComfyUI's: %v", a.b.Name, a.resp.URL, err)
 }
 
 func nonNil(s []json.RawMessage) []json.RawMessage {
@@ -376,8 +439,10 @@ func appendObject(buf *bytes.Buffer, obj []byte) error {
 }
 
 // findFile answers GET /view without a backend: the file's backend if
-// exactly one has it. Every backend writes ComfyUI_00001_.png, so a name
-// found on several is an error asking which one, never a guess.
+// exactly one has it and every backend was asked. Every backend writes
+// ComfyUI_00001_.png, so a name found on several is an error asking which
+// one, never a guess; and so is a name found on one while another could
+// not be asked, since the one that was not asked may hold the file meant.
 func (p *Pool) findFile(ctx context.Context, req comfyui.Request) (*comfyui.Response, error) {
 	answers := p.each(ctx, req)
 	var found []answer
@@ -386,27 +451,37 @@ func (p *Pool) findFile(ctx context.Context, req comfyui.Request) (*comfyui.Resp
 	for _, a := range answers {
 		switch {
 		case a.err != nil:
-			errs = append(errs, a.err)
+			errs = append(errs, a.failure())
 		case a.resp.Status == http.StatusOK:
 			found = append(found, a)
 		case firstMiss == nil:
 			firstMiss = a.resp
 		}
 	}
+	name := req.Query.Get("filename")
 	switch {
-	case len(found) == 1:
+	case len(found) == 1 && len(errs) == 0:
 		return found[0].resp, nil
+	case len(found) == 1:
+		return nil, fmt.Errorf("the file %q is on ComfyUI backend %s but may be on others too: %s; some could not be asked: %w",
+			name, found[0].b.Name, sayWhichBackend, errors.Join(errs...))
 	case len(found) > 1:
-		names := make([]string, len(found))
-		for i, a := range found {
-			names[i] = a.b.Name
-		}
-		return nil, fmt.Errorf("the file %q is on several ComfyUI backends (%s): say which backend (the backend argument, or ?backend= in a comfyui:// URI)",
-			req.Query.Get("filename"), strings.Join(names, ", "))
+		return nil, fmt.Errorf("the file %q is on several ComfyUI backends (%s): %s", name, backendNames(found), sayWhichBackend)
 	case len(errs) > 0:
-		return nil, fmt.Errorf("the file %q is on none of the backends that answered, and some could not be asked: %w", req.Query.Get("filename"), errors.Join(errs...))
+		return nil, fmt.Errorf("the file %q is on none of the backends that answered, and some could not be asked: %w", name, errors.Join(errs...))
 	}
 	return firstMiss, nil
+}
+
+// sayWhichBackend tells how to name a file's backend.
+const sayWhichBackend = "say which backend (the backend argument, or ?backend= in a comfyui:// URI, as the URIs the tools return carry it)"
+
+func backendNames(answers []answer) string {
+	names := make([]string, len(answers))
+	for i, a := range answers {
+		names[i] = a.b.Name
+	}
+	return strings.Join(names, ", ")
 }
 
 // FanOut is one backend's part of the answer to a request with Backend
