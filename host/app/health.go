@@ -49,7 +49,7 @@ func (a *App) pluginsReady() error {
 	if len(loading) > 0 {
 		failed = append(failed, fmt.Errorf("%d of %d still loading: %s", len(loading), len(tools), strings.Join(loading, ", ")))
 	}
-	return errors.Join(failed...)
+	return joinReasons(failed)
 }
 
 // comfyReady is nil when at least one ComfyUI backend answers: its event
@@ -64,6 +64,8 @@ func (a *App) comfyReady(ctx context.Context) error {
 		}
 		resp, err := a.pool.For(nil).Do(ctx, comfyui.Request{Path: "/system_stats", Backend: s.Name})
 		switch {
+		case err != nil && strings.HasPrefix(err.Error(), "backend "+s.Name+":"):
+			problems = append(problems, err) // the router named the backend already
 		case err != nil:
 			problems = append(problems, fmt.Errorf("backend %s: %w", s.Name, err))
 		case resp.Status != 200:
@@ -72,5 +74,19 @@ func (a *App) comfyReady(ctx context.Context) error {
 			return nil
 		}
 	}
-	return errors.Join(problems...)
+	return joinReasons(problems)
+}
+
+// joinReasons is one error saying each of errs, apart: /readyz writes a
+// check's reason on one line, where errors.Join's line breaks would run
+// the reasons together.
+func joinReasons(errs []error) error {
+	if len(errs) == 0 {
+		return nil
+	}
+	reasons := make([]string, len(errs))
+	for i, err := range errs {
+		reasons[i] = err.Error()
+	}
+	return errors.New(strings.Join(reasons, "; "))
 }
