@@ -150,6 +150,23 @@ func TestHotReload(t *testing.T) {
 	if got := listTools(t, c)["queue_size"]; !strings.HasPrefix(got, "Counts (fixed)") {
 		t.Fatalf("queue_size description after the fix: %q", got)
 	}
+
+	// A reload that changes a grant only reloads the tool, but a client's
+	// tools/list would read the same: no notification.
+	for len(listChanged) > 0 {
+		<-listChanged
+	}
+	granted := strings.Replace(statusPlugin, "[GET /queue,", "[GET /queue, GET /prompt,", 1)
+	writeFile(t, cfgPath, header+"  - name: get_job_status\n"+granted)
+	log.waitFor(t, `tools reloaded.*~get_job_status`, time.Minute)
+	if res := callTool(t, c, "get_job_status", map[string]any{"prompt_id": id}); res.IsError || !strings.Contains(text(res), `"done":true`) {
+		t.Fatalf("get_job_status after a grant-only reload: %s", text(res))
+	}
+	select {
+	case <-listChanged:
+		t.Fatal("notifications/tools/list_changed after a reload that changed no listed tool")
+	case <-time.After(500 * time.Millisecond):
+	}
 }
 
 // serve watches by default; --no-watch and watch: false turn it off.

@@ -9,6 +9,7 @@
 package mcpserver
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/base64"
@@ -21,6 +22,8 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/easel-mcp/easel/host/plugin"
@@ -88,6 +91,10 @@ type Server struct {
 	calls   calls   // tool calls and resource reads in flight, for draining
 	posts   replies // requests POSTed over HTTP in flight, for notifications/cancelled
 
+	toolsMu sync.Mutex           // guards listed and slots
+	listed  []mcp.Tool           // the tools mcp-go lists, in order
+	slots   map[string]*toolSlot // what each listed tool's handler runs
+
 	maxMessage      int
 	shutdownTimeout time.Duration
 	implementation  mcp.Implementation // the server's name and version, as mcp-go gives them
@@ -129,14 +136,33 @@ func New(tools []Tool, opts Options) (*Server, error) {
 		), Handler: s.readFile(opts.Files)}
 		s.mcp.AddResourceTemplates(*s.files)
 	}
-	for _, t := range tools {
-		tool, err := mcpTool(t.Tool())
-		if err != nil {
-			return nil, fmt.Errorf("register tool %s: %w", t.Name(), err)
-		}
-		s.mcp.AddTool(tool, s.handler(t))
+	if err := s.SetTools(tools); err != nil {
+		return nil, err
 	}
 	return s, nil
+}
+
+// toolSlot is what the handler mcp-go holds for one tool runs: SetTools
+// points it at a new Tool when a reload replaces the tool but not its
+// description, so that clients are not told of a change they cannot see.
+type toolSlot struct {
+	cur atomic.Pointer[slotTool]
+}
+
+// slotTool is a tool with its output schema, compiled once.
+type slotTool struct {
+	t      Tool
+	output *outputSchema
+}
+
+func (s *Server) newSlotTool(t Tool) *slotTool {
+	output, err := compileOutputSchema(t.Name(), t.Tool().OutputSchema)
+	if err != nil {
+		// As mcp-go did: a schema that does not compile is not checked,
+		// rather than failing every call of the tool.
+		s.logger.Warn("tool results are not checked against an outputSchema that does not compile", "tool", t.Name(), "err", err)
+	}
+	return &slotTool{t: t, output: output}
 }
 
 // UpdateTool re-registers t with its current description; clients are
@@ -146,24 +172,66 @@ func (s *Server) UpdateTool(t Tool) error {
 	if err != nil {
 		return fmt.Errorf("update tool %s: %w", t.Name(), err)
 	}
-	s.mcp.AddTool(tool, s.handler(t))
+	s.toolsMu.Lock()
+	defer s.toolsMu.Unlock()
+	slot := &toolSlot{}
+	slot.cur.Store(s.newSlotTool(t))
+	if s.slots == nil {
+		s.slots = map[string]*toolSlot{}
+	}
+	s.slots[t.Name()] = slot
+	if i := slices.IndexFunc(s.listed, func(l mcp.Tool) bool { return l.Name == t.Name() }); i >= 0 {
+		s.listed[i] = tool
+	} else {
+		s.listed = append(s.listed, tool)
+	}
+	s.mcp.AddTool(tool, s.handler(slot))
 	return nil
 }
 
 // SetTools replaces every tool with tools, in one step: a tools/list sees
 // either the old set or the new one, and clients are told with a single
-// notifications/tools/list_changed. Calls already running are not touched.
+// notifications/tools/list_changed, or none when the list they would get
+// is the same (a reload that changed a tool's permissions or limits only).
+// Calls already running are not touched.
 func (s *Server) SetTools(tools []Tool) error {
-	entries := make([]server.ServerTool, 0, len(tools))
+	listed := make([]mcp.Tool, 0, len(tools))
 	for _, t := range tools {
 		tool, err := mcpTool(t.Tool())
 		if err != nil {
 			return fmt.Errorf("register tool %s: %w", t.Name(), err)
 		}
-		entries = append(entries, server.ServerTool{Tool: tool, Handler: s.handler(t)})
+		listed = append(listed, tool)
+	}
+	s.toolsMu.Lock()
+	defer s.toolsMu.Unlock()
+	if s.slots != nil && sameListing(s.listed, listed) {
+		for _, t := range tools {
+			s.slots[t.Name()].cur.Store(s.newSlotTool(t))
+		}
+		return nil
+	}
+	slots := make(map[string]*toolSlot, len(tools))
+	entries := make([]server.ServerTool, len(tools))
+	for i, t := range tools {
+		slot := &toolSlot{}
+		slot.cur.Store(s.newSlotTool(t))
+		slots[t.Name()] = slot
+		entries[i] = server.ServerTool{Tool: listed[i], Handler: s.handler(slot)}
 	}
 	s.mcp.SetTools(entries...)
+	s.listed, s.slots = listed, slots
 	return nil
+}
+
+// sameListing reports whether two tool lists read the same to a client.
+func sameListing(a, b []mcp.Tool) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	ja, errA := json.Marshal(a)
+	jb, errB := json.Marshal(b)
+	return errA == nil && errB == nil && bytes.Equal(ja, jb)
 }
 
 func orDefault(v, def string) string {
@@ -197,14 +265,10 @@ const errShuttingDown = "easel is shutting down and takes no new calls; call aga
 // handler runs one tools/call on the plugin. A panic anywhere below it (the
 // plugin runtime, the job watcher, progress forwarding) becomes an error
 // result and an error log with the stack; the server keeps serving.
-func (s *Server) handler(t Tool) server.ToolHandlerFunc {
-	output, err := compileOutputSchema(t.Name(), t.Tool().OutputSchema)
-	if err != nil {
-		// As mcp-go did: a schema that does not compile is not checked,
-		// rather than failing every call of the tool.
-		s.logger.Warn("tool results are not checked against an outputSchema that does not compile", "tool", t.Name(), "err", err)
-	}
+func (s *Server) handler(slot *toolSlot) server.ToolHandlerFunc {
 	return func(ctx context.Context, req mcp.CallToolRequest) (res *mcp.CallToolResult, err error) {
+		cur := slot.cur.Load()
+		t, output := cur.t, cur.output
 		if !s.calls.begin() {
 			return mcp.NewToolResultError(errShuttingDown), nil
 		}
