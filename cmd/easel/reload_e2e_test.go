@@ -50,11 +50,17 @@ func TestHotReload(t *testing.T) {
 		t.Fatal(err)
 	}
 	listChanged := make(chan struct{}, 16)
+	featuresChanged := make(chan string, 16)
 	progress := make(chan struct{}, 64)
 	c.OnNotification(func(n mcp.JSONRPCNotification) {
 		switch n.Method {
 		case "notifications/tools/list_changed":
 			listChanged <- struct{}{}
+		case "notifications/prompts/list_changed", "notifications/resources/list_changed":
+			select {
+			case featuresChanged <- n.Method:
+			default:
+			}
 		case "notifications/progress":
 			select {
 			case progress <- struct{}{}:
@@ -156,6 +162,9 @@ func TestHotReload(t *testing.T) {
 	for len(listChanged) > 0 {
 		<-listChanged
 	}
+	for len(featuresChanged) > 0 {
+		<-featuresChanged
+	}
 	granted := strings.Replace(statusPlugin, "[GET /queue,", "[GET /queue, GET /prompt,", 1)
 	writeFile(t, cfgPath, header+"  - name: get_job_status\n"+granted)
 	log.waitFor(t, `tools reloaded.*~get_job_status`, time.Minute)
@@ -165,6 +174,8 @@ func TestHotReload(t *testing.T) {
 	select {
 	case <-listChanged:
 		t.Fatal("notifications/tools/list_changed after a reload that changed no listed tool")
+	case m := <-featuresChanged:
+		t.Fatalf("%s after a reload that changed no prompt or resource", m)
 	case <-time.After(500 * time.Millisecond):
 	}
 }

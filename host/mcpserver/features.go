@@ -1,6 +1,7 @@
 package mcpserver
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -87,6 +88,12 @@ func (o *owners) prompt(name string) Provider {
 	return o.prompts[name]
 }
 
+func (o *owners) resource(uri string) Provider {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.resources[uri]
+}
+
 func (o *owners) template(uriTemplate string) Provider {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -101,14 +108,19 @@ func (s *Server) AddProvider(p Provider) error {
 		return err
 	}
 	prompts, resources, templates := s.entries(p)
+	s.listedMu.Lock()
+	defer s.listedMu.Unlock()
 	if len(prompts) > 0 {
 		s.mcp.AddPrompts(prompts...)
+		s.listedPrompts = nil // unknown: the next SetProviders sets them
 	}
 	if len(resources) > 0 {
 		s.mcp.AddResources(resources...)
+		s.listedResources = nil
 	}
 	if len(templates) > 0 {
 		s.mcp.AddResourceTemplates(templates...)
+		s.listedTemplates = nil
 	}
 	return nil
 }
@@ -131,11 +143,39 @@ func (s *Server) SetProviders(ps []Provider) error {
 	if s.files != nil {
 		templates = append(templates, *s.files)
 	}
+	// Handlers find their provider through owners at call time, so a list
+	// that reads the same keeps its registration, and clients are not
+	// told of a change they cannot see.
 	s.owners.replace(&next)
-	s.mcp.SetPrompts(prompts...)
-	s.mcp.SetResources(resources...)
-	s.mcp.SetResourceTemplates(templates...)
+	s.listedMu.Lock()
+	defer s.listedMu.Unlock()
+	if key := listing(prompts, func(e server.ServerPrompt) any { return e.Prompt }); !bytes.Equal(key, s.listedPrompts) {
+		s.mcp.SetPrompts(prompts...)
+		s.listedPrompts = key
+	}
+	if key := listing(resources, func(e server.ServerResource) any { return e.Resource }); !bytes.Equal(key, s.listedResources) {
+		s.mcp.SetResources(resources...)
+		s.listedResources = key
+	}
+	if key := listing(templates, func(e server.ServerResourceTemplate) any { return e.Template }); !bytes.Equal(key, s.listedTemplates) {
+		s.mcp.SetResourceTemplates(templates...)
+		s.listedTemplates = key
+	}
 	return nil
+}
+
+// listing is what a client's list of entries reads, as JSON, to tell
+// whether a new list differs; never nil.
+func listing[E any](entries []E, listed func(E) any) []byte {
+	items := make([]any, len(entries))
+	for i, e := range entries {
+		items[i] = listed(e)
+	}
+	b, err := json.Marshal(items)
+	if err != nil {
+		return []byte("!") // unequal to any listing: set the list
+	}
+	return b
 }
 
 // entries are p's prompts, resources and templates as mcp-go registers them.
@@ -143,13 +183,13 @@ func (s *Server) entries(p Provider) ([]server.ServerPrompt, []server.ServerReso
 	f := p.Features()
 	var prompts []server.ServerPrompt
 	for _, info := range f.Prompts {
-		prompts = append(prompts, server.ServerPrompt{Prompt: mcpPrompt(info), Handler: s.promptHandler(p)})
+		prompts = append(prompts, server.ServerPrompt{Prompt: mcpPrompt(info), Handler: s.promptHandler(info.Name)})
 	}
 	var resources []server.ServerResource
 	for _, info := range f.Resources {
 		resources = append(resources, server.ServerResource{
 			Resource: mcp.Resource{URI: info.URI, Name: info.Name, Title: info.Title, Description: info.Description, MIMEType: info.MIMEType},
-			Handler:  s.resourceHandler(p, ""),
+			Handler:  s.resourceHandler(info.URI, ""),
 		})
 	}
 	var templates []server.ServerResourceTemplate
@@ -157,7 +197,7 @@ func (s *Server) entries(p Provider) ([]server.ServerPrompt, []server.ServerReso
 		t := mcp.NewResourceTemplate(info.URITemplate, info.Name,
 			mcp.WithTemplateDescription(info.Description), mcp.WithTemplateMIMEType(info.MIMEType))
 		t.Title = info.Title
-		templates = append(templates, server.ServerResourceTemplate{Template: t, Handler: server.ResourceTemplateHandlerFunc(s.resourceHandler(p, info.URITemplate))})
+		templates = append(templates, server.ServerResourceTemplate{Template: t, Handler: server.ResourceTemplateHandlerFunc(s.resourceHandler("", info.URITemplate))})
 	}
 	return prompts, resources, templates
 }
@@ -170,8 +210,13 @@ func mcpPrompt(info plugin.PromptInfo) mcp.Prompt {
 	return p
 }
 
-func (s *Server) promptHandler(p Provider) server.PromptHandlerFunc {
+// promptHandler serves prompt name from the plugin that offers it now.
+func (s *Server) promptHandler(name string) server.PromptHandlerFunc {
 	return func(ctx context.Context, req mcp.GetPromptRequest) (*mcp.GetPromptResult, error) {
+		p := s.owners.prompt(name)
+		if p == nil {
+			return nil, fmt.Errorf("prompt %q is no longer offered", name)
+		}
 		raw, err := p.GetPrompt(s.withClient(ctx), req.Params.Name, req.Params.Arguments)
 		if err != nil {
 			return nil, err
@@ -184,11 +229,20 @@ func (s *Server) promptHandler(p Provider) server.PromptHandlerFunc {
 	}
 }
 
-func (s *Server) resourceHandler(p Provider, template string) server.ResourceHandlerFunc {
+// resourceHandler serves resource uri, or the resources of template, from
+// the plugin that offers it now.
+func (s *Server) resourceHandler(uri, template string) server.ResourceHandlerFunc {
 	return func(ctx context.Context, req mcp.ReadResourceRequest) ([]mcp.ResourceContents, error) {
 		var args map[string]string
+		var p Provider
 		if template != "" {
 			args = templateArgs(req.Params.Arguments)
+			p = s.owners.template(template)
+		} else {
+			p = s.owners.resource(uri)
+		}
+		if p == nil {
+			return nil, fmt.Errorf("resource %s is no longer offered", req.Params.URI)
 		}
 		raw, err := p.ReadResource(s.withClient(ctx), req.Params.URI, template, args)
 		if err != nil {

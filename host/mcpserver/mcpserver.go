@@ -91,6 +91,11 @@ type Server struct {
 	calls   calls   // tool calls and resource reads in flight, for draining
 	posts   replies // requests POSTed over HTTP in flight, for notifications/cancelled
 
+	// The prompts, resources and templates clients were last given, as
+	// JSON (see listing); nil when AddProvider changed them since.
+	listedMu                                        sync.Mutex
+	listedPrompts, listedResources, listedTemplates []byte
+
 	toolsMu sync.Mutex           // guards listed and slots
 	listed  []mcp.Tool           // the tools mcp-go lists, in order
 	slots   map[string]*toolSlot // what each listed tool's handler runs
@@ -136,6 +141,13 @@ func New(tools []Tool, opts Options) (*Server, error) {
 		), Handler: s.readFile(opts.Files)}
 		s.mcp.AddResourceTemplates(*s.files)
 	}
+	s.listedPrompts = listing([]server.ServerPrompt{}, func(e server.ServerPrompt) any { return e.Prompt })
+	s.listedResources = listing([]server.ServerResource{}, func(e server.ServerResource) any { return e.Resource })
+	var templates []server.ServerResourceTemplate
+	if s.files != nil {
+		templates = append(templates, *s.files)
+	}
+	s.listedTemplates = listing(templates, func(e server.ServerResourceTemplate) any { return e.Template })
 	if err := s.SetTools(tools); err != nil {
 		return nil, err
 	}
