@@ -124,7 +124,7 @@ func (p *Pool) ReadFile(ctx context.Context, uri string) ([]byte, string, error)
 	if u, err := url.Parse(uri); err == nil && u.RawQuery != "" {
 		q, err := url.ParseQuery(u.RawQuery)
 		if err != nil || len(q) != 1 || len(q["backend"]) != 1 {
-			return nil, "", fmt.Errorf("%q: the only query a comfyui:// URI may have is ?backend=<name>", uri)
+			return nil, "", comfyui.InvalidFileURI(fmt.Sprintf("%q: the only query a comfyui:// URI may have is ?backend=<name>", uri))
 		}
 		backend = q.Get("backend")
 		u.RawQuery = ""
@@ -140,7 +140,7 @@ func (p *Pool) ReadFile(ctx context.Context, uri string) ([]byte, string, error)
 	if backend != "" {
 		b := p.byName[backend]
 		if b == nil {
-			return nil, "", fmt.Errorf("%q: no ComfyUI backend is named %q (backends: %s)", uri, backend, strings.Join(p.Names(), ", "))
+			return nil, "", comfyui.InvalidFileURI(fmt.Sprintf("%q: no ComfyUI backend is named %q (backends: %s)", uri, backend, strings.Join(p.Names(), ", ")))
 		}
 		return b.Client.View(ctx, ref)
 	}

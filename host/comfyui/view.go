@@ -22,22 +22,36 @@ type FileRef struct {
 // comfyui://{type}/{subfolder/…/}{filename}, each segment percent-escaped.
 const URIScheme = "comfyui"
 
-// ParseFileURI reads a comfyui:// resource URI.
+// ParseFileURI reads a comfyui:// resource URI. Its errors are
+// fs.ErrInvalid (errors.Is): the URI is the caller's mistake, which MCP
+// answers as invalid params rather than as a server fault.
 func ParseFileURI(uri string) (FileRef, error) {
 	u, err := url.Parse(uri)
 	if err != nil || u.Scheme != URIScheme {
-		return FileRef{}, fmt.Errorf("%q is not a %s:// URI", uri, URIScheme)
+		return FileRef{}, InvalidFileURI(fmt.Sprintf("%q is not a %s:// URI", uri, URIScheme))
 	}
 	// The type is the URI's host; the path holds subfolders and the name.
 	segs := strings.Split(strings.TrimPrefix(u.EscapedPath(), "/"), "/")
 	for i, s := range segs {
 		if segs[i], err = url.PathUnescape(s); err != nil {
-			return FileRef{}, fmt.Errorf("%q: %v", uri, err)
+			return FileRef{}, InvalidFileURI(fmt.Sprintf("%q: %v", uri, err))
 		}
 	}
 	ref := FileRef{Type: u.Host, Filename: segs[len(segs)-1], Subfolder: strings.Join(segs[:len(segs)-1], "/")}
-	return ref, ref.Check()
+	if err := ref.Check(); err != nil {
+		return ref, InvalidFileURI(err.Error())
+	}
+	return ref, nil
 }
+
+// InvalidFileURI is an error saying why a comfyui:// URI names no file
+// that could exist; it is fs.ErrInvalid (errors.Is).
+func InvalidFileURI(why string) error { return &invalidURIError{why} }
+
+type invalidURIError struct{ why string }
+
+func (e *invalidURIError) Error() string { return e.why }
+func (e *invalidURIError) Unwrap() error { return fs.ErrInvalid }
 
 // URI is the comfyui:// resource URI of the file.
 func (f FileRef) URI() string {

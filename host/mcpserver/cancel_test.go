@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/easel-mcp/easel/host/comfyui"
 	"github.com/easel-mcp/easel/host/plugin"
 	"github.com/mark3labs/mcp-go/mcp"
 )
@@ -219,6 +220,9 @@ func TestHTTPCancellationIsPerSession(t *testing.T) {
 type missingFiles struct{}
 
 func (missingFiles) ReadFile(ctx context.Context, uri string) ([]byte, string, error) {
+	if _, err := comfyui.ParseFileURI(uri); err != nil {
+		return nil, "", err
+	}
 	if strings.Contains(uri, "unreachable") {
 		return nil, "", errors.New(`GET http://127.0.0.1:1/view: connection refused`)
 	}
@@ -233,6 +237,7 @@ type readErrorCase struct {
 var readErrorCases = []readErrorCase{
 	{"comfyui://output/missing.png", `"code":-32002`, `"data":{"uri":"comfyui://output/missing.png"}`},
 	{"comfyui://output/unreachable.png", `"code":-32603`, `http://127.0.0.1:1/view: connection refused`},
+	{"comfyui://bogus/x.png", `"code":-32602`, `is not output, input or temp","data":{"uri":"comfyui://bogus/x.png"}`},
 }
 
 // resources/read of a file that does not exist answers -32002 "Resource

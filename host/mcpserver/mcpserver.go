@@ -71,7 +71,9 @@ const (
 
 // FileReader reads a comfyui:// resource. An error that is
 // fs.ErrNotExist (errors.Is) says the file does not exist: the client gets
-// MCP's "Resource not found" (-32002) instead of an internal error.
+// MCP's "Resource not found" (-32002) instead of an internal error; one
+// that is fs.ErrInvalid says the URI itself is wrong: invalid params
+// (-32602).
 type FileReader interface {
 	ReadFile(ctx context.Context, uri string) (data []byte, mimeType string, err error)
 }
@@ -444,10 +446,14 @@ func (s *Server) readFile(files FileReader) server.ResourceTemplateHandlerFunc {
 			}
 		}()
 		data, mimeType, err := files.ReadFile(ctx, req.Params.URI)
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				replyFrom(ctx).fail(ctx, resourceNotFoundCode(ctx), "Resource not found: "+err.Error(), map[string]string{"uri": req.Params.URI})
-			}
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			replyFrom(ctx).fail(ctx, resourceNotFoundCode(ctx), "Resource not found: "+err.Error(), map[string]string{"uri": req.Params.URI})
+			return nil, err
+		case errors.Is(err, fs.ErrInvalid):
+			replyFrom(ctx).fail(ctx, mcp.INVALID_PARAMS, "Invalid params: "+err.Error(), map[string]string{"uri": req.Params.URI})
+			return nil, err
+		case err != nil:
 			return nil, err
 		}
 		if strings.HasPrefix(mimeType, "text/") || mimeType == "application/json" {
