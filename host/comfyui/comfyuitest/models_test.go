@@ -103,4 +103,23 @@ func TestMissingModelFailsValidation(t *testing.T) {
 	if resp.StatusCode != 400 || !strings.Contains(string(b), `ckpt_name: 'sdxl.safetensors' not in ['sd15.safetensors']`) {
 		t.Fatalf("%d %s", resp.StatusCode, b)
 	}
+	// input_config carries the choices ComfyUI had, as its details do (the
+	// recording post_prompt_invalid_missing_model_file.json, with no model
+	// files, has [] in both).
+	var answer struct {
+		NodeErrors map[string]struct {
+			Errors []struct {
+				ExtraInfo struct {
+					InputConfig []json.RawMessage `json:"input_config"`
+				} `json:"extra_info"`
+			}
+		} `json:"node_errors"`
+	}
+	if err := json.Unmarshal(b, &answer); err != nil {
+		t.Fatal(err)
+	}
+	errs := answer.NodeErrors["4"].Errors
+	if len(errs) != 1 || len(errs[0].ExtraInfo.InputConfig) != 2 || string(errs[0].ExtraInfo.InputConfig[0]) != `["sd15.safetensors"]` {
+		t.Errorf("input_config: %s", b)
+	}
 }

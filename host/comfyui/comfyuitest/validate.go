@@ -278,7 +278,9 @@ func (v *validator) validateInputs(id string) (valResult, *pyExc) {
 			options = append(append([]any{}, models...), options...)
 		}
 		if isCombo && !containsEqual(options, val) {
-			listInfo, config := pyRepr(options), any(info)
+			// ComfyUI lists the choices as they are at validation time:
+			// with model files, the folder's, not the catalog's empty list.
+			listInfo, config := pyRepr(options), any([]any{options, in.opts})
 			if len(options) > 20 {
 				listInfo, config = fmt.Sprintf("(list of length %d)", len(options)), nil
 			}
