@@ -106,14 +106,34 @@ const (
 type query struct {
 	whole   string   // lower case
 	compact string   // lower case, without spaces, '_' and '-'
-	words   []string // lower case
+	words   []string // lower case, each cut to its stem
 }
 
 func newQuery(s string) query {
 	q := query{whole: strings.ToLower(strings.TrimSpace(s))}
-	q.words = strings.Fields(q.whole)
-	q.compact = strings.NewReplacer(" ", "", "_", "", "-", "").Replace(q.whole)
+	for _, w := range strings.Fields(q.whole) {
+		q.words = append(q.words, stem(w))
+	}
+	q.compact = compact(q.whole)
 	return q
+}
+
+var compacter = strings.NewReplacer(" ", "", "_", "", "-", "")
+
+// compact is s without spaces, '_' and '-', so that "Upscale Image" and
+// "upscale_image" meet "UpscaleImage".
+func compact(s string) string { return compacter.Replace(s) }
+
+// stem cuts an English ending off a search word, so that "upscale" finds
+// the category "image/upscaling" and "loaders" the class "CheckpointLoader";
+// a stem keeps at least four letters.
+func stem(w string) string {
+	for _, end := range []string{"ing", "ers", "ed", "es", "er", "s", "e"} {
+		if len(w)-len(end) >= 4 && strings.HasSuffix(w, end) {
+			return w[:len(w)-len(end)]
+		}
+	}
+	return w
 }
 
 // tier says how well s matches q.
@@ -126,7 +146,7 @@ func (q query) tier(s summary) int {
 		return tierPrefix
 	case strings.Contains(name, q.whole), q.compact != "" && strings.Contains(name, q.compact):
 		return tierName
-	case strings.Contains(display, q.whole):
+	case strings.Contains(display, q.whole), q.compact != "" && strings.Contains(compact(display), q.compact):
 		return tierDisplay
 	case containsAll(name+" "+display, q.words):
 		return tierWords

@@ -58,6 +58,14 @@ func TestSearch(t *testing.T) {
 			t.Errorf("search(%q) = %s (total %d, truncated %v), want first %s", tt.query, got, s.Total, s.Truncated, tt.wantFirst)
 		}
 	}
+	// Words match by their stem: "upscale" finds what is filed under
+	// image/upscaling, whose names say "Scale".
+	if got := matchNames(search(all, "upscale", 100)); !strings.Contains(got, "ImageScaleToTotalPixels") || !strings.Contains(got, "LatentUpscale") {
+		t.Errorf("search(upscale) = %s, want the image/upscaling classes too", got)
+	}
+	if got := matchNames(search(all, "samplers", 100)); !strings.Contains(got, "KSampler") {
+		t.Errorf("search(samplers) = %s, want KSampler", got)
+	}
 	// A category search finds the classes filed there.
 	s := search(all, "image/postprocessing", 100)
 	if s.Total < 4 || !strings.Contains(matchNames(s), "ImageBlur") {
@@ -93,6 +101,7 @@ func TestSuggest(t *testing.T) {
 		{"loadimage", "LoadImage"},
 		{"Load Image", "LoadImage"},
 		{"VAEDecoder", "VAEDecode"},
+		{"UpscaleImage", "ImageScale"}, // its display name, "Upscale Image"
 		{"xyzzy", ""},
 	}
 	for _, tt := range tests {

@@ -105,13 +105,27 @@ func unknownFolder(api *sdk.ComfyUI, folder string, notFound *sdk.StatusError) e
 		}
 	}
 	msg := fmt.Sprintf("ComfyUI has no model folder %q.", folder)
-	for _, f := range folders {
-		if strings.EqualFold(f, folder) {
-			msg += fmt.Sprintf(" Folder names are case-sensitive: did you mean %q?", f)
-			break
-		}
+	if f, ok := closeFolder(folders, folder); ok {
+		msg += fmt.Sprintf(" Did you mean %q?", f)
 	}
 	return fmt.Errorf("%s Valid folders: %s", msg, strings.Join(folders, ", "))
+}
+
+// closeFolder is the folder an agent most likely meant: the same name in
+// another case, or with or without a plural s ("checkpoint").
+func closeFolder(folders []string, folder string) (string, bool) {
+	for _, f := range folders {
+		if strings.EqualFold(f, folder) {
+			return f, true
+		}
+	}
+	lower := strings.ToLower(folder)
+	for _, f := range folders {
+		if fl := strings.ToLower(f); fl == lower+"s" || fl+"s" == lower {
+			return f, true
+		}
+	}
+	return "", false
 }
 
 // hasDotSegment reports whether a name, read as a path, has a "." or ".."

@@ -98,7 +98,9 @@ func TestUnknownFolder(t *testing.T) {
 		want   []string
 	}{
 		{"nosuchfolder", []string{`no model folder "nosuchfolder"`, "checkpoints, configs, loras"}},
-		{"Checkpoints", []string{`did you mean "checkpoints"?`, "audio_encoders"}},
+		{"Checkpoints", []string{`Did you mean "checkpoints"?`, "audio_encoders"}},
+		{"checkpoint", []string{`Did you mean "checkpoints"?`}},
+		{"Lora", []string{`Did you mean "loras"?`}},
 		{"a b/c", []string{`no model folder "a b/c"`}},
 		{"..", []string{`no model folder ".."`, "checkpoints"}},
 		{"../etc", []string{`no model folder "../etc"`, "checkpoints"}},

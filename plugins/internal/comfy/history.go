@@ -520,5 +520,25 @@ func TailString(s string, max int) (string, bool) {
 	return "…" + s[cut:], true
 }
 
-// JoinTraceback joins ComfyUI's traceback lines (each already ends in \n).
-func JoinTraceback(lines []string) string { return strings.Join(lines, "") }
+// JoinTraceback joins ComfyUI's traceback lines (each already ends in \n),
+// without the lines of only ^ and ~ under the code that Python 3.11 and
+// later add: they point at columns, which cost an agent hundreds of tokens
+// and tell it nothing the line above does not.
+func JoinTraceback(lines []string) string {
+	var b strings.Builder
+	for _, entry := range lines {
+		for line := range strings.SplitAfterSeq(entry, "\n") {
+			if !isCaretLine(line) {
+				b.WriteString(line)
+			}
+		}
+	}
+	return b.String()
+}
+
+// isCaretLine reports whether line is one of Python's column markers:
+// spaces, then ^ and ~ only.
+func isCaretLine(line string) bool {
+	marks := strings.TrimSpace(line)
+	return marks != "" && strings.Trim(marks, "^~") == ""
+}

@@ -328,3 +328,19 @@ func TestParseIntIsStrconv(t *testing.T) {
 		}
 	}
 }
+
+// Python's column markers (^^^ and ~~~ under the code) are left out of a
+// traceback; every other line stays, in order.
+func TestJoinTracebackDropsColumnMarkers(t *testing.T) {
+	lines := []string{
+		"  File \"/opt/ComfyUI/execution.py\", line 277, in process_inputs\n    result = f(**inputs)\n             ^^^^^^^^^^^\n",
+		"  File \"/opt/ComfyUI/comfy_extras/nodes_mask.py\", line 137, in image_to_mask\n    mask = image[:, :, :, channels.index(channel)]\n           ~~~~~^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^\n",
+		"ValueError: 'alpha' is not in list ^ here\n",
+	}
+	want := "  File \"/opt/ComfyUI/execution.py\", line 277, in process_inputs\n    result = f(**inputs)\n" +
+		"  File \"/opt/ComfyUI/comfy_extras/nodes_mask.py\", line 137, in image_to_mask\n    mask = image[:, :, :, channels.index(channel)]\n" +
+		"ValueError: 'alpha' is not in list ^ here\n"
+	if got := JoinTraceback(lines); got != want {
+		t.Errorf("JoinTraceback = %q, want %q", got, want)
+	}
+}
