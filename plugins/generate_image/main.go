@@ -31,7 +31,7 @@ type Input struct {
 	CFG            float64 `json:"cfg,omitempty" default:"7" minimum:"0" maximum:"30" description:"Prompt adherence (classifier-free guidance)"`
 	Sampler        string  `json:"sampler,omitempty" default:"euler" description:"KSampler sampler_name, e.g. euler, dpmpp_2m"`
 	Scheduler      string  `json:"scheduler,omitempty" default:"normal" description:"KSampler scheduler, e.g. normal, karras"`
-	Seed           *uint64 `json:"seed,omitempty" description:"Random when absent (0 to 2^53-1, exact in JSON); the one used is returned"`
+	Seed           *uint64 `json:"seed,omitempty" description:"Random when absent (0 to 2^53-1); the one used is returned"`
 	BatchSize      int     `json:"batch_size,omitempty" default:"1" minimum:"1" maximum:"8"`
 	FilenamePrefix string  `json:"filename_prefix,omitempty" default:"easel"`
 	TimeoutS       int     `json:"timeout_s,omitempty" default:"50" minimum:"1" maximum:"600" description:"On timeout, follow the job with wait_for_job"`

@@ -12,7 +12,7 @@ import (
 
 // Input names the file as ComfyUI's history does.
 type Input struct {
-	Filename     string `json:"filename" description:"File name from a job's outputs, e.g. ComfyUI_00001_.png, or the output's comfyui:// uri" minLength:"1" maxLength:"1024"`
+	Filename     string `json:"filename" description:"File name from a job's outputs, e.g. ComfyUI_00001_.png" minLength:"1" maxLength:"1024"`
 	Subfolder    string `json:"subfolder,omitempty" description:"Subfolder from the job's outputs" maxLength:"1024"`
 	Type         string `json:"type,omitempty" default:"output" enum:"output,input,temp" description:"output (saved), temp (previews) or input (uploads)"`
 	MaxDimension int    `json:"max_dimension,omitempty" default:"1024" minimum:"64" maximum:"4096" description:"Longest side of the thumbnail in pixels"`

@@ -28,7 +28,7 @@ type Output struct {
 	ConversionNotes []string `json:"conversion_notes,omitempty"`
 }
 
-const description = `Runs a ComfyUI workflow to the end: queues it, waits (progress notifications: queue position, running node, sampler steps) and returns the outcome and output files, images as thumbnails plus comfyui:// links to the full files. A rejected workflow or a failed job is an error result naming the node; an interrupted job is an error result too. After timeout_s the job keeps running: follow it with wait_for_job.`
+const description = `Runs a ComfyUI workflow to the end: queues it, waits (progress notifications: queue position, running node, sampler steps) and returns the outcome and output files, images as thumbnails plus comfyui:// links to the full files. A rejected workflow, a failed job (naming the node) or an interrupted one is an error result. After timeout_s the job keeps running: follow it with wait_for_job.`
 
 func init() {
 	sdk.Register(sdk.Tool[Input, *sdk.Result]{
