@@ -50,12 +50,26 @@ func (e ErrorDetail) hint(nodeID string) string {
 		if len(extra.InputConfig) > 0 && wfEmptyChoices(extra.InputConfig) {
 			return fmt.Sprintf("node %s offers no choices at all for %s: the server lacks the model or file folder it reads (not installed, or in another folder).", nodeID, extra.InputName)
 		}
-	case "exception_during_validation":
-		if extra.ExceptionType == "KeyError" && strings.Contains(strings.Join(extra.Traceback, ""), "prompt[o_id]") {
+	case "exception_during_validation", "exception_during_inner_validation":
+		// The inner kind is ComfyUI validating a node another one links
+		// to; it files the error under that inner node, as here.
+		switch {
+		case !missingLink(extra.ExceptionType, extra.Traceback):
+		case !strings.HasPrefix(e.Details, "'"):
+			// Python's KeyError quotes a string key; an unquoted one was a
+			// number, which no node id is.
+			return fmt.Sprintf("node %s has an input linked to node %s as a number: node ids in links are strings, e.g. [\"%s\", 0].", nodeID, e.Details, e.Details)
+		default:
 			return fmt.Sprintf("node %s has an input linked to node %s, which the workflow lacks.", nodeID, strings.Trim(e.Details, "'"))
 		}
 	}
 	return ""
+}
+
+// missingLink reports whether a validation exception is ComfyUI looking up
+// a linked node the prompt lacks (a KeyError at prompt[o_id]).
+func missingLink(exceptionType string, traceback []string) bool {
+	return exceptionType == "KeyError" && strings.Contains(strings.Join(traceback, ""), "prompt[o_id]")
 }
 
 // wfEmptyChoices reports whether a combo's input_config offers nothing:

@@ -1,11 +1,15 @@
 package comfy
 
 import (
+	"bytes"
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/easel-mcp/easel/host/comfyui/comfyuitest"
 )
 
 // wfRecording is one recorded HTTP exchange of the shared recordings.
@@ -126,5 +130,39 @@ func TestDroppedOutputs(t *testing.T) {
 	}
 	if DroppedOutputs(nil, prompt) != nil {
 		t.Error("no node_errors must drop nothing")
+	}
+}
+
+// A link to a missing node on a node the output node depends on is an
+// exception_during_inner_validation, which ComfyUI files under the node
+// with the bad link; the hint names it as for an output node.
+func TestExplainInnerMissingLink(t *testing.T) {
+	srv := comfyuitest.NewServer(t)
+	for _, tc := range []struct {
+		link []any
+		want string
+	}{
+		{[]any{"9", 0}, "Hint: node 2 has an input linked to node 9, which the workflow lacks"},
+		{[]any{1, 0}, `Hint: node 2 has an input linked to node 1 as a number: node ids in links are strings, e.g. ["1", 0]`},
+	} {
+		prompt := map[string]any{
+			"1": map[string]any{"class_type": "EmptyImage", "inputs": map[string]any{"width": 8, "height": 8, "batch_size": 1, "color": 0}},
+			"2": map[string]any{"class_type": "ImageInvert", "inputs": map[string]any{"image": tc.link}},
+			"3": map[string]any{"class_type": "SaveImage", "inputs": map[string]any{"images": []any{"2", 0}, "filename_prefix": "x"}},
+		}
+		body, _ := json.Marshal(map[string]any{"prompt": prompt})
+		resp, err := http.Post(srv.URL+"/prompt", "application/json", bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var pe PromptError
+		err = json.NewDecoder(resp.Body).Decode(&pe)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != 400 {
+			t.Fatalf("link %v: HTTP %d, %v", tc.link, resp.StatusCode, err)
+		}
+		if msg := pe.Explain(); !strings.Contains(msg, tc.want) {
+			t.Errorf("link %v: explanation lacks %q:\n%s", tc.link, tc.want, msg)
+		}
 	}
 }
