@@ -156,7 +156,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		}
 	}
 	tools, files := a.injectCallFaults(tools, a.pool)
-	mopts := mcpserver.Options{Name: "easel", Version: opts.Version, Logger: a.logger, Files: files, ShutdownTimeout: opts.ShutdownTimeout}
+	mopts := mcpserver.Options{Name: "easel", Version: opts.Version, Logger: a.logger, Files: files, ShutdownTimeout: opts.ShutdownTimeout, NoListChanged: opts.Stateless}
 	if opts.Observer != nil {
 		mopts.Observe = opts.Observer.ToolCall
 	}

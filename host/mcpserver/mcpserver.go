@@ -60,6 +60,11 @@ type Options struct {
 	// ShutdownTimeout bounds how long ServeStdio lets in-flight calls
 	// finish once ctx ends or stdin closes. Default DefaultShutdownTimeout.
 	ShutdownTimeout time.Duration
+	// NoListChanged leaves listChanged out of the capabilities initialize
+	// announces, for a transport that has no way to send a notification
+	// outside a request (stateless HTTP: no session, no GET stream), so
+	// that clients do not wait for notifications that cannot come.
+	NoListChanged bool
 }
 
 // Outcomes of a tool call, as Options.Observe receives them.
@@ -120,9 +125,9 @@ func New(tools []Tool, opts Options) (*Server, error) {
 		s.shutdownTimeout = DefaultShutdownTimeout
 	}
 	serverOpts := []server.ServerOption{
-		server.WithToolCapabilities(true),
-		server.WithPromptCapabilities(true),
-		server.WithResourceCapabilities(true, true),
+		server.WithToolCapabilities(!opts.NoListChanged),
+		server.WithPromptCapabilities(!opts.NoListChanged),
+		server.WithResourceCapabilities(true, !opts.NoListChanged),
 		server.WithLogging(),
 		server.WithCompletions(),
 		server.WithPromptCompletionProvider(completions{s}),

@@ -2,6 +2,7 @@ package mcpserver
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
@@ -108,5 +109,34 @@ func TestHTTPStatelessHasOnlyPost(t *testing.T) {
 	}
 	if resp, _ := c.post(map[string]any{"jsonrpc": "2.0", "id": 1, "method": "ping"}); resp.StatusCode != http.StatusOK {
 		t.Errorf("stateless ping: HTTP %d", resp.StatusCode)
+	}
+}
+
+// A server that cannot send a notification outside a request (stateless
+// HTTP) does not announce list_changed; one that can does.
+func TestListChangedIsAnnouncedOnlyWhenDeliverable(t *testing.T) {
+	for _, noListChanged := range []bool{false, true} {
+		s, err := New(nil, Options{Version: "test", NoListChanged: noListChanged})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := newRawClient(t, s.HTTPHandler(HTTPOptions{Stateless: noListChanged}))
+		resp, msgs := c.post(map[string]any{"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": map[string]any{
+			"protocolVersion": "2025-06-18", "clientInfo": map[string]string{"name": "raw", "version": "1"}, "capabilities": map[string]any{},
+		}})
+		if resp.StatusCode != http.StatusOK || len(msgs) != 1 {
+			t.Fatalf("initialize: HTTP %d, %+v", resp.StatusCode, msgs)
+		}
+		var res struct {
+			Capabilities map[string]map[string]any `json:"capabilities"`
+		}
+		if err := json.Unmarshal(msgs[0].Result, &res); err != nil {
+			t.Fatal(err)
+		}
+		for _, kind := range []string{"tools", "prompts", "resources"} {
+			if got := res.Capabilities[kind]["listChanged"] == true; got == noListChanged {
+				t.Errorf("NoListChanged %v: %s.listChanged announced %v (capabilities %s)", noListChanged, kind, got, msgs[0].Result)
+			}
+		}
 	}
 }
