@@ -406,6 +406,20 @@ func TestDoctorCommand(t *testing.T) {
 		r.expect(t, exitFailure, []string{"answered 401 Unauthorized", "set comfyui.auth"}, nil)
 	})
 
+	t.Run("https to a ComfyUI that serves plain HTTP", func(t *testing.T) {
+		srv := comfyuitest.NewServer(t)
+		https := "https://" + strings.TrimPrefix(srv.URL, "http://")
+		cfg := toolsConfig(t, https, "get_job_status: plugins/get_job_status")
+		r := easel(t, "", nil, "doctor", "--config", cfg)
+		r.expect(t, exitFailure, []string{"answers plain HTTP: write http://, not https://, in comfyui.url in " + cfg}, nil)
+	})
+
+	t.Run("no tools.yaml here: the bundled tool set, as serve uses", func(t *testing.T) {
+		srv := comfyuitest.NewServer(t)
+		r := easel(t, t.TempDir(), []string{"COMFYUI_URL=" + srv.URL}, "doctor")
+		r.expect(t, exitOK, []string{"✓ configuration: no tools.yaml here, so the bundled tool set (15 tools)", "✓ plugin get_job_status ((built-in tools.yaml)"}, nil)
+	})
+
 	t.Run("broken configuration", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "tools.yaml")
 		os.WriteFile(path, []byte("comfyui:\n  url: http://127.0.0.1:8188\ntools:\n  - name: x\n    plugn: y\n"), 0o600)

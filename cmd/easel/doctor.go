@@ -13,6 +13,7 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/easel-mcp/easel/host/app"
+	"github.com/easel-mcp/easel/host/bundled"
 	"github.com/easel-mcp/easel/host/comfyui"
 	"github.com/easel-mcp/easel/host/config"
 )
@@ -26,7 +27,9 @@ Checks, in order, everything 'easel serve' depends on and prints a
 checklist: ✓ for what works, ✗ for what does not with a line starting
 with → that says how to fix it, ! for what works in a degraded way.
 
-  configuration   tools.yaml parses and validates (problems name file:line)
+  configuration   tools.yaml parses and validates (problems name file:line);
+                  without --config and with no tools.yaml here, the bundled
+                  tool set, as serve uses it
   ComfyUI         GET /system_stats answers as ComfyUI does: its version,
                   Python and PyTorch versions, and each device with its
                   memory; a wrong URL is named with the cause (nothing
@@ -111,6 +114,15 @@ func (c *checklist) finish() int {
 
 func doctorConfig(c *checklist, path string) *config.Config {
 	cfg, err := config.Load(path, os.LookupEnv)
+	if config.IsNotFound(err) && path == defaultConfig {
+		// As serve does here: the bundled tools, which are then what the
+		// rest of the checks must be about.
+		cfg, err = config.Parse(bundled.DefaultConfig(), bundled.DefaultConfigName, os.LookupEnv)
+		if err == nil {
+			c.pass("configuration: no %s here, so the bundled tool set (%s), as serve uses it", defaultConfig, count(len(cfg.Tools), "tool"))
+			return cfg
+		}
+	}
 	switch {
 	case config.IsNotFound(err):
 		c.fail(fmt.Sprintf("configuration: %s does not exist", path),
@@ -237,6 +249,10 @@ func unreachableFix(err error, cfg *config.Config, b config.Backend) string {
 		return fmt.Sprintf("the host name in %s does not resolve: check its spelling, or use an IP address", src)
 	case strings.Contains(msg, "timed out"):
 		return fmt.Sprintf("no answer from %s within %s: the host is down, a firewall drops the packets, or ComfyUI listens on 127.0.0.1 only (start it with --listen 0.0.0.0 to reach it from elsewhere)", host, b.ComfyUI.ConnectTimeout)
+	case strings.Contains(msg, "HTTP response to HTTPS client"):
+		return fmt.Sprintf("%s answers plain HTTP: write http://, not https://, in %s (ComfyUI serves plain HTTP unless started with --tls-keyfile)", host, src)
+	case strings.Contains(msg, "malformed HTTP response"):
+		return fmt.Sprintf("%s does not answer plain HTTP; if it serves TLS, write https:// in %s", host, src)
 	case strings.Contains(msg, "tls") || strings.Contains(msg, "TLS") || strings.Contains(msg, "certificate"):
 		return fmt.Sprintf("a TLS problem: ComfyUI serves plain http:// unless started with --tls-keyfile; check the scheme in %s", src)
 	}
