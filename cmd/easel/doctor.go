@@ -13,7 +13,6 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/easel-mcp/easel/host/app"
-	"github.com/easel-mcp/easel/host/bundled"
 	"github.com/easel-mcp/easel/host/comfyui"
 	"github.com/easel-mcp/easel/host/config"
 )
@@ -113,15 +112,11 @@ func (c *checklist) finish() int {
 }
 
 func doctorConfig(c *checklist, path string) *config.Config {
-	cfg, err := config.Load(path, os.LookupEnv)
-	if config.IsNotFound(err) && path == defaultConfig {
-		// As serve does here: the bundled tools, which are then what the
-		// rest of the checks must be about.
-		cfg, err = config.Parse(bundled.DefaultConfig(), bundled.DefaultConfigName, os.LookupEnv)
-		if err == nil {
-			c.pass("configuration: no %s here, so the bundled tool set (%s), as serve uses it", defaultConfig, count(len(cfg.Tools), "tool"))
-			return cfg
-		}
+	cfg, usedBundled, err := loadOrBundled(path)
+	if usedBundled && err == nil {
+		// As serve does here: the rest of the checks are about these tools.
+		c.pass("configuration: no %s here, so the bundled tool set (%s), as serve uses it", defaultConfig, count(len(cfg.Tools), "tool"))
+		return cfg
 	}
 	switch {
 	case config.IsNotFound(err):

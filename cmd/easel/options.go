@@ -78,18 +78,29 @@ func (s *setup) load(args []string, io stdio, minOps, maxOps int) (st started, c
 
 // loadConfig loads the configuration, printing why it cannot to stderr.
 func loadConfig(path string, io stdio) (*config.Config, bool) {
-	cfg, err := config.Load(path, os.LookupEnv)
-	if config.IsNotFound(err) && path == defaultConfig {
+	cfg, usedBundled, err := loadOrBundled(path)
+	if usedBundled {
 		// An installed binary run anywhere: serve the bundled tools, as a
 		// checkout's tools.yaml would, and say how to change them.
 		fmt.Fprintf(io.err, "easel: no %s in the working directory: using the bundled tools (easel init writes them to %s to edit; --config FILE reads another)\n", defaultConfig, defaultConfig)
-		cfg, err = config.Parse(bundled.DefaultConfig(), bundled.DefaultConfigName, os.LookupEnv)
 	}
 	if err != nil {
 		fmt.Fprintln(io.err, err)
 		return nil, false
 	}
 	return cfg, true
+}
+
+// loadOrBundled loads the configuration at path or, when path is the
+// default and there is no such file, the bundled tool set, which every
+// command then uses as serve does.
+func loadOrBundled(path string) (cfg *config.Config, usedBundled bool, err error) {
+	cfg, err = config.Load(path, os.LookupEnv)
+	if !config.IsNotFound(err) || path != defaultConfig {
+		return cfg, false, err
+	}
+	cfg, err = config.Parse(bundled.DefaultConfig(), bundled.DefaultConfigName, os.LookupEnv)
+	return cfg, true, err
 }
 
 func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {

@@ -44,6 +44,18 @@ func startWatcherWith(t *testing.T, srv *comfyuitest.Server, opts Options) *Watc
 }
 
 // progressLog records progress reports safely.
+// waitInBackground waits on id for up to 30 s, logging its progress; its
+// result arrives on the channel.
+func waitInBackground(w *Watcher, id string) (*progressLog, <-chan Result) {
+	log := &progressLog{}
+	done := make(chan Result, 1)
+	go func() {
+		res, _ := w.Wait(context.Background(), id, 30*time.Second, log.add)
+		done <- res
+	}()
+	return log, done
+}
+
 type progressLog struct {
 	mu   sync.Mutex
 	list []Progress
@@ -449,12 +461,7 @@ func TestWaitCountsNodesCachedBeforeItBegan(t *testing.T) {
 		_, ok := w.early.nodes[id]
 		return ok
 	})
-	var log progressLog
-	done := make(chan Result, 1)
-	go func() {
-		res, _ := w.Wait(context.Background(), id, 30*time.Second, log.add)
-		done <- res
-	}()
+	log, done := waitInBackground(w, id)
 	waitFor(t, func() bool { return len(log.all()) > 0 })
 	srv.ReleaseJob(id)
 	if res := <-done; res.Status != StatusDone {
@@ -476,12 +483,7 @@ func TestWaitReportsAForeignJobRunning(t *testing.T) {
 	id := "held-foreign"
 	srv.HoldJob(id)
 	srv.Submit(t, prompt, comfyuitest.WithPromptID(id), comfyuitest.WithClientID("webui-tab"))
-	var log progressLog
-	done := make(chan Result, 1)
-	go func() {
-		res, _ := w.Wait(context.Background(), id, 30*time.Second, log.add)
-		done <- res
-	}()
+	log, done := waitInBackground(w, id)
 	waitFor(t, func() bool { return len(log.all()) > 0 })
 	srv.ResumeWorker()
 	waitFor(t, func() bool {

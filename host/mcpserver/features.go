@@ -149,15 +149,15 @@ func (s *Server) SetProviders(ps []Provider) error {
 	s.owners.replace(&next)
 	s.listedMu.Lock()
 	defer s.listedMu.Unlock()
-	if key := listing(prompts, func(e server.ServerPrompt) any { return e.Prompt }); !bytes.Equal(key, s.listedPrompts) {
+	if key := listing(prompts, func(e server.ServerPrompt) any { return e.Prompt }); !sameKey(key, s.listedPrompts) {
 		s.mcp.SetPrompts(prompts...)
 		s.listedPrompts = key
 	}
-	if key := listing(resources, func(e server.ServerResource) any { return e.Resource }); !bytes.Equal(key, s.listedResources) {
+	if key := listing(resources, func(e server.ServerResource) any { return e.Resource }); !sameKey(key, s.listedResources) {
 		s.mcp.SetResources(resources...)
 		s.listedResources = key
 	}
-	if key := listing(templates, func(e server.ServerResourceTemplate) any { return e.Template }); !bytes.Equal(key, s.listedTemplates) {
+	if key := listing(templates, func(e server.ServerResourceTemplate) any { return e.Template }); !sameKey(key, s.listedTemplates) {
 		s.mcp.SetResourceTemplates(templates...)
 		s.listedTemplates = key
 	}
@@ -165,7 +165,7 @@ func (s *Server) SetProviders(ps []Provider) error {
 }
 
 // listing is what a client's list of entries reads, as JSON, to tell
-// whether a new list differs; never nil.
+// whether a new list differs (sameKey); nil when it cannot be encoded.
 func listing[E any](entries []E, listed func(E) any) []byte {
 	items := make([]any, len(entries))
 	for i, e := range entries {
@@ -173,10 +173,14 @@ func listing[E any](entries []E, listed func(E) any) []byte {
 	}
 	b, err := json.Marshal(items)
 	if err != nil {
-		return []byte("!") // unequal to any listing: set the list
+		return nil
 	}
 	return b
 }
+
+// sameKey reports whether two listings are known to read the same; a nil
+// one (unknown, or not encodable) never does, so the list is set.
+func sameKey(a, b []byte) bool { return a != nil && b != nil && bytes.Equal(a, b) }
 
 // entries are p's prompts, resources and templates as mcp-go registers them.
 func (s *Server) entries(p Provider) ([]server.ServerPrompt, []server.ServerResource, []server.ServerResourceTemplate) {

@@ -9,7 +9,6 @@
 package mcpserver
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"encoding/base64"
@@ -245,12 +244,8 @@ func (s *Server) SetTools(tools []Tool) error {
 
 // sameListing reports whether two tool lists read the same to a client.
 func sameListing(a, b []mcp.Tool) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	ja, errA := json.Marshal(a)
-	jb, errB := json.Marshal(b)
-	return errA == nil && errB == nil && bytes.Equal(ja, jb)
+	asListed := func(t mcp.Tool) any { return t }
+	return len(a) == len(b) && sameKey(listing(a, asListed), listing(b, asListed))
 }
 
 func orDefault(v, def string) string {
